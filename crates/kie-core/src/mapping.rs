@@ -1,0 +1,1 @@
+//! Shared helpers that map a uniform [`crate::VideoRequest`] onto a model's own input.

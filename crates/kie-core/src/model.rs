@@ -1,0 +1,466 @@
+//! Models: the typed-input trait, the uniform [`VideoModel`] face, and the description of
+//! what each model accepts.
+//!
+//! Two ways in, on purpose. Typed inputs ([`ModelInput`], generated per model from
+//! `spec/`) check every model-specific knob at compile time. The uniform
+//! [`VideoRequest`] through `Arc<dyn VideoModel>` lets a product pick the model at run
+//! time; whatever the chosen model cannot take is an error, never silently dropped.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::task::Task;
+use crate::validation::{Problem, ValidationError, Violations};
+
+/// A model's `input` object, ready to send: generated per model, or [`RawInput`].
+///
+/// `Serialize` must produce exactly the `input` object of createTask; the client adds
+/// `model` and the callback URLs around it.
+pub trait ModelInput: Serialize + Send + Sync {
+    /// The model id sent as `model`, such as `kling/v2-1-master-text-to-video`.
+    fn model_id(&self) -> &str;
+
+    /// Checks every documented limit before anything is sent.
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`] naming each field, the rule it broke and what is allowed.
+    fn validate(&self) -> Result<(), ValidationError>;
+}
+
+/// The escape hatch: any model id and any JSON `input`, for models this SDK does not
+/// know yet. Only the shape is checked (a non-empty id, an object input); kie.ai checks
+/// the rest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawInput {
+    model: String,
+    input: serde_json::Value,
+}
+
+impl RawInput {
+    /// A request for `model` with `input` as its `input` object.
+    pub fn new(model: impl Into<String>, input: serde_json::Value) -> Self {
+        Self {
+            model: model.into(),
+            input,
+        }
+    }
+
+    /// The `input` object.
+    pub fn input(&self) -> &serde_json::Value {
+        &self.input
+    }
+}
+
+impl Serialize for RawInput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.input.serialize(serializer)
+    }
+}
+
+impl ModelInput for RawInput {
+    fn model_id(&self) -> &str {
+        &self.model
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        let mut v = Violations::default();
+        if self.model.trim().is_empty() {
+            v.push("model", Problem::Required);
+        }
+        if !self.input.is_object() {
+            v.push(
+                "input",
+                Problem::WrongType {
+                    expected: "a JSON object".into(),
+                },
+            );
+        }
+        v.finish()
+    }
+}
+
+/// The uniform face of every model, so that an application can hold
+/// `Arc<dyn VideoModel>` chosen at run time.
+#[async_trait]
+pub trait VideoModel: Send + Sync + fmt::Debug {
+    /// What the model is and what it accepts.
+    fn info(&self) -> &'static ModelInfo;
+
+    /// The model id, such as `sora-2-pro-text-to-video`.
+    fn id(&self) -> &'static str {
+        self.info().id
+    }
+
+    /// Maps a uniform request onto this model's own validated `input` object.
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`] for each field the model cannot take (a seed sent to a model
+    /// without one, a 21:9 frame for a model that has none) and each limit broken.
+    fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError>;
+
+    /// Maps, validates and submits `request`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] before anything is sent, or any error of
+    /// [`Client::submit`].
+    async fn submit(&self, client: &Client, request: &VideoRequest) -> Result<Task, Error> {
+        let input = RawInput::new(self.id(), self.input_for(request)?);
+        let mut submit = client.submit(&input);
+        if let Some(url) = &request.callback_url {
+            submit = submit.callback_url(url.clone());
+        }
+        submit.await
+    }
+}
+
+/// What a model is and what it accepts: enough for a command line or a form to show
+/// and check its parameters without knowing the model's Rust type.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ModelInfo {
+    /// The model id sent as `model`.
+    pub id: &'static str,
+    /// The provider's name, such as `kling`.
+    pub provider: &'static str,
+    /// Text or image to video.
+    pub modality: Modality,
+    /// A one-line description.
+    pub summary: &'static str,
+    /// Every parameter of `input`, in documented order.
+    pub params: &'static [Param],
+}
+
+impl ModelInfo {
+    /// The parameter called `name`, if the model has one.
+    pub fn param(&self, name: &str) -> Option<&'static Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+}
+
+/// What a model turns into a video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Modality {
+    /// A prompt in, a video out.
+    TextToVideo,
+    /// An image (by URL) and a prompt in, a video out.
+    ImageToVideo,
+}
+
+impl fmt::Display for Modality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Modality::TextToVideo => "text-to-video",
+            Modality::ImageToVideo => "image-to-video",
+        })
+    }
+}
+
+/// One parameter of a model's `input`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Param {
+    /// The field name as kie.ai spells it.
+    pub name: &'static str,
+    /// Its type and limits.
+    pub kind: ParamKind,
+    /// Whether the request must carry it.
+    pub required: bool,
+    /// The documented default, as JSON text (`"16:9"`, `-1`, `0.5`), if any.
+    pub default: Option<&'static str>,
+    /// The documented description.
+    pub description: &'static str,
+}
+
+/// A parameter's type and limits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ParamKind {
+    /// Text, with a length limit in characters.
+    Text {
+        /// Most characters allowed.
+        max_chars: Option<u32>,
+    },
+    /// An absolute http(s) URL.
+    Url,
+    /// One of a fixed set of strings.
+    Choice {
+        /// The allowed values, exactly as sent.
+        values: &'static [&'static str],
+    },
+    /// A whole number.
+    Integer {
+        /// Smallest allowed.
+        min: Option<i64>,
+        /// Largest allowed.
+        max: Option<i64>,
+    },
+    /// A number, possibly on a step.
+    Number {
+        /// Smallest allowed.
+        min: Option<f64>,
+        /// Largest allowed.
+        max: Option<f64>,
+        /// The step values must be multiples of.
+        step: Option<f64>,
+    },
+    /// `true` or `false`.
+    Boolean,
+    /// A list of strings.
+    TextList {
+        /// Most items allowed.
+        max_items: Option<u32>,
+    },
+}
+
+/// A model-independent request: what a product asks for, whichever model serves it.
+///
+/// Build it with [`VideoRequest::new`] and the setters; each model's
+/// [`VideoModel::input_for`] maps it onto its own input or says what it cannot take.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct VideoRequest {
+    /// What the video shows.
+    pub prompt: String,
+    /// The source image, for image-to-video models.
+    pub image_url: Option<String>,
+    /// Length in seconds.
+    pub duration_secs: Option<u32>,
+    /// Frame shape.
+    pub aspect_ratio: Option<AspectRatio>,
+    /// Output resolution.
+    pub resolution: Option<Resolution>,
+    /// Random seed, for models that take one.
+    pub seed: Option<i64>,
+    /// What the video should avoid, for models that take it.
+    pub negative_prompt: Option<String>,
+    /// Model-specific parameters by their kie.ai names (`camera_fixed`, `cfg_scale`...).
+    pub extras: BTreeMap<String, serde_json::Value>,
+    /// Where kie.ai POSTs the outcome.
+    pub callback_url: Option<String>,
+}
+
+impl VideoRequest {
+    /// A request with only a prompt; every other field takes the model's default.
+    pub fn new(prompt: impl Into<String>) -> Self {
+        Self {
+            prompt: prompt.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the source image URL (image-to-video models).
+    #[must_use]
+    pub fn image_url(mut self, url: impl Into<String>) -> Self {
+        self.image_url = Some(url.into());
+        self
+    }
+
+    /// Sets the length in seconds.
+    #[must_use]
+    pub fn duration_secs(mut self, secs: u32) -> Self {
+        self.duration_secs = Some(secs);
+        self
+    }
+
+    /// Sets the frame shape.
+    #[must_use]
+    pub fn aspect_ratio(mut self, ratio: AspectRatio) -> Self {
+        self.aspect_ratio = Some(ratio);
+        self
+    }
+
+    /// Sets the resolution.
+    #[must_use]
+    pub fn resolution(mut self, resolution: Resolution) -> Self {
+        self.resolution = Some(resolution);
+        self
+    }
+
+    /// Sets the random seed.
+    #[must_use]
+    pub fn seed(mut self, seed: i64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Sets what the video should avoid.
+    #[must_use]
+    pub fn negative_prompt(mut self, text: impl Into<String>) -> Self {
+        self.negative_prompt = Some(text.into());
+        self
+    }
+
+    /// Sets a model-specific parameter by its kie.ai name.
+    #[must_use]
+    pub fn extra(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.extras.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets the URL kie.ai POSTs the outcome to.
+    #[must_use]
+    pub fn callback_url(mut self, url: impl Into<String>) -> Self {
+        self.callback_url = Some(url.into());
+        self
+    }
+}
+
+/// The shape of the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AspectRatio {
+    /// 21:9.
+    #[serde(rename = "21:9")]
+    Landscape21x9,
+    /// 16:9.
+    #[serde(rename = "16:9")]
+    Landscape16x9,
+    /// 4:3.
+    #[serde(rename = "4:3")]
+    Landscape4x3,
+    /// 1:1.
+    #[serde(rename = "1:1")]
+    Square,
+    /// 3:4.
+    #[serde(rename = "3:4")]
+    Portrait3x4,
+    /// 9:16.
+    #[serde(rename = "9:16")]
+    Portrait9x16,
+}
+
+impl AspectRatio {
+    /// Every ratio, widest first.
+    pub const ALL: [AspectRatio; 6] = [
+        AspectRatio::Landscape21x9,
+        AspectRatio::Landscape16x9,
+        AspectRatio::Landscape4x3,
+        AspectRatio::Square,
+        AspectRatio::Portrait3x4,
+        AspectRatio::Portrait9x16,
+    ];
+
+    /// The ratio as kie.ai writes it, such as `16:9`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AspectRatio::Landscape21x9 => "21:9",
+            AspectRatio::Landscape16x9 => "16:9",
+            AspectRatio::Landscape4x3 => "4:3",
+            AspectRatio::Square => "1:1",
+            AspectRatio::Portrait3x4 => "3:4",
+            AspectRatio::Portrait9x16 => "9:16",
+        }
+    }
+}
+
+impl fmt::Display for AspectRatio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AspectRatio {
+    type Err = ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AspectRatio::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| not_allowed("aspect_ratio", s, AspectRatio::ALL.map(|r| r.as_str())))
+    }
+}
+
+/// The output resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Resolution {
+    /// 480p.
+    #[serde(rename = "480p")]
+    P480,
+    /// 720p.
+    #[serde(rename = "720p")]
+    P720,
+    /// 1080p.
+    #[serde(rename = "1080p")]
+    P1080,
+}
+
+impl Resolution {
+    /// Every resolution, lowest first.
+    pub const ALL: [Resolution; 3] = [Resolution::P480, Resolution::P720, Resolution::P1080];
+
+    /// The resolution as kie.ai writes it, such as `720p`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::P480 => "480p",
+            Resolution::P720 => "720p",
+            Resolution::P1080 => "1080p",
+        }
+    }
+}
+
+impl fmt::Display for Resolution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Resolution {
+    type Err = ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Resolution::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| not_allowed("resolution", s, Resolution::ALL.map(|r| r.as_str())))
+    }
+}
+
+fn not_allowed<const N: usize>(field: &str, value: &str, allowed: [&str; N]) -> ValidationError {
+    ValidationError::new(
+        field,
+        Problem::NotAllowed {
+            value: value.to_owned(),
+            allowed: allowed.iter().map(|s| (*s).to_owned()).collect(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_and_resolutions_parse_from_their_wire_names() {
+        for r in AspectRatio::ALL {
+            assert_eq!(r.as_str().parse::<AspectRatio>().unwrap(), r);
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        for r in Resolution::ALL {
+            assert_eq!(r.as_str().parse::<Resolution>().unwrap(), r);
+        }
+        let err = "2:1".parse::<AspectRatio>().unwrap_err();
+        assert!(err.to_string().contains("\"16:9\""), "{err}");
+    }
+
+    #[test]
+    fn raw_input_serializes_to_its_input_and_checks_its_shape() {
+        let raw = RawInput::new("new/model", serde_json::json!({"prompt": "x"}));
+        assert_eq!(serde_json::to_string(&raw).unwrap(), r#"{"prompt":"x"}"#);
+        assert!(raw.validate().is_ok());
+        let bad = RawInput::new(" ", serde_json::json!("x"));
+        let err = bad.validate().unwrap_err();
+        assert!(err.concerns("model") && err.concerns("input"));
+    }
+
+    #[test]
+    fn the_trait_is_object_safe() {
+        fn _takes(_: std::sync::Arc<dyn VideoModel>) {}
+    }
+}

@@ -1,0 +1,333 @@
+//! Input validation errors: which field broke which rule, and what is allowed.
+//!
+//! Validation runs before anything is sent, so a bad request costs neither money nor a
+//! round trip. The generated per-model `validate()` methods and the uniform-request
+//! mappings both report through [`Violations`], so every model words its errors alike.
+
+use std::fmt;
+
+/// Every rule a request broke. Never empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationError {
+    violations: Vec<FieldError>,
+}
+
+impl ValidationError {
+    /// An error for one field.
+    pub fn new(field: impl Into<String>, problem: Problem) -> Self {
+        Self {
+            violations: vec![FieldError {
+                field: field.into(),
+                problem,
+            }],
+        }
+    }
+
+    /// Each broken rule, in the order the checks ran.
+    pub fn violations(&self) -> &[FieldError] {
+        &self.violations
+    }
+
+    /// Whether some violation concerns `field`.
+    pub fn concerns(&self, field: &str) -> bool {
+        self.violations.iter().any(|v| v.field == field)
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, v) in self.violations.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// One field and the rule it broke.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// The field's name as kie.ai spells it (`prompt`, `aspect_ratio`, `callBackUrl`).
+    pub field: String,
+    /// What is wrong with it.
+    pub problem: Problem,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` {}", self.field, self.problem)
+    }
+}
+
+/// The rule a field broke, with the limits that apply.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A required field is missing.
+    Required,
+    /// Text longer than allowed, counted in characters (not bytes).
+    TooLong {
+        /// Most characters allowed.
+        max: usize,
+        /// Characters given.
+        actual: usize,
+    },
+    /// A list with more items than allowed.
+    TooManyItems {
+        /// Most items allowed.
+        max: usize,
+        /// Items given.
+        actual: usize,
+    },
+    /// A number outside its range.
+    OutOfRange {
+        /// The number given.
+        value: f64,
+        /// Smallest allowed, if bounded below.
+        min: Option<f64>,
+        /// Largest allowed, if bounded above.
+        max: Option<f64>,
+    },
+    /// A number off its step (for example 0.55 where the step is 0.1).
+    NotMultipleOf {
+        /// The number given.
+        value: f64,
+        /// The step it must be a multiple of.
+        step: f64,
+    },
+    /// A value outside the allowed set.
+    NotAllowed {
+        /// The value given.
+        value: String,
+        /// Every allowed value.
+        allowed: Vec<String>,
+    },
+    /// A value of the wrong JSON type.
+    WrongType {
+        /// What the field takes, such as "a string" or "a boolean".
+        expected: String,
+    },
+    /// Not an absolute http(s) URL.
+    InvalidUrl {
+        /// The value given.
+        value: String,
+    },
+    /// The model has no such parameter, or cannot honour this value.
+    Unsupported {
+        /// The model's id.
+        model: String,
+        /// What the model takes instead, when that helps.
+        hint: Option<String>,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Required => f.write_str("is required"),
+            Problem::TooLong { max, actual } => write!(
+                f,
+                "is {actual} characters long; at most {max} characters are allowed"
+            ),
+            Problem::TooManyItems { max, actual } => {
+                write!(f, "has {actual} items; at most {max} are allowed")
+            }
+            Problem::OutOfRange { value, min, max } => match (min, max) {
+                (Some(lo), Some(hi)) => write!(f, "is {value}; allowed: {lo} to {hi}"),
+                (Some(lo), None) => write!(f, "is {value}; allowed: at least {lo}"),
+                (None, Some(hi)) => write!(f, "is {value}; allowed: at most {hi}"),
+                (None, None) => write!(f, "is {value}, which is out of range"),
+            },
+            Problem::NotMultipleOf { value, step } => {
+                write!(f, "is {value}; it must be a multiple of {step}")
+            }
+            Problem::NotAllowed { value, allowed } => {
+                write!(f, "is {value:?}; allowed: {}", quoted_list(allowed))
+            }
+            Problem::WrongType { expected } => write!(f, "must be {expected}"),
+            Problem::InvalidUrl { value } => {
+                write!(f, "is {value:?}, which is not an absolute http(s) URL")
+            }
+            Problem::Unsupported { model, hint } => {
+                write!(f, "is not supported by {model}")?;
+                match hint {
+                    Some(hint) => write!(f, " ({hint})"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+fn quoted_list(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Collects the rules a value breaks, then reports them all at once.
+///
+/// Reporting every violation (not just the first) saves a user one fix-and-retry
+/// round per field.
+#[derive(Debug, Default)]
+pub struct Violations {
+    found: Vec<FieldError>,
+}
+
+impl Violations {
+    /// Records a broken rule.
+    pub fn push(&mut self, field: impl Into<String>, problem: Problem) {
+        self.found.push(FieldError {
+            field: field.into(),
+            problem,
+        });
+    }
+
+    /// Checks a length limit, in characters: the prompts are often Chinese, and kie.ai
+    /// counts characters, not UTF-8 bytes.
+    pub fn max_chars(&mut self, field: &str, value: &str, max: usize) {
+        let actual = value.chars().count();
+        if actual > max {
+            self.push(field, Problem::TooLong { max, actual });
+        }
+    }
+
+    /// Checks the number of items in a list.
+    pub fn max_items(&mut self, field: &str, actual: usize, max: usize) {
+        if actual > max {
+            self.push(field, Problem::TooManyItems { max, actual });
+        }
+    }
+
+    /// Checks an inclusive range.
+    pub fn range(&mut self, field: &str, value: f64, min: Option<f64>, max: Option<f64>) {
+        let below = min.is_some_and(|lo| value < lo);
+        let above = max.is_some_and(|hi| value > hi);
+        if below || above || value.is_nan() {
+            self.push(field, Problem::OutOfRange { value, min, max });
+        }
+    }
+
+    /// Checks that `value` is a whole multiple of `step`.
+    ///
+    /// The quotient is compared with its nearest integer within a relative tolerance, so
+    /// that 0.3 with a step of 0.1 passes even though `0.3 / 0.1` is 2.9999999999999996
+    /// in binary floating point.
+    pub fn multiple_of(&mut self, field: &str, value: f64, step: f64) {
+        let quotient = value / step;
+        if (quotient - quotient.round()).abs() > 1e-9 * quotient.abs().max(1.0) {
+            self.push(field, Problem::NotMultipleOf { value, step });
+        }
+    }
+
+    /// Checks that `value` is an absolute `http` or `https` URL.
+    pub fn url(&mut self, field: &str, value: &str) {
+        let ok = url::Url::parse(value)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            self.push(
+                field,
+                Problem::InvalidUrl {
+                    value: value.to_owned(),
+                },
+            );
+        }
+    }
+
+    /// `Ok` when no rule was broken.
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`] listing every violation recorded.
+    pub fn finish(self) -> Result<(), ValidationError> {
+        if self.found.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError {
+                violations: self.found,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        let mut v = Violations::default();
+        let chinese = "狐".repeat(5);
+        assert_eq!(chinese.len(), 15);
+        v.max_chars("prompt", &chinese, 5);
+        assert!(v.finish().is_ok());
+
+        let mut v = Violations::default();
+        v.max_chars("prompt", &"狐".repeat(6), 5);
+        let err = v.finish().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`prompt` is 6 characters long; at most 5 characters are allowed"
+        );
+    }
+
+    #[test]
+    fn every_violation_is_reported() {
+        let mut v = Violations::default();
+        v.range("cfg_scale", 1.5, Some(0.0), Some(1.0));
+        v.url("image_url", "not a url");
+        v.push(
+            "aspect_ratio",
+            Problem::NotAllowed {
+                value: "2:1".into(),
+                allowed: vec!["16:9".into(), "9:16".into()],
+            },
+        );
+        let err = v.finish().unwrap_err();
+        assert_eq!(err.violations().len(), 3);
+        assert!(err.concerns("image_url"));
+        assert_eq!(
+            err.to_string(),
+            "`cfg_scale` is 1.5; allowed: 0 to 1; \
+             `image_url` is \"not a url\", which is not an absolute http(s) URL; \
+             `aspect_ratio` is \"2:1\"; allowed: \"16:9\", \"9:16\""
+        );
+    }
+
+    #[test]
+    fn steps_tolerate_binary_floating_point() {
+        for ok in [0.0, 0.1, 0.3, 0.7, 1.0] {
+            let mut v = Violations::default();
+            v.multiple_of("cfg_scale", ok, 0.1);
+            assert!(v.finish().is_ok(), "{ok} is a multiple of 0.1");
+        }
+        let mut v = Violations::default();
+        v.multiple_of("cfg_scale", 0.55, 0.1);
+        assert!(v.finish().is_err());
+    }
+
+    #[test]
+    fn ranges_reject_nan() {
+        let mut v = Violations::default();
+        v.range("seed", f64::NAN, Some(-1.0), None);
+        assert!(v.finish().is_err());
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http() {
+        for bad in ["", "ftp://x.y/z", "/relative/path", "https://"] {
+            let mut v = Violations::default();
+            v.url("image_url", bad);
+            assert!(v.finish().is_err(), "{bad:?} must be refused");
+        }
+        let mut v = Violations::default();
+        v.url("image_url", "https://example.com/a.png");
+        assert!(v.finish().is_ok());
+    }
+}
