@@ -28,6 +28,13 @@ impl ValidationError {
         &self.violations
     }
 
+    /// Both errors' violations, this one's first.
+    #[must_use]
+    pub fn merged(mut self, other: ValidationError) -> Self {
+        self.violations.extend(other.violations);
+        self
+    }
+
     /// Whether some violation concerns `field`.
     pub fn concerns(&self, field: &str) -> bool {
         self.violations.iter().any(|v| v.field == field)

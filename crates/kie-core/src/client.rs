@@ -1,0 +1,543 @@
+//! The client: configuration, and the calls of kie.ai's common API.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use tracing::Instrument;
+use url::Url;
+
+use crate::envelope::Answer;
+use crate::error::{Error, Operation};
+use crate::model::ModelInput;
+use crate::record::{TaskRecord, kind_of};
+use crate::retry::{RequestKind, RetryPolicy};
+use crate::task::{Task, TaskRef};
+use crate::time::{Timer, TokioTimer};
+use crate::transport::Request;
+use crate::validation::{ValidationError, Violations};
+
+/// kie.ai's API host.
+pub const DEFAULT_BASE_URL: &str = "https://api.kie.ai";
+/// kie.ai's file upload host (a different host from the API).
+pub const DEFAULT_UPLOAD_BASE_URL: &str = "https://kieai.redpandaai.co";
+/// The `User-Agent` sent with every request.
+pub const USER_AGENT: &str = concat!("kie-rs/", env!("CARGO_PKG_VERSION"));
+
+/// A kie.ai client. Cheap to clone: clones share one connection pool.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub http: reqwest::Client,
+    pub api_key: SecretString,
+    pub base_url: String,
+    pub upload_base_url: String,
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub timer: Arc<dyn Timer>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("api_key", &"[redacted]")
+            .field("base_url", &inner.base_url)
+            .field("upload_base_url", &inner.upload_base_url)
+            .field("request_timeout", &inner.request_timeout)
+            .field("retry", &inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client configured from the environment: `KIE_API_KEY`, and optionally
+    /// `KIE_BASE_URL` and `KIE_UPLOAD_BASE_URL`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when the key is missing or a URL is invalid.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder().build()
+    }
+
+    /// A builder, for every setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The API base URL in use.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The upload base URL in use.
+    pub fn upload_base_url(&self) -> &str {
+        &self.inner.upload_base_url
+    }
+
+    /// The clock and sleeper used for retries and waiting.
+    pub fn timer(&self) -> &Arc<dyn Timer> {
+        &self.inner.timer
+    }
+
+    /// Starts a createTask call for a typed input (or a [`crate::RawInput`]). Set the
+    /// optional callback URLs on the returned [`Submit`], then `.await` it.
+    ///
+    /// The input is validated before anything is sent. The call is retried only where
+    /// nothing can have been created (a 429, or a connection never made); any other
+    /// failure after sending says whether a task may exist
+    /// ([`Error::task_may_exist`]), so no retry ever creates a second task.
+    pub fn submit<'a, I: ModelInput + ?Sized>(&'a self, input: &'a I) -> Submit<'a, I> {
+        Submit {
+            client: self,
+            input,
+            callback_url: None,
+            progress_callback_url: None,
+        }
+    }
+
+    /// A handle on an existing task, from its id (and model, if known): how a wait
+    /// resumes after a restart.
+    pub fn task(&self, task: impl Into<TaskRef>) -> Task {
+        Task::new(self.clone(), task.into())
+    }
+
+    /// Fetches a task's record (`GET /api/v1/jobs/recordInfo`).
+    ///
+    /// # Errors
+    ///
+    /// Any [`Error`] of the call, with the task id attached.
+    #[tracing::instrument(name = "kie.recordInfo", skip(self))]
+    pub async fn record(&self, task_id: &str) -> Result<TaskRecord, Error> {
+        let url = format!("{}/api/v1/jobs/recordInfo", self.inner.base_url);
+        let request = Request::new(self, Operation::RecordInfo, RequestKind::Read, move |c| {
+            c.get(&url).query(&[("taskId", task_id)])
+        });
+        let result = request.send().await.and_then(|(answer_status, data)| {
+            TaskRecord::from_data(&data).map_err(|reason| Error::Decode {
+                operation: Operation::RecordInfo,
+                task_id: None,
+                http_status: answer_status,
+                reason,
+                body: crate::envelope::excerpt(data.to_string().as_bytes()),
+            })
+        });
+        result.map_err(|e| e.for_task(task_id))
+    }
+
+    /// The account's remaining credits (`GET /api/v1/chat/credit`). kie.ai documents an
+    /// integer but sends fractions, so this is a float.
+    ///
+    /// # Errors
+    ///
+    /// Any [`Error`] of the call.
+    #[tracing::instrument(name = "kie.credits", skip(self))]
+    pub async fn credits(&self) -> Result<f64, Error> {
+        let url = format!("{}/api/v1/chat/credit", self.inner.base_url);
+        let request = Request::new(self, Operation::Credits, RequestKind::Read, move |c| {
+            c.get(&url)
+        });
+        let (status, data) = request.send().await?;
+        let credits = match &data {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        credits.ok_or_else(|| Error::Decode {
+            operation: Operation::Credits,
+            task_id: None,
+            http_status: status,
+            reason: format!("`data` is {}, not a number of credits", kind_of(&data)),
+            body: data.to_string(),
+        })
+    }
+
+    /// A fresh temporary link (valid 20 minutes) for a file kie.ai generated
+    /// (`POST /api/v1/common/download-url`). kie.ai refuses other URLs with a 422.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a URL that is not absolute http(s), or any [`Error`]
+    /// of the call.
+    #[tracing::instrument(name = "kie.downloadUrl", skip(self))]
+    pub async fn download_url(&self, file_url: &str) -> Result<String, Error> {
+        let mut v = Violations::default();
+        v.url("url", file_url);
+        v.finish()?;
+        let url = format!("{}/api/v1/common/download-url", self.inner.base_url);
+        let body = json!({ "url": file_url });
+        let request = Request::new(self, Operation::DownloadUrl, RequestKind::Read, move |c| {
+            c.post(&url).json(&body)
+        });
+        let (status, data) = request.send().await?;
+        match data {
+            Value::String(link) if !link.is_empty() => Ok(link),
+            other => Err(Error::Decode {
+                operation: Operation::DownloadUrl,
+                task_id: None,
+                http_status: status,
+                reason: format!("`data` is {}, not a URL", kind_of(&other)),
+                body: other.to_string(),
+            }),
+        }
+    }
+
+    async fn create_task(&self, model: &str, body: Value) -> Result<Task, Error> {
+        let url = format!("{}/api/v1/jobs/createTask", self.inner.base_url);
+        let request = Request::new(self, Operation::CreateTask, RequestKind::Create, move |c| {
+            c.post(&url).json(&body)
+        });
+        let (status, data) = request.send().await?;
+        let task_id = data
+            .get("taskId")
+            .and_then(|id| match id {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                Answer {
+                    operation: Operation::CreateTask,
+                    http_status: status,
+                    retry_after: None,
+                    body: data.to_string().as_bytes(),
+                }
+                .decode_error("the answer has no `data.taskId`".to_owned())
+            })?;
+        tracing::Span::current().record("task_id", task_id.as_str());
+        Ok(Task::new(
+            self.clone(),
+            TaskRef {
+                id: task_id,
+                model: Some(model.to_owned()),
+            },
+        ))
+    }
+}
+
+/// A createTask call being prepared; `.await` it to send.
+#[must_use = "a submission does nothing until it is awaited"]
+pub struct Submit<'a, I: ?Sized> {
+    client: &'a Client,
+    input: &'a I,
+    callback_url: Option<String>,
+    progress_callback_url: Option<String>,
+}
+
+impl<I: ?Sized> fmt::Debug for Submit<'_, I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Submit")
+            .field("callback_url", &self.callback_url)
+            .field("progress_callback_url", &self.progress_callback_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<I: ModelInput + ?Sized> Submit<'_, I> {
+    /// The URL kie.ai POSTs the outcome to when the task finishes (`callBackUrl`).
+    pub fn callback_url(mut self, url: impl Into<String>) -> Self {
+        self.callback_url = Some(url.into());
+        self
+    }
+
+    /// The URL kie.ai POSTs progress to while the task runs (`progressCallBackUrl`;
+    /// documented for Sora models only).
+    pub fn progress_callback_url(mut self, url: impl Into<String>) -> Self {
+        self.progress_callback_url = Some(url.into());
+        self
+    }
+
+    fn body(&self) -> Result<Value, Error> {
+        let model = self.input.model_id();
+        let mut v = Violations::default();
+        for (field, url) in [
+            ("callBackUrl", &self.callback_url),
+            ("progressCallBackUrl", &self.progress_callback_url),
+        ] {
+            if let Some(url) = url {
+                v.url(field, url);
+            }
+        }
+        let checks = v.finish();
+        let validated = self.input.validate();
+        merge(validated, checks)?;
+        let input = serde_json::to_value(self.input).map_err(|e| {
+            Error::Config(format!(
+                "the input for {model} could not be written as JSON: {e}"
+            ))
+        })?;
+        let mut body = json!({ "model": model, "input": input });
+        if let Some(url) = &self.callback_url {
+            body["callBackUrl"] = json!(url);
+        }
+        if let Some(url) = &self.progress_callback_url {
+            body["progressCallBackUrl"] = json!(url);
+        }
+        Ok(body)
+    }
+}
+
+fn merge(a: Result<(), ValidationError>, b: Result<(), ValidationError>) -> Result<(), Error> {
+    match (a, b) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e.into()),
+        (Err(a), Err(b)) => Err(a.merged(b).into()),
+    }
+}
+
+impl<'a, I: ModelInput + ?Sized> IntoFuture for Submit<'a, I> {
+    type Output = Result<Task, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let model = self.input.model_id().to_owned();
+        let body = self.body();
+        let client = self.client;
+        let span = tracing::info_span!(
+            "kie.createTask",
+            model = %model,
+            task_id = tracing::field::Empty
+        );
+        Box::pin(async move { client.create_task(&model, body?).await }.instrument(span))
+    }
+}
+
+/// Builds a [`Client`]. Every setting has a default; only the API key is required.
+#[derive(Debug, Default)]
+pub struct ClientBuilder {
+    api_key: Option<SecretString>,
+    base_url: Option<String>,
+    upload_base_url: Option<String>,
+    connect_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    http: Option<reqwest::Client>,
+    timer: Option<Arc<dyn Timer>>,
+}
+
+impl ClientBuilder {
+    /// The API key; without it, `KIE_API_KEY` is read.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// The API base URL; without it, `KIE_BASE_URL`, else [`DEFAULT_BASE_URL`]. Plain
+    /// `http://` is refused unless the host is loopback (an emulator).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The upload base URL; without it, `KIE_UPLOAD_BASE_URL`, else
+    /// [`DEFAULT_UPLOAD_BASE_URL`].
+    pub fn upload_base_url(mut self, url: impl Into<String>) -> Self {
+        self.upload_base_url = Some(url.into());
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s). Ignored with
+    /// [`ClientBuilder::http_client`]: configure the injected client instead.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one request may take, body included (default 60 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// When to retry (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// A `reqwest::Client` to send with, sharing its pool, proxy and TLS settings.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The clock and sleeper for retries and waiting (default: tokio's real time).
+    /// Tests pass a [`crate::time::VirtualTimer`].
+    pub fn timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = Some(timer);
+        self
+    }
+
+    /// Builds the client, reading the environment for what was not set.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no key is set, the key cannot go in a header, or a URL is
+    /// invalid or plain http to a non-loopback host.
+    pub fn build(self) -> Result<Client, Error> {
+        self.build_with_env(|name| std::env::var(name).ok())
+    }
+
+    pub(crate) fn build_with_env(
+        self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Client, Error> {
+        let api_key = self
+            .api_key
+            .or_else(|| env("KIE_API_KEY").map(SecretString::from))
+            .filter(|k| !k.expose_secret().trim().is_empty())
+            .ok_or_else(|| {
+                Error::Config(
+                    "no API key: set KIE_API_KEY or call ClientBuilder::api_key (get a key at https://kie.ai/api-key)"
+                        .to_owned(),
+                )
+            })?;
+        if reqwest::header::HeaderValue::from_str(&format!("Bearer {}", api_key.expose_secret()))
+            .is_err()
+        {
+            return Err(Error::Config(
+                "the API key holds characters that cannot go in an HTTP header".to_owned(),
+            ));
+        }
+        let base_url = checked_base_url(
+            "base URL",
+            self.base_url.or_else(|| env("KIE_BASE_URL")),
+            DEFAULT_BASE_URL,
+        )?;
+        let upload_base_url = checked_base_url(
+            "upload base URL",
+            self.upload_base_url.or_else(|| env("KIE_UPLOAD_BASE_URL")),
+            DEFAULT_UPLOAD_BASE_URL,
+        )?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                .build()
+                .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                api_key,
+                base_url,
+                upload_base_url,
+                request_timeout: self.request_timeout.unwrap_or(Duration::from_secs(60)),
+                retry: self.retry.unwrap_or_default(),
+                timer: self
+                    .timer
+                    .unwrap_or_else(|| Arc::new(TokioTimer::default())),
+            }),
+        })
+    }
+}
+
+/// Parses and checks a base URL, returning it without a trailing slash.
+fn checked_base_url(what: &str, given: Option<String>, default: &str) -> Result<String, Error> {
+    let text = given.unwrap_or_else(|| default.to_owned());
+    let url = Url::parse(text.trim())
+        .map_err(|e| Error::Config(format!("the {what} {text:?} is not a URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.host().is_some() => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(Error::Config(format!(
+                "the {what} {text:?} is plain http to a non-loopback host; use https (plain http is allowed only for 127.0.0.1/localhost, such as an emulator)"
+            )));
+        }
+        _ => {
+            return Err(Error::Config(format!(
+                "the {what} {text:?} must be an https URL with a host"
+            )));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "the {what} {text:?} must not have a query or fragment"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn settings_come_from_arguments_then_environment_then_defaults() {
+        let client = Client::builder()
+            .build_with_env(env(&[("KIE_API_KEY", "k")]))
+            .unwrap();
+        assert_eq!(client.base_url(), DEFAULT_BASE_URL);
+        assert_eq!(client.upload_base_url(), DEFAULT_UPLOAD_BASE_URL);
+
+        let client = Client::builder()
+            .build_with_env(env(&[
+                ("KIE_API_KEY", "k"),
+                ("KIE_BASE_URL", "http://127.0.0.1:8080/"),
+                ("KIE_UPLOAD_BASE_URL", "http://localhost:9090"),
+            ]))
+            .unwrap();
+        assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+        assert_eq!(client.upload_base_url(), "http://localhost:9090");
+
+        let client = Client::builder()
+            .api_key("arg")
+            .base_url("https://proxy.example.com/kie")
+            .build_with_env(env(&[("KIE_BASE_URL", "http://127.0.0.1:1")]))
+            .unwrap();
+        assert_eq!(client.base_url(), "https://proxy.example.com/kie");
+    }
+
+    #[test]
+    fn bad_configuration_is_refused_with_a_reason() {
+        #[rustfmt::skip]
+        let table: &[(&[(&str, &str)], &str)] = &[
+            (&[], "no API key"),
+            (&[("KIE_API_KEY", "  ")], "no API key"),
+            (&[("KIE_API_KEY", "a\nb")], "cannot go in an HTTP header"),
+            (&[("KIE_API_KEY", "k"), ("KIE_BASE_URL", "http://api.kie.ai")], "plain http"),
+            (&[("KIE_API_KEY", "k"), ("KIE_BASE_URL", "http://10.0.0.1")], "plain http"),
+            (&[("KIE_API_KEY", "k"), ("KIE_BASE_URL", "ftp://x")], "https URL"),
+            (&[("KIE_API_KEY", "k"), ("KIE_BASE_URL", "not a url")], "is not a URL"),
+            (&[("KIE_API_KEY", "k"), ("KIE_BASE_URL", "https://x/?a=b")], "query"),
+            (&[("KIE_API_KEY", "k"), ("KIE_UPLOAD_BASE_URL", "http://u.example")], "upload base URL"),
+        ];
+        for (vars, expected) in table {
+            let err = Client::builder().build_with_env(env(vars)).unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{vars:?}");
+            assert!(err.to_string().contains(expected), "{vars:?}: {err}");
+        }
+        for ok in ["http://[::1]:3000", "http://127.0.0.2", "http://LOCALHOST"] {
+            assert!(
+                Client::builder()
+                    .build_with_env(env(&[("KIE_API_KEY", "k"), ("KIE_BASE_URL", ok)]))
+                    .is_ok(),
+                "{ok}"
+            );
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! kie.ai's response envelope, `{code, msg, data}`, read as the live API sends it.
+//!
+//! Both the HTTP status and the body's `code` are read, because they can disagree: an
+//! error code under HTTP 200, or a proxy's HTML page under HTTP 502. The message may be
+//! `msg` (the wire) or `message` (the docs' prose).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::{ApiCode, Error, Operation};
+use crate::record::kind_of;
+
+/// How much of an undecodable body an error keeps.
+const BODY_EXCERPT: usize = 4096;
+
+/// An HTTP answer, before interpretation.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer<'a> {
+    pub operation: Operation,
+    pub http_status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: &'a [u8],
+}
+
+impl Answer<'_> {
+    /// The envelope's `data` when both the HTTP status and the body say success, or the
+    /// error the answer amounts to.
+    pub(crate) fn into_data(self) -> Result<Value, Error> {
+        let success_status = (200..300).contains(&self.http_status);
+        let parsed: Option<serde_json::Map<String, Value>> =
+            match serde_json::from_slice::<Value>(self.body) {
+                Ok(Value::Object(obj)) => Some(obj),
+                _ => None,
+            };
+        let Some(mut obj) = parsed else {
+            return Err(if success_status {
+                self.decode_error(describe_non_json(self.body))
+            } else {
+                self.http_error()
+            });
+        };
+        let Some(code) = obj.get("code").map(read_code) else {
+            return Err(if success_status {
+                self.decode_error("the body has no `code`".to_owned())
+            } else {
+                self.http_error()
+            });
+        };
+        let Some(code) = code else {
+            return Err(self.decode_error("`code` is not a number".to_owned()));
+        };
+        let message = ["msg", "message"]
+            .iter()
+            .find_map(|k| obj.get(*k).and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_owned();
+        let code = match (ApiCode::from_i64(code), success_status) {
+            (ApiCode::Success, true) => return Ok(obj.remove("data").unwrap_or(Value::Null)),
+            // The body says success but the status does not: believe the failure.
+            (ApiCode::Success, false) => ApiCode::from_i64(i64::from(self.http_status)),
+            (code, _) => code,
+        };
+        Err(Error::Api {
+            operation: self.operation,
+            task_id: None,
+            http_status: self.http_status,
+            code,
+            message,
+            retry_after: self.retry_after,
+        })
+    }
+
+    fn http_error(&self) -> Error {
+        Error::Http {
+            operation: self.operation,
+            task_id: None,
+            http_status: self.http_status,
+            body: excerpt(self.body),
+            retry_after: self.retry_after,
+        }
+    }
+
+    pub(crate) fn decode_error(&self, reason: String) -> Error {
+        Error::Decode {
+            operation: self.operation,
+            task_id: None,
+            http_status: self.http_status,
+            reason,
+            body: excerpt(self.body),
+        }
+    }
+}
+
+/// `code` as a number or a numeric string; `None` for anything else.
+fn read_code(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn describe_non_json(body: &[u8]) -> String {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return "the body is empty".to_owned();
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(other) => format!("the body is {}, not an object", kind_of(&other)),
+        Err(e) if e.is_eof() => "the body is cut short".to_owned(),
+        Err(_) if looks_like_html(body) => "the body is an HTML page, not JSON".to_owned(),
+        Err(e) => format!("the body is not JSON ({e})"),
+    }
+}
+
+fn looks_like_html(body: &[u8]) -> bool {
+    let start = String::from_utf8_lossy(&body[..body.len().min(256)]).to_ascii_lowercase();
+    let start = start.trim_start();
+    start.starts_with("<!doctype html") || start.starts_with("<html")
+}
+
+/// The body as text, cut to a few KB on a character boundary.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.len() <= BODY_EXCERPT {
+        return text.into_owned();
+    }
+    let mut end = BODY_EXCERPT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..end], body.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_bodies_are_cut_on_a_character_boundary() {
+        let body = "狐".repeat(3000);
+        let cut = excerpt(body.as_bytes());
+        assert!(
+            cut.ends_with("… (9000 bytes in all)"),
+            "{}",
+            &cut[cut.len() - 40..]
+        );
+        assert!(cut.len() < BODY_EXCERPT + 40);
+    }
+}

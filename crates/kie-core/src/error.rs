@@ -1,0 +1,499 @@
+//! The one error type, organised by where a call failed.
+//!
+//! The question a caller must answer after a failure is "was anything created, and is
+//! it safe to try again?". So the variants follow the request's life: never sent
+//! ([`Error::InvalidInput`], [`Error::Config`]); sent without a usable answer
+//! ([`Error::Unanswered`], where a task may exist); kie.ai's answer ([`Error::Api`],
+//! [`Error::Http`], [`Error::Decode`]); then the task's own outcome
+//! ([`Error::TaskFailed`], [`Error::WaitTimeout`]). Every variant about a created task
+//! carries its id.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::record::{TaskRecord, TaskState};
+use crate::retry::is_transient_code;
+use crate::validation::ValidationError;
+
+/// Everything that can go wrong, by where it went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request broke a documented rule; nothing was sent.
+    InvalidInput(#[from] ValidationError),
+
+    /// The client is misconfigured; nothing was sent.
+    Config(String),
+
+    /// The request may have reached kie.ai but no usable answer came back.
+    Unanswered {
+        /// The call that was made.
+        operation: Operation,
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// Why no answer came.
+        cause: Unanswered,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// kie.ai answered with an error code, in the body, the HTTP status, or both.
+    Api {
+        /// The call that was made.
+        operation: Operation,
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// The HTTP status of the response.
+        http_status: u16,
+        /// The body's `code`, or the HTTP status when the body's code is 200.
+        code: ApiCode,
+        /// The body's `msg` (or `message`).
+        message: String,
+        /// How long kie.ai asked us to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
+
+    /// An HTTP error without a kie.ai body: typically a proxy or gateway page.
+    Http {
+        /// The call that was made.
+        operation: Operation,
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// The HTTP status.
+        http_status: u16,
+        /// The start of the body, cut to a few KB.
+        body: String,
+        /// How long the server asked us to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
+
+    /// An answer whose body could not be understood.
+    Decode {
+        /// The call that was made.
+        operation: Operation,
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// The HTTP status.
+        http_status: u16,
+        /// What did not fit.
+        reason: String,
+        /// The start of the body, cut to a few KB.
+        body: String,
+    },
+
+    /// The task ended in `fail`.
+    TaskFailed {
+        /// The task.
+        task_id: String,
+        /// kie.ai's `failCode`.
+        fail_code: Option<String>,
+        /// kie.ai's `failMsg`.
+        fail_msg: Option<String>,
+        /// The record as last fetched.
+        record: Box<TaskRecord>,
+    },
+
+    /// The wait reached its deadline; the task goes on at kie.ai and can be awaited again.
+    WaitTimeout {
+        /// The task.
+        task_id: String,
+        /// How long the wait lasted.
+        waited: Duration,
+        /// The state last seen.
+        last_state: TaskState,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput(e) => write!(f, "invalid input, nothing was sent: {e}")?,
+            Error::Config(e) => write!(f, "configuration error, nothing was sent: {e}")?,
+            Error::Unanswered {
+                operation, cause, ..
+            } => write!(f, "{operation}: {cause}")?,
+            Error::Api {
+                operation,
+                http_status,
+                code,
+                message,
+                ..
+            } => {
+                write!(
+                    f,
+                    "{operation}: kie.ai answered {code} ({})",
+                    code.explanation()
+                )?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
+                if i64::from(*http_status) != code.as_i64() {
+                    write!(f, " [HTTP {http_status}]")?;
+                }
+                if let Some(advice) = code.advice() {
+                    write!(f, "; {advice}")?;
+                }
+            }
+            Error::Http {
+                operation,
+                http_status,
+                body,
+                ..
+            } => write!(
+                f,
+                "{operation}: HTTP {http_status} without a kie.ai answer: {body:?}"
+            )?,
+            Error::Decode {
+                operation,
+                http_status,
+                reason,
+                body,
+                ..
+            } => write!(
+                f,
+                "{operation}: could not decode kie.ai's answer (HTTP {http_status}): {reason}; body: {body:?}"
+            )?,
+            Error::TaskFailed {
+                task_id,
+                fail_code,
+                fail_msg,
+                ..
+            } => {
+                write!(f, "task {task_id} failed: ")?;
+                match (fail_code, fail_msg) {
+                    (Some(c), Some(m)) => write!(f, "{m} (failCode {c})")?,
+                    (None, Some(m)) => f.write_str(m)?,
+                    (Some(c), None) => write!(f, "failCode {c}")?,
+                    (None, None) => f.write_str("kie.ai gave no reason")?,
+                }
+                return Ok(());
+            }
+            Error::WaitTimeout {
+                task_id,
+                waited,
+                last_state,
+            } => {
+                return write!(
+                    f,
+                    "task {task_id} was still {last_state} after waiting {waited:?}; it goes on at \
+                     kie.ai: wait again with its id, or raise the maximum wait"
+                );
+            }
+        }
+        if let Some(id) = self.task_id() {
+            write!(f, " (task {id})")?;
+        } else if self.is_create() && self.task_may_exist() {
+            f.write_str(
+                "; the task may exist and be billed: check https://kie.ai/logs before submitting again",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// The task this error concerns, if one was created.
+    pub fn task_id(&self) -> Option<&str> {
+        match self {
+            Error::InvalidInput(_) | Error::Config(_) => None,
+            Error::Unanswered { task_id, .. }
+            | Error::Api { task_id, .. }
+            | Error::Http { task_id, .. }
+            | Error::Decode { task_id, .. } => task_id.as_deref(),
+            Error::TaskFailed { task_id, .. } | Error::WaitTimeout { task_id, .. } => Some(task_id),
+        }
+    }
+
+    /// Whether the call that ended in this error may have created a (billed) task that
+    /// the caller does not know the id of. `false` means provably nothing was created,
+    /// or the task's id is known ([`Error::task_id`]).
+    pub fn task_may_exist(&self) -> bool {
+        if !self.is_create() || self.task_id().is_some() {
+            return false;
+        }
+        match self {
+            Error::Unanswered { cause, .. } => *cause != Unanswered::ConnectFailed,
+            // An explicit refusal created nothing; a server error may have failed after
+            // the task was stored.
+            Error::Api { code, .. } => matches!(
+                code,
+                ApiCode::Success | ApiCode::ServerError | ApiCode::Other(_)
+            ),
+            Error::Http { .. } | Error::Decode { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the same read may succeed later: no answer, a rate limit, maintenance, a
+    /// server or gateway error, or a garbled body.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unanswered { .. } | Error::Decode { .. } => true,
+            Error::Api {
+                code, http_status, ..
+            } => is_transient_code(code.as_i64()) || is_transient_code(i64::from(*http_status)),
+            Error::Http { http_status, .. } => is_transient_code(i64::from(*http_status)),
+            _ => false,
+        }
+    }
+
+    /// kie.ai's code, when the error is kie.ai's answer.
+    pub fn api_code(&self) -> Option<ApiCode> {
+        match self {
+            Error::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    fn is_create(&self) -> bool {
+        matches!(
+            self,
+            Error::Unanswered {
+                operation: Operation::CreateTask,
+                ..
+            } | Error::Api {
+                operation: Operation::CreateTask,
+                ..
+            } | Error::Http {
+                operation: Operation::CreateTask,
+                ..
+            } | Error::Decode {
+                operation: Operation::CreateTask,
+                ..
+            }
+        )
+    }
+
+    /// Attaches the task id to an error about that task.
+    pub(crate) fn for_task(mut self, id: &str) -> Self {
+        match &mut self {
+            Error::Unanswered { task_id, .. }
+            | Error::Api { task_id, .. }
+            | Error::Http { task_id, .. }
+            | Error::Decode { task_id, .. } => {
+                task_id.get_or_insert_with(|| id.to_owned());
+            }
+            _ => {}
+        }
+        self
+    }
+}
+
+/// Why a sent request got no usable answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unanswered {
+    /// The connection was never established: the request provably never arrived.
+    ConnectFailed,
+    /// The request timed out after it may have arrived.
+    Timeout,
+    /// The connection broke after the request may have arrived.
+    ConnectionLost,
+}
+
+impl fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unanswered::ConnectFailed => "could not connect to kie.ai",
+            Unanswered::Timeout => "timed out waiting for kie.ai",
+            Unanswered::ConnectionLost => "the connection to kie.ai was lost",
+        })
+    }
+}
+
+/// The call being made, named as kie.ai's docs name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// `POST /api/v1/jobs/createTask`.
+    CreateTask,
+    /// `GET /api/v1/jobs/recordInfo`.
+    RecordInfo,
+    /// `GET /api/v1/chat/credit`.
+    Credits,
+    /// `POST /api/v1/common/download-url`.
+    DownloadUrl,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operation::CreateTask => "createTask",
+            Operation::RecordInfo => "recordInfo",
+            Operation::Credits => "credits",
+            Operation::DownloadUrl => "download-url",
+        })
+    }
+}
+
+/// kie.ai's response codes, each documented one by name, and any other kept as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiCode {
+    /// 200: success.
+    Success,
+    /// 400: a required parameter is missing.
+    BadRequest,
+    /// 401: the API key is missing or invalid.
+    Unauthorized,
+    /// 402: not enough credits.
+    InsufficientCredits,
+    /// 404: the resource or endpoint does not exist.
+    NotFound,
+    /// 422: the request failed validation (also "recordInfo is null" for unknown ids).
+    ValidationFailed,
+    /// 429: rate limited; the request was not queued.
+    RateLimited,
+    /// 433: the sub-key's usage limit is exceeded.
+    SubKeyLimitExceeded,
+    /// 455: service unavailable during maintenance.
+    Maintenance,
+    /// 500: server error.
+    ServerError,
+    /// 501: generation failed.
+    GenerationFailed,
+    /// 505: the feature is disabled.
+    FeatureDisabled,
+    /// A code the docs do not list, kept as sent.
+    Other(i64),
+}
+
+impl ApiCode {
+    /// The code for a number.
+    pub fn from_i64(code: i64) -> Self {
+        match code {
+            200 => ApiCode::Success,
+            400 => ApiCode::BadRequest,
+            401 => ApiCode::Unauthorized,
+            402 => ApiCode::InsufficientCredits,
+            404 => ApiCode::NotFound,
+            422 => ApiCode::ValidationFailed,
+            429 => ApiCode::RateLimited,
+            433 => ApiCode::SubKeyLimitExceeded,
+            455 => ApiCode::Maintenance,
+            500 => ApiCode::ServerError,
+            501 => ApiCode::GenerationFailed,
+            505 => ApiCode::FeatureDisabled,
+            other => ApiCode::Other(other),
+        }
+    }
+
+    /// The number.
+    pub fn as_i64(self) -> i64 {
+        match self {
+            ApiCode::Success => 200,
+            ApiCode::BadRequest => 400,
+            ApiCode::Unauthorized => 401,
+            ApiCode::InsufficientCredits => 402,
+            ApiCode::NotFound => 404,
+            ApiCode::ValidationFailed => 422,
+            ApiCode::RateLimited => 429,
+            ApiCode::SubKeyLimitExceeded => 433,
+            ApiCode::Maintenance => 455,
+            ApiCode::ServerError => 500,
+            ApiCode::GenerationFailed => 501,
+            ApiCode::FeatureDisabled => 505,
+            ApiCode::Other(code) => code,
+        }
+    }
+
+    /// What the code means, in plain words.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            ApiCode::Success => "success",
+            ApiCode::BadRequest => "a required parameter is missing",
+            ApiCode::Unauthorized => "the API key is missing or invalid",
+            ApiCode::InsufficientCredits => "the account has too few credits",
+            ApiCode::NotFound => "the resource or endpoint does not exist",
+            ApiCode::ValidationFailed => "the request failed kie.ai's validation",
+            ApiCode::RateLimited => "too many requests; the request was rejected, not queued",
+            ApiCode::SubKeyLimitExceeded => "this sub-key has used up its usage limit",
+            ApiCode::Maintenance => "kie.ai is under maintenance",
+            ApiCode::ServerError => "kie.ai had an internal error",
+            ApiCode::GenerationFailed => "the generation failed",
+            ApiCode::FeatureDisabled => "this feature is disabled",
+            ApiCode::Other(_) => "a code kie.ai does not document",
+        }
+    }
+
+    /// What to do about it, where there is something to do.
+    pub fn advice(self) -> Option<&'static str> {
+        match self {
+            ApiCode::Unauthorized => Some(
+                "check KIE_API_KEY (get a key at https://kie.ai/api-key); the header is `Authorization: Bearer <key>`",
+            ),
+            ApiCode::InsufficientCredits => Some("top up credits at https://kie.ai/pricing"),
+            ApiCode::ValidationFailed => {
+                Some("check the model id and each input field against the model's documentation")
+            }
+            ApiCode::RateLimited => Some(
+                "slow down: kie.ai allows 20 new tasks per 10 s and 10 status queries per second per key",
+            ),
+            ApiCode::SubKeyLimitExceeded => {
+                Some("raise the sub-key's limit at https://kie.ai/api-key or use another key")
+            }
+            ApiCode::Maintenance | ApiCode::ServerError => Some("try again later"),
+            ApiCode::FeatureDisabled => {
+                Some("this model or feature is not available to the account")
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ApiCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.as_i64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_code_has_a_name_and_round_trips() {
+        for code in [
+            200, 400, 401, 402, 404, 422, 429, 433, 455, 500, 501, 505, 418, -1,
+        ] {
+            let api = ApiCode::from_i64(code);
+            assert_eq!(api.as_i64(), code);
+            assert!(!api.explanation().is_empty());
+            assert_eq!(
+                matches!(api, ApiCode::Other(_)),
+                [418, -1].contains(&code),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn api_errors_explain_and_note_a_disagreeing_status() {
+        let err = Error::Api {
+            operation: Operation::RecordInfo,
+            task_id: Some("t1".into()),
+            http_status: 200,
+            code: ApiCode::Maintenance,
+            message: "maintenance".into(),
+            retry_after: None,
+        };
+        assert_eq!(
+            err.to_string(),
+            "recordInfo: kie.ai answered 455 (kie.ai is under maintenance): maintenance [HTTP 200]; \
+             try again later (task t1)"
+        );
+        assert_eq!(err.task_id(), Some("t1"));
+    }
+
+    #[test]
+    fn task_failures_name_the_task() {
+        let err = Error::WaitTimeout {
+            task_id: "abc".into(),
+            waited: Duration::from_secs(60),
+            last_state: TaskState::Generating,
+        };
+        assert!(err.to_string().starts_with("task abc was still generating"));
+        assert_eq!(err.task_id(), Some("abc"));
+    }
+}

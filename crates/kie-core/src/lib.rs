@@ -1,0 +1,54 @@
+//! The core of kie-rs: a typed, retrying, never-losing client for kie.ai's video API.
+//!
+//! ```no_run
+//! use kie_core::{Client, RawInput};
+//!
+//! # async fn run() -> Result<(), kie_core::Error> {
+//! let client = Client::from_env()?; // KIE_API_KEY
+//! let input = RawInput::new(
+//!     "kling/v2-1-master-text-to-video",
+//!     serde_json::json!({ "prompt": "a red fox running through snow" }),
+//! );
+//! let task = client.submit(&input).await?;
+//! println!("created {task}"); // keep the id: a wait can resume from it
+//! let video = task.wait().await?;
+//! println!("{}", video.video_url());
+//! # Ok(()) }
+//! ```
+//!
+//! Provider crates (`kie-bytedance`, `kie-sora`, `kie-kling`, `kie-hailuo`) add typed
+//! inputs and [`VideoModel`] implementations; the `kie` crate gathers them.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod envelope;
+mod error;
+pub mod mapping;
+mod model;
+mod record;
+pub mod retry;
+mod task;
+pub mod time;
+mod transport;
+pub mod validation;
+mod wait;
+
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL, Submit, USER_AGENT,
+};
+pub use error::{ApiCode, Error, Operation, Unanswered};
+pub use model::{
+    AspectRatio, Modality, ModelInfo, ModelInput, Param, ParamKind, RawInput, Resolution,
+    VideoModel, VideoRequest,
+};
+pub use record::{TaskRecord, TaskResult, TaskState};
+pub use retry::RetryPolicy;
+pub use task::{Task, TaskRef};
+pub use validation::{FieldError, Problem, ValidationError};
+pub use wait::{
+    DEFAULT_MAX_WAIT, DEFAULT_MISSING_GRACE, PollSchedule, Progress, VideoResult, Wait, WaitEvent,
+};
+
+/// Re-exported so that implementors of [`VideoModel`] need not depend on it.
+pub use async_trait::async_trait;

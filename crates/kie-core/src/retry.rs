@@ -1,0 +1,331 @@
+//! When to try a request again: a pure function of what happened, so that every rule
+//! is pinned down by a table test.
+//!
+//! Reads are retried on anything transient. createTask is retried only where nothing
+//! can have been created: a 429 (kie.ai rejects those without queueing them) or a
+//! connection that was never established. Anything else after a create was sent may
+//! have created a billed task, so it is returned to the caller instead of repeated.
+
+use std::time::{Duration, SystemTime};
+
+/// Whether repeating a request could do harm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// Reading state (recordInfo, credits, download-url): always safe to repeat.
+    Read,
+    /// Creating a task: repeating an ambiguous attempt could create a second task.
+    Create,
+}
+
+/// What one attempt came to, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// An answer with an HTTP status and, if the body had one, kie.ai's `code`.
+    Answered {
+        /// The HTTP status.
+        http_status: u16,
+        /// The body's `code`, if it had one.
+        code: Option<i64>,
+        /// The `Retry-After` the answer carried.
+        retry_after: Option<Duration>,
+    },
+    /// A successful status whose body could not be read (cut short, not JSON).
+    Garbled,
+    /// No connection was made: the request never left.
+    ConnectFailed,
+    /// The request was sent (or may have been) and timed out.
+    Timeout,
+    /// The connection broke after the request may have been sent.
+    ConnectionLost,
+}
+
+/// What to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Try again after this delay.
+    RetryAfter(Duration),
+    /// Return the error.
+    Stop,
+}
+
+/// How many times, and how patiently, to retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Four attempts in all, backoff from 500 ms capped at 20 s, at most 60 s in all.
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Attempts in all, the first included (at least 1).
+    #[must_use]
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The first backoff step, doubled at each retry.
+    #[must_use]
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// The cap on one backoff step (not on a server's `Retry-After`).
+    #[must_use]
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// The cap on time spent on one call, waits included: a retry that would end later
+    /// is not made.
+    #[must_use]
+    pub fn max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = elapsed;
+        self
+    }
+
+    /// Decides after attempt number `attempts` (1 for the first) ended in `outcome`,
+    /// `elapsed` after the call began. `jitter` in `[0, 1)` scales the backoff (full
+    /// jitter), so that many clients throttled at once do not retry in step.
+    pub fn decide(
+        &self,
+        kind: RequestKind,
+        outcome: Attempt,
+        attempts: u32,
+        elapsed: Duration,
+        jitter: f64,
+    ) -> Decision {
+        if attempts >= self.max_attempts || !retryable(kind, outcome) {
+            return Decision::Stop;
+        }
+        let exponent = attempts.saturating_sub(1).min(16);
+        let step = self
+            .base_delay
+            .saturating_mul(1 << exponent)
+            .min(self.max_delay);
+        let delay = match outcome {
+            Attempt::Answered {
+                retry_after: Some(after),
+                ..
+            } => after,
+            _ => step.mul_f64(jitter.clamp(0.0, 1.0)),
+        };
+        if elapsed.saturating_add(delay) > self.max_elapsed {
+            Decision::Stop
+        } else {
+            Decision::RetryAfter(delay)
+        }
+    }
+}
+
+/// Whether an HTTP status or body code is worth another read: rate limits,
+/// maintenance, server and gateway errors.
+pub(crate) fn is_transient_code(code: i64) -> bool {
+    matches!(code, 429 | 455 | 500 | 502 | 503 | 504)
+}
+
+fn retryable(kind: RequestKind, outcome: Attempt) -> bool {
+    match (kind, outcome) {
+        (_, Attempt::ConnectFailed) => true,
+        (RequestKind::Read, Attempt::Garbled | Attempt::Timeout | Attempt::ConnectionLost) => true,
+        (
+            RequestKind::Read,
+            Attempt::Answered {
+                http_status, code, ..
+            },
+        ) => {
+            let http = i64::from(http_status);
+            is_transient_code(http) || code.is_some_and(is_transient_code)
+        }
+        (
+            RequestKind::Create,
+            Attempt::Answered {
+                http_status, code, ..
+            },
+        ) => http_status == 429 || code == Some(429),
+        (RequestKind::Create, Attempt::Garbled | Attempt::Timeout | Attempt::ConnectionLost) => {
+            false
+        }
+    }
+}
+
+/// Reads a `Retry-After` value: delay-seconds or an HTTP date (relative to `now`).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Attempt::*;
+    use RequestKind::*;
+
+    fn answered(http_status: u16, code: Option<i64>) -> Attempt {
+        Answered {
+            http_status,
+            code,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn which_outcomes_are_retried() {
+        #[rustfmt::skip]
+        let table: &[(RequestKind, Attempt, bool)] = &[
+            // Reads: everything transient.
+            (Read, answered(429, Some(429)), true),
+            (Read, answered(200, Some(429)), true),
+            (Read, answered(200, Some(455)), true),
+            (Read, answered(500, Some(500)), true),
+            (Read, answered(502, None), true),
+            (Read, answered(503, None), true),
+            (Read, answered(504, None), true),
+            (Read, ConnectFailed, true),
+            (Read, Timeout, true),
+            (Read, ConnectionLost, true),
+            (Read, Garbled, true),
+            (Read, answered(401, Some(401)), false),
+            (Read, answered(402, Some(402)), false),
+            (Read, answered(200, Some(422)), false),
+            (Read, answered(200, Some(501)), false),
+            (Read, answered(200, Some(505)), false),
+            (Read, answered(404, None), false),
+            // Creates: only where nothing can have been created.
+            (Create, answered(429, Some(429)), true),
+            (Create, answered(200, Some(429)), true),
+            (Create, answered(429, None), true),
+            (Create, ConnectFailed, true),
+            (Create, Timeout, false),
+            (Create, ConnectionLost, false),
+            (Create, Garbled, false),
+            (Create, answered(500, Some(500)), false),
+            (Create, answered(502, None), false),
+            (Create, answered(503, None), false),
+            (Create, answered(200, Some(455)), false),
+            (Create, answered(422, Some(422)), false),
+        ];
+        let policy = RetryPolicy::default();
+        for &(kind, outcome, expected) in table {
+            let decision = policy.decide(kind, outcome, 1, Duration::ZERO, 0.5);
+            assert_eq!(
+                matches!(decision, Decision::RetryAfter(_)),
+                expected,
+                "{kind:?} {outcome:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_exponential_and_capped() {
+        let policy = RetryPolicy::default()
+            .max_attempts(10)
+            .base_delay(Duration::from_millis(500))
+            .max_delay(Duration::from_secs(4))
+            .max_elapsed(Duration::from_secs(3600));
+        #[rustfmt::skip]
+        let table = [
+            // (attempts made, jitter, expected delay in ms)
+            (1, 1.0, 500), (2, 1.0, 1000), (3, 1.0, 2000), (4, 1.0, 4000), (5, 1.0, 4000),
+            (3, 0.5, 1000), (3, 0.0, 0), (9, 0.25, 1000),
+        ];
+        for (attempts, jitter, ms) in table {
+            assert_eq!(
+                policy.decide(Read, Timeout, attempts, Duration::ZERO, jitter),
+                Decision::RetryAfter(Duration::from_millis(ms)),
+                "attempt {attempts} jitter {jitter}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_over_backoff() {
+        let policy = RetryPolicy::default();
+        let outcome = Answered {
+            http_status: 429,
+            code: Some(429),
+            retry_after: Some(Duration::from_secs(7)),
+        };
+        assert_eq!(
+            policy.decide(Create, outcome, 1, Duration::ZERO, 0.9),
+            Decision::RetryAfter(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
+    fn attempts_and_total_time_are_capped() {
+        let policy = RetryPolicy::default()
+            .max_attempts(3)
+            .max_elapsed(Duration::from_secs(10));
+        assert_eq!(
+            policy.decide(Read, Timeout, 3, Duration::ZERO, 0.5),
+            Decision::Stop
+        );
+        // A retry that would end after the cap is not made.
+        let late = Answered {
+            http_status: 503,
+            code: None,
+            retry_after: Some(Duration::from_secs(8)),
+        };
+        assert_eq!(
+            policy.decide(Read, late, 1, Duration::from_secs(3), 0.5),
+            Decision::Stop
+        );
+        assert_eq!(
+            policy.decide(Read, late, 1, Duration::from_secs(2), 0.5),
+            Decision::RetryAfter(Duration::from_secs(8))
+        );
+        assert_eq!(
+            RetryPolicy::none().decide(Read, Timeout, 1, Duration::ZERO, 0.5),
+            Decision::Stop
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        #[rustfmt::skip]
+        let table = [
+            ("5", Some(5)),
+            (" 120 ", Some(120)),
+            ("Sun, 06 Nov 1994 08:50:07 GMT", Some(30)),
+            ("Sun, 06 Nov 1994 08:49:00 GMT", Some(0)),
+            ("soon", None),
+            ("-3", None),
+        ];
+        for (value, secs) in table {
+            assert_eq!(
+                parse_retry_after(value, now),
+                secs.map(Duration::from_secs),
+                "{value:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Task handles: what `submit` returns, and what a restarted program rebuilds from an id.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::record::TaskRecord;
+use crate::wait::Wait;
+
+/// A task's identity, serializable: store it, and nothing paid for is ever lost.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskRef {
+    /// kie.ai's task id.
+    pub id: String,
+    /// The model id, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+impl From<&str> for TaskRef {
+    fn from(id: &str) -> Self {
+        id.to_owned().into()
+    }
+}
+
+impl From<String> for TaskRef {
+    fn from(id: String) -> Self {
+        TaskRef { id, model: None }
+    }
+}
+
+/// A task at kie.ai, bound to the client that watches it.
+///
+/// It serializes as its [`TaskRef`] (`{"id": ..., "model": ...}`); rebuild it with
+/// [`Client::task`].
+#[derive(Clone)]
+pub struct Task {
+    client: Client,
+    task: TaskRef,
+}
+
+impl Task {
+    pub(crate) fn new(client: Client, task: TaskRef) -> Self {
+        Self { client, task }
+    }
+
+    /// kie.ai's task id.
+    pub fn id(&self) -> &str {
+        &self.task.id
+    }
+
+    /// The model id, when known.
+    pub fn model(&self) -> Option<&str> {
+        self.task.model.as_deref()
+    }
+
+    /// The serializable identity.
+    pub fn task_ref(&self) -> &TaskRef {
+        &self.task
+    }
+
+    /// The client this task uses.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Fetches the task's current record.
+    ///
+    /// # Errors
+    ///
+    /// Any [`Error`] of recordInfo, carrying this task's id.
+    pub async fn record(&self) -> Result<TaskRecord, Error> {
+        self.client.record(&self.task.id).await
+    }
+
+    /// Waits for the task to finish, polling on kie.ai's recommended schedule. Set
+    /// options on the returned [`Wait`], then `.await` it (or take its event stream).
+    pub fn wait(&self) -> Wait {
+        Wait::new(self.clone())
+    }
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.task.id)
+            .field("model", &self.task.model)
+            .finish()
+    }
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.task.id)
+    }
+}
+
+impl Serialize for Task {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.task.serialize(serializer)
+    }
+}

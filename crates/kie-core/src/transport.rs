@@ -1,0 +1,145 @@
+//! Sending one call: authentication, timeouts, retries by [`RetryPolicy`], and turning
+//! what came back into data or an [`Error`] that says where it failed.
+
+use std::time::SystemTime;
+
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+use crate::client::{Client, USER_AGENT};
+use crate::envelope::Answer;
+use crate::error::{Error, Operation, Unanswered};
+use crate::retry::{Attempt, Decision, RequestKind, parse_retry_after};
+
+/// One call, ready to be sent (and re-sent) as often as its policy allows.
+pub(crate) struct Request<'a, F> {
+    client: &'a Client,
+    operation: Operation,
+    kind: RequestKind,
+    build: F,
+}
+
+impl<'a, F> Request<'a, F>
+where
+    F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+{
+    pub(crate) fn new(
+        client: &'a Client,
+        operation: Operation,
+        kind: RequestKind,
+        build: F,
+    ) -> Self {
+        Self {
+            client,
+            operation,
+            kind,
+            build,
+        }
+    }
+
+    /// Sends until success or the policy says stop; returns the HTTP status and `data`.
+    pub(crate) async fn send(self) -> Result<(u16, Value), Error> {
+        let inner = &self.client.inner;
+        let started = inner.timer.now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (outcome, result) = self.attempt().await;
+            let error = match result {
+                Ok(data) => return Ok(data),
+                Err(error) => error,
+            };
+            let elapsed = inner.timer.now().saturating_sub(started);
+            match inner
+                .retry
+                .decide(self.kind, outcome, attempts, elapsed, fastrand::f64())
+            {
+                Decision::Stop => return Err(error),
+                Decision::RetryAfter(delay) => {
+                    tracing::warn!(
+                        operation = %self.operation,
+                        attempt = attempts,
+                        ?delay,
+                        error = %error,
+                        "retrying"
+                    );
+                    inner.timer.sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self) -> (Attempt, Result<(u16, Value), Error>) {
+        let inner = &self.client.inner;
+        let request = (self.build)(&inner.http)
+            .bearer_auth(inner.api_key.expose_secret())
+            .header(reqwest::header::USER_AGENT, USER_AGENT)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(inner.request_timeout);
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return self.unanswered(e),
+        };
+        let http_status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            Err(e) => return self.unanswered(e),
+        };
+        tracing::debug!(operation = %self.operation, http_status, bytes = body.len(), "answer");
+        let answer = Answer {
+            operation: self.operation,
+            http_status,
+            retry_after,
+            body: &body,
+        };
+        match answer.into_data() {
+            Ok(data) => (
+                Attempt::Answered {
+                    http_status,
+                    code: Some(200),
+                    retry_after,
+                },
+                Ok((http_status, data)),
+            ),
+            Err(error) => {
+                let outcome = match &error {
+                    Error::Decode { .. } => Attempt::Garbled,
+                    Error::Api { code, .. } => Attempt::Answered {
+                        http_status,
+                        code: Some(code.as_i64()),
+                        retry_after,
+                    },
+                    _ => Attempt::Answered {
+                        http_status,
+                        code: None,
+                        retry_after,
+                    },
+                };
+                (outcome, Err(error))
+            }
+        }
+    }
+
+    fn unanswered(&self, e: reqwest::Error) -> (Attempt, Result<(u16, Value), Error>) {
+        // A connect error (even a connect timeout) means the request never left.
+        let (outcome, cause) = if e.is_connect() {
+            (Attempt::ConnectFailed, Unanswered::ConnectFailed)
+        } else if e.is_timeout() {
+            (Attempt::Timeout, Unanswered::Timeout)
+        } else {
+            (Attempt::ConnectionLost, Unanswered::ConnectionLost)
+        };
+        let error = Error::Unanswered {
+            operation: self.operation,
+            task_id: None,
+            cause,
+            source: e,
+        };
+        (outcome, Err(error))
+    }
+}

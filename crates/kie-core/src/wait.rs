@@ -1,0 +1,395 @@
+//! Waiting for a task: polling recordInfo on kie.ai's recommended schedule until the
+//! task finishes or the wait's deadline passes.
+//!
+//! One state machine ([`Poller`]) produces the events; awaiting a [`Wait`] and reading
+//! its [`Wait::events`] stream are two ways of consuming it. Dropping either stops the
+//! polling and loses nothing: the task goes on at kie.ai and can be awaited again from
+//! its id.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::Stream;
+use serde::Serialize;
+
+use crate::error::{ApiCode, Error, Operation};
+use crate::record::{TaskRecord, TaskState};
+use crate::task::Task;
+use crate::time::Timer;
+
+/// How long a wait lasts by default before giving up (the task goes on regardless).
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(30 * 60);
+
+/// How long, right after creation, "recordInfo is null" is taken for a record that is
+/// not visible yet rather than for an unknown task.
+pub const DEFAULT_MISSING_GRACE: Duration = Duration::from_secs(60);
+
+/// How many polls in a row may fail transiently (each after its own retries) before the
+/// wait gives up and returns the error.
+const MAX_CONSECUTIVE_FAILURES: u32 = 5;
+
+/// When to poll, as a function of how long the wait has lasted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollSchedule {
+    /// Each phase: until this much time has passed, wait between min and max.
+    phases: Vec<(Option<Duration>, Duration, Duration)>,
+}
+
+impl Default for PollSchedule {
+    fn default() -> Self {
+        Self::recommended()
+    }
+}
+
+impl PollSchedule {
+    /// kie.ai's recommendation: every 2-3 s for the first 30 s, every 5-10 s until 2
+    /// minutes, then every 15-30 s; the exact delay is drawn at random in each range so
+    /// that many waiting clients do not poll in step.
+    pub fn recommended() -> Self {
+        let s = Duration::from_secs;
+        Self {
+            phases: vec![
+                (Some(s(30)), s(2), s(3)),
+                (Some(s(120)), s(5), s(10)),
+                (None, s(15), s(30)),
+            ],
+        }
+    }
+
+    /// A fixed interval, without jitter.
+    pub fn fixed(every: Duration) -> Self {
+        Self {
+            phases: vec![(None, every, every)],
+        }
+    }
+
+    /// The delay before the next poll, `elapsed` into the wait; `jitter` in `[0, 1]`
+    /// picks the point in the phase's range.
+    pub fn delay(&self, elapsed: Duration, jitter: f64) -> Duration {
+        let (_, min, max) = self
+            .phases
+            .iter()
+            .find(|(until, _, _)| until.is_none_or(|u| elapsed < u))
+            .or(self.phases.last())
+            .copied()
+            .unwrap_or((None, Duration::from_secs(2), Duration::from_secs(2)));
+        min + (max.saturating_sub(min)).mul_f64(jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// A change seen while waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Progress {
+    /// The task.
+    pub task_id: String,
+    /// Its state.
+    pub state: TaskState,
+    /// Percent done, for models that report it (Sora).
+    pub percent: Option<u8>,
+    /// How long the wait has lasted.
+    pub elapsed: Duration,
+}
+
+/// What a wait yields: progress, then the result.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum WaitEvent {
+    /// The state or percent changed.
+    Progress(Progress),
+    /// The task succeeded.
+    Finished(Box<VideoResult>),
+}
+
+/// A finished task's video.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct VideoResult {
+    /// The task.
+    pub task_id: String,
+    /// The model, when known.
+    pub model: Option<String>,
+    /// The result files, never empty; kie.ai keeps them for a limited time (about 24 h
+    /// by one page, 14 days by another): download them promptly.
+    pub urls: Vec<String>,
+    /// The final record, with timings and the original request.
+    pub record: TaskRecord,
+}
+
+impl VideoResult {
+    /// The (first) video's URL.
+    pub fn video_url(&self) -> &str {
+        self.urls.first().map_or("", String::as_str)
+    }
+
+    fn from_record(record: TaskRecord, fallback_model: Option<&str>) -> Result<Self, Error> {
+        let urls = record
+            .result
+            .as_ref()
+            .map(|r| r.urls.clone())
+            .unwrap_or_default();
+        if urls.is_empty() {
+            return Err(Error::Decode {
+                operation: Operation::RecordInfo,
+                task_id: Some(record.task_id.clone()),
+                http_status: 200,
+                reason: "the task succeeded but `resultJson` lists no `resultUrls`".to_owned(),
+                body: crate::envelope::excerpt(record.raw.to_string().as_bytes()),
+            });
+        }
+        Ok(VideoResult {
+            task_id: record.task_id.clone(),
+            model: record.model.clone().or(fallback_model.map(str::to_owned)),
+            urls,
+            record,
+        })
+    }
+}
+
+type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
+
+/// A wait being prepared: set options, then `.await` it for the result, or call
+/// [`Wait::events`] for a stream of progress ending in the result.
+#[must_use = "a wait does nothing until it is awaited or streamed"]
+pub struct Wait {
+    poller: Poller,
+    on_progress: Option<ProgressFn>,
+}
+
+impl fmt::Debug for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait")
+            .field("task", &self.poller.task)
+            .field("max_wait", &self.poller.max_wait)
+            .field("schedule", &self.poller.schedule)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Wait {
+    pub(crate) fn new(task: Task) -> Self {
+        let timer = Arc::clone(task.client().timer());
+        Self {
+            poller: Poller {
+                started: timer.now(),
+                timer,
+                task,
+                max_wait: DEFAULT_MAX_WAIT,
+                schedule: PollSchedule::recommended(),
+                missing_grace: DEFAULT_MISSING_GRACE,
+                polled: false,
+                seen: false,
+                last: None,
+                failures: 0,
+            },
+            on_progress: None,
+        }
+    }
+
+    /// The longest the wait lasts (default 30 minutes). At the deadline it returns
+    /// [`Error::WaitTimeout`]; the task itself goes on.
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.poller.max_wait = max_wait;
+        self
+    }
+
+    /// When to poll (default [`PollSchedule::recommended`]).
+    pub fn schedule(mut self, schedule: PollSchedule) -> Self {
+        self.poller.schedule = schedule;
+        self
+    }
+
+    /// How long after the wait starts "recordInfo is null" is taken as "not visible
+    /// yet" (default 60 s), for tasks that were just created.
+    pub fn missing_grace(mut self, grace: Duration) -> Self {
+        self.poller.missing_grace = grace;
+        self
+    }
+
+    /// Calls `f` on each change of state or percent.
+    pub fn on_progress(mut self, f: impl FnMut(&Progress) + Send + 'static) -> Self {
+        self.on_progress = Some(Box::new(f));
+        self
+    }
+
+    /// The wait as a stream: progress events, then one [`WaitEvent::Finished`] or an
+    /// error, then the end.
+    pub fn events(self) -> impl Stream<Item = Result<WaitEvent, Error>> + Send {
+        futures_util::stream::unfold(Some(self.poller), |poller| async move {
+            let mut poller = poller?;
+            match poller.next().await {
+                Ok(event @ WaitEvent::Progress(_)) => Some((Ok(event), Some(poller))),
+                other => Some((other, None)),
+            }
+        })
+    }
+}
+
+impl IntoFuture for Wait {
+    type Output = Result<VideoResult, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let Wait {
+            mut poller,
+            mut on_progress,
+        } = self;
+        let span = tracing::info_span!("kie.wait", task_id = %poller.task.id());
+        Box::pin(tracing::Instrument::instrument(
+            async move {
+                loop {
+                    match poller.next().await? {
+                        WaitEvent::Progress(p) => {
+                            if let Some(f) = on_progress.as_mut() {
+                                f(&p);
+                            }
+                        }
+                        WaitEvent::Finished(result) => return Ok(*result),
+                    }
+                }
+            },
+            span,
+        ))
+    }
+}
+
+/// The polling state machine behind [`Wait`].
+struct Poller {
+    task: Task,
+    timer: Arc<dyn Timer>,
+    started: Duration,
+    max_wait: Duration,
+    schedule: PollSchedule,
+    missing_grace: Duration,
+    /// Whether a poll was made (the first poll goes out at once).
+    polled: bool,
+    /// Whether a record was ever returned.
+    seen: bool,
+    /// The last state and percent reported.
+    last: Option<(TaskState, Option<u8>)>,
+    /// Transient failures in a row.
+    failures: u32,
+}
+
+impl Poller {
+    async fn next(&mut self) -> Result<WaitEvent, Error> {
+        loop {
+            if self.polled {
+                self.pause().await?;
+            }
+            self.polled = true;
+            let error = match self.task.record().await {
+                Ok(record) => match self.observe(record)? {
+                    Some(event) => return Ok(event),
+                    None => continue,
+                },
+                Err(error) => error,
+            };
+            let elapsed = self.elapsed();
+            if !self.seen && is_missing(&error) && elapsed < self.missing_grace {
+                tracing::debug!(task_id = %self.task.id(), "record not visible yet");
+                continue;
+            }
+            if error.is_transient() && self.failures < MAX_CONSECUTIVE_FAILURES {
+                self.failures += 1;
+                tracing::warn!(task_id = %self.task.id(), %error, "poll failed; polling on");
+                continue;
+            }
+            return Err(error);
+        }
+    }
+
+    /// Turns a record into an event, if it is news.
+    fn observe(&mut self, record: TaskRecord) -> Result<Option<WaitEvent>, Error> {
+        self.seen = true;
+        self.failures = 0;
+        match record.state {
+            TaskState::Success => VideoResult::from_record(record, self.task.model())
+                .map(|r| Some(WaitEvent::Finished(Box::new(r)))),
+            TaskState::Fail => Err(Error::TaskFailed {
+                task_id: record.task_id.clone(),
+                fail_code: record.fail_code.clone(),
+                fail_msg: record.fail_msg.clone(),
+                record: Box::new(record),
+            }),
+            _ => {
+                let now = (record.state.clone(), record.progress);
+                if self.last.as_ref() == Some(&now) {
+                    return Ok(None);
+                }
+                self.last = Some(now);
+                Ok(Some(WaitEvent::Progress(Progress {
+                    task_id: self.task.id().to_owned(),
+                    state: record.state,
+                    percent: record.progress,
+                    elapsed: self.elapsed(),
+                })))
+            }
+        }
+    }
+
+    /// Sleeps until the next poll, or fails at the deadline. The last sleep is cut
+    /// short so that one final poll happens exactly at the deadline.
+    async fn pause(&mut self) -> Result<(), Error> {
+        let elapsed = self.elapsed();
+        let remaining = self.max_wait.saturating_sub(elapsed);
+        if remaining.is_zero() {
+            return Err(Error::WaitTimeout {
+                task_id: self.task.id().to_owned(),
+                waited: elapsed,
+                last_state: self
+                    .last
+                    .as_ref()
+                    .map_or(TaskState::Waiting, |(state, _)| state.clone()),
+            });
+        }
+        let delay = self.schedule.delay(elapsed, fastrand::f64()).min(remaining);
+        self.timer.sleep(delay).await;
+        Ok(())
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.timer.now().saturating_sub(self.started)
+    }
+}
+
+/// kie.ai's answer for a task it cannot find: 422 "recordInfo is null" live, 404 in
+/// the docs.
+fn is_missing(error: &Error) -> bool {
+    match error {
+        Error::Api { code, message, .. } => {
+            *code == ApiCode::NotFound
+                || (*code == ApiCode::ValidationFailed
+                    && message.to_ascii_lowercase().contains("recordinfo is null"))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recommended_schedule_follows_kie_ai() {
+        let s = PollSchedule::recommended();
+        let secs = Duration::from_secs;
+        #[rustfmt::skip]
+        let table = [
+            (0, 0.0, 2.0), (0, 1.0, 3.0), (29, 0.5, 2.5),
+            (30, 0.0, 5.0), (119, 1.0, 10.0),
+            (120, 0.0, 15.0), (3600, 1.0, 30.0),
+        ];
+        for (elapsed, jitter, expected) in table {
+            assert_eq!(
+                s.delay(secs(elapsed), jitter),
+                Duration::from_secs_f64(expected),
+                "{elapsed}s jitter {jitter}"
+            );
+        }
+        assert_eq!(PollSchedule::fixed(secs(2)).delay(secs(500), 0.7), secs(2));
+    }
+}

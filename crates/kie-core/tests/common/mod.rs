@@ -1,0 +1,85 @@
+//! Helpers shared by the integration tests: clients pointed at local servers only.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use kie_core::time::VirtualTimer;
+use kie_core::{Client, RetryPolicy};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+/// A key that must never show up in any output.
+pub const CANARY_KEY: &str = "sk-CANARY-7f3a9c1e-do-not-print";
+
+/// A client for `base`, on virtual time, with the given retry policy.
+pub fn client(base: &str, retry: RetryPolicy) -> (Client, Arc<VirtualTimer>) {
+    let timer = Arc::new(VirtualTimer::new());
+    let client = Client::builder()
+        .api_key(CANARY_KEY)
+        .base_url(base)
+        .upload_base_url(base)
+        .retry_policy(retry)
+        .request_timeout(Duration::from_millis(500))
+        .timer(timer.clone())
+        .build()
+        .expect("a valid test configuration");
+    (client, timer)
+}
+
+/// A kie.ai envelope answer.
+pub fn envelope(http: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(http).set_body_json(body)
+}
+
+/// Answers with each template in turn, then repeats the last one.
+pub struct Script {
+    steps: Vec<ResponseTemplate>,
+    next: AtomicUsize,
+}
+
+impl Script {
+    pub fn new(steps: Vec<ResponseTemplate>) -> Self {
+        assert!(!steps.is_empty());
+        Self {
+            steps,
+            next: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Respond for Script {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let i = self.next.fetch_add(1, Ordering::SeqCst);
+        self.steps[i.min(self.steps.len() - 1)].clone()
+    }
+}
+
+/// A server on 127.0.0.1 that reads each request and closes the connection without an
+/// answer. Returns its base URL and the count of connections it took.
+pub fn hang_up_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            seen.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            drop(stream);
+        }
+    });
+    (base, count)
+}
+
+/// A loopback address where nothing listens.
+pub fn closed_port() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    drop(listener);
+    format!("http://{addr}")
+}

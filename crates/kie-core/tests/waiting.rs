@@ -1,0 +1,335 @@
+//! Waiting on virtual time: each test runs a wait of minutes in milliseconds and
+//! asserts the schedule, the events and the outcome.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Script, client, envelope};
+use futures_util::StreamExt;
+use kie_core::{ApiCode, Error, PollSchedule, RetryPolicy, TaskState, WaitEvent};
+use serde_json::{Value, json};
+use wiremock::matchers::{path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn record(state: &str, extra: Value) -> ResponseTemplate {
+    let mut data = json!({"taskId": "t1", "model": "sora-2-pro-text-to-video", "state": state});
+    if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
+        data.extend(extra.clone());
+    }
+    envelope(200, json!({"code": 200, "msg": "success", "data": data}))
+}
+
+fn success() -> ResponseTemplate {
+    record(
+        "success",
+        json!({"resultJson": "{\"resultUrls\":[\"https://tempfile.aiquickdraw.com/v/t1.mp4\"]}", "costTime": 90}),
+    )
+}
+
+fn missing() -> ResponseTemplate {
+    envelope(
+        200,
+        json!({"code": 422, "msg": "recordInfo is null", "data": null}),
+    )
+}
+
+async fn serve(steps: Vec<ResponseTemplate>) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v1/jobs/recordInfo"))
+        .and(query_param("taskId", "t1"))
+        .respond_with(Script::new(steps))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn polls(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap_or_default().len()
+}
+
+#[tokio::test]
+async fn a_wait_reports_each_change_and_returns_the_video() {
+    let server = serve(vec![
+        record("waiting", json!({})),
+        record("queuing", json!({})),
+        record("queuing", json!({})),
+        record("generating", json!({"progress": 10})),
+        record("generating", json!({"progress": 10})),
+        record("generating", json!({"progress": 60})),
+        success(),
+    ])
+    .await;
+    let (client, timer) = client(&server.uri(), RetryPolicy::none());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let video = client
+        .task("t1")
+        .wait()
+        .on_progress(move |p| sink.lock().unwrap().push((p.state.clone(), p.percent)))
+        .await
+        .unwrap();
+    assert_eq!(
+        video.video_url(),
+        "https://tempfile.aiquickdraw.com/v/t1.mp4"
+    );
+    assert_eq!(video.model.as_deref(), Some("sora-2-pro-text-to-video"));
+    assert_eq!(video.record.cost_time, Some(90));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            (TaskState::Waiting, None),
+            (TaskState::Queuing, None),
+            (TaskState::Generating, Some(10)),
+            (TaskState::Generating, Some(60)),
+        ]
+    );
+    assert_eq!(polls(&server).await, 7);
+    // The first poll goes out at once; then every 2-3 s while under 30 s.
+    let sleeps = timer.sleeps();
+    assert_eq!(sleeps.len(), 6);
+    assert!(
+        sleeps
+            .iter()
+            .all(|s| (2.0..=3.0).contains(&s.as_secs_f64())),
+        "{sleeps:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_schedule_slows_down_as_the_wait_grows() {
+    // 60 polls of "generating": enough to cross the 30 s and 2 min marks.
+    let mut steps: Vec<_> = (0..60).map(|_| record("generating", json!({}))).collect();
+    steps.push(success());
+    let server = serve(steps).await;
+    let (client, timer) = client(&server.uri(), RetryPolicy::none());
+    client.task("t1").wait().await.unwrap();
+    let mut elapsed = Duration::ZERO;
+    for sleep in timer.sleeps() {
+        let range = match elapsed.as_secs() {
+            0..30 => 2.0..=3.0,
+            30..120 => 5.0..=10.0,
+            _ => 15.0..=30.0,
+        };
+        assert!(
+            range.contains(&sleep.as_secs_f64()),
+            "{sleep:?} at {elapsed:?}"
+        );
+        elapsed += sleep;
+    }
+    assert!(elapsed > Duration::from_secs(120 + 15 * 30), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_failed_task_is_an_error_with_its_id_and_reason() {
+    let server = serve(vec![
+        record("generating", json!({})),
+        record(
+            "fail",
+            json!({"failCode": "422", "failMsg": "prompt contains prohibited content"}),
+        ),
+    ])
+    .await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    let err = client.task("t1").wait().await.unwrap_err();
+    let Error::TaskFailed {
+        task_id,
+        fail_code,
+        fail_msg,
+        record,
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(task_id, "t1");
+    assert_eq!(fail_code.as_deref(), Some("422"));
+    assert_eq!(
+        fail_msg.as_deref(),
+        Some("prompt contains prohibited content")
+    );
+    assert_eq!(record.state, TaskState::Fail);
+    assert_eq!(
+        err.to_string(),
+        "task t1 failed: prompt contains prohibited content (failCode 422)"
+    );
+}
+
+#[tokio::test]
+async fn the_deadline_ends_the_wait_with_the_last_state() {
+    let server = serve(vec![record("queuing", json!({}))]).await;
+    let (client, timer) = client(&server.uri(), RetryPolicy::none());
+    let err = client
+        .task("t1")
+        .wait()
+        .max_wait(Duration::from_secs(60))
+        .await
+        .unwrap_err();
+    let Error::WaitTimeout {
+        task_id,
+        waited,
+        last_state,
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(task_id, "t1");
+    assert_eq!(*last_state, TaskState::Queuing);
+    assert_eq!(
+        *waited,
+        Duration::from_secs(60),
+        "a final poll lands on the deadline"
+    );
+    let total: Duration = timer.sleeps().iter().sum();
+    assert_eq!(total, Duration::from_secs(60));
+}
+
+#[tokio::test]
+async fn a_record_not_yet_visible_is_tolerated_for_a_while() {
+    let server = serve(vec![
+        missing(),
+        missing(),
+        record("waiting", json!({})),
+        success(),
+    ])
+    .await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    let video = client.task("t1").wait().await.unwrap();
+    assert_eq!(video.task_id, "t1");
+    assert_eq!(polls(&server).await, 4);
+}
+
+#[tokio::test]
+async fn an_unknown_task_fails_after_the_grace_period() {
+    let server = serve(vec![missing()]).await;
+    let (client, timer) = client(&server.uri(), RetryPolicy::none());
+    let err = client
+        .task("t1")
+        .wait()
+        .missing_grace(Duration::from_secs(20))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some(ApiCode::ValidationFailed));
+    assert_eq!(err.task_id(), Some("t1"));
+    let total: Duration = timer.sleeps().iter().sum();
+    assert!((20.0..24.0).contains(&total.as_secs_f64()), "{total:?}");
+}
+
+#[tokio::test]
+async fn a_record_that_vanishes_after_being_seen_is_an_error_at_once() {
+    let server = serve(vec![record("waiting", json!({})), missing()]).await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    let err = client.task("t1").wait().await.unwrap_err();
+    assert_eq!(err.api_code(), Some(ApiCode::ValidationFailed));
+    assert_eq!(polls(&server).await, 2);
+}
+
+#[tokio::test]
+async fn transient_errors_do_not_end_the_wait_but_a_run_of_them_does() {
+    let outage = || envelope(503, json!({"code": 503, "msg": "unavailable"}));
+    let server = serve(vec![
+        record("generating", json!({})),
+        outage(),
+        outage(),
+        success(),
+    ])
+    .await;
+    let (first, _) = client(&server.uri(), RetryPolicy::none());
+    assert!(first.task("t1").wait().await.is_ok());
+
+    let server = serve(vec![record("generating", json!({})), outage()]).await;
+    let (second, _) = client(&server.uri(), RetryPolicy::none());
+    let err = second.task("t1").wait().await.unwrap_err();
+    assert_eq!(err.task_id(), Some("t1"));
+    assert_eq!(
+        polls(&server).await,
+        1 + 6,
+        "one good poll, five tolerated failures, one fatal"
+    );
+}
+
+#[tokio::test]
+async fn permanent_errors_end_the_wait_at_once() {
+    let server = serve(vec![envelope(
+        401,
+        json!({"code": 401, "msg": "You do not have access permissions"}),
+    )])
+    .await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    let err = client.task("t1").wait().await.unwrap_err();
+    assert_eq!(err.api_code(), Some(ApiCode::Unauthorized));
+    assert_eq!(polls(&server).await, 1);
+}
+
+#[tokio::test]
+async fn a_success_without_urls_is_an_error_with_the_task_id() {
+    let server = serve(vec![record(
+        "success",
+        json!({"resultJson": "{\"resultUrls\":[]}"}),
+    )])
+    .await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    let err = client.task("t1").wait().await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err}");
+    assert_eq!(err.task_id(), Some("t1"));
+}
+
+#[tokio::test]
+async fn events_stream_progress_then_the_result() {
+    let server = serve(vec![
+        record("queuing", json!({})),
+        record("generating", json!({"progress": 50})),
+        success(),
+    ])
+    .await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    let events: Vec<_> = client.task("t1").wait().events().collect().await;
+    assert_eq!(events.len(), 3);
+    assert!(matches!(&events[0], Ok(WaitEvent::Progress(p)) if p.state == TaskState::Queuing));
+    assert!(matches!(&events[1], Ok(WaitEvent::Progress(p)) if p.percent == Some(50)));
+    assert!(matches!(&events[2], Ok(WaitEvent::Finished(v)) if v.task_id == "t1"));
+}
+
+#[tokio::test]
+async fn dropping_a_wait_stops_polling() {
+    let server = serve(vec![record("generating", json!({}))]).await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    let mut events = Box::pin(client.task("t1").wait().events());
+    assert!(matches!(
+        events.next().await,
+        Some(Ok(WaitEvent::Progress(_)))
+    ));
+    drop(events);
+    let before = polls(&server).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(polls(&server).await, before);
+    assert_eq!(before, 1);
+}
+
+#[tokio::test]
+async fn a_fixed_schedule_is_honoured() {
+    let server = serve(vec![
+        record("generating", json!({})),
+        record("generating", json!({})),
+        success(),
+    ])
+    .await;
+    let (client, timer) = client(&server.uri(), RetryPolicy::none());
+    client
+        .task("t1")
+        .wait()
+        .schedule(PollSchedule::fixed(Duration::from_secs(4)))
+        .await
+        .unwrap();
+    assert_eq!(timer.sleeps(), [Duration::from_secs(4); 2]);
+}
+
+#[tokio::test]
+async fn a_task_rebuilt_from_its_serialized_form_waits_the_same() {
+    let server = serve(vec![success()]).await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    let stored = serde_json::to_string(&client.task("t1")).unwrap();
+    let task_ref: kie_core::TaskRef = serde_json::from_str(&stored).unwrap();
+    let video = client.task(task_ref).wait().await.unwrap();
+    assert_eq!(video.task_id, "t1");
+}
