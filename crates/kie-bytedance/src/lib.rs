@@ -1,0 +1,34 @@
+//! The ByteDance models (`bytedance/v1-pro-text-to-video`, `bytedance/v1-pro-fast-image-to-video`) for [kie-rs](https://github.com/kie-rs/kie-rs), generated from the OpenAPI
+//! documents in the repository's `spec/`.
+//!
+//! Each model comes two ways: a typed input (`…Input`), whose every field, enum and
+//! limit is checked at compile time or by `validate()` before anything is sent, and a
+//! unit type implementing [`kie_core::VideoModel`], which maps the uniform
+//! [`kie_core::VideoRequest`] onto that input, so an application can hold it as
+//! `Arc<dyn VideoModel>` and swap models without code changes. Whatever a model cannot
+//! take is an error, never silently dropped.
+//!
+//! ```
+//! use kie_core::{AspectRatio, VideoModel, VideoRequest};
+//! use kie_bytedance::BytedanceV1ProTextToVideo;
+//!
+//! let request = VideoRequest::new("a red fox running through fresh snow")
+//!     .duration_secs(10)
+//!     .aspect_ratio(AspectRatio::Landscape21x9)
+//!     .seed(42);
+//! let input = BytedanceV1ProTextToVideo.input_for(&request)?;
+//! assert_eq!(input["duration"], "10"); // durations stay strings
+//! assert_eq!(input["aspect_ratio"], "21:9");
+//! assert_eq!(input["seed"], 42);
+//! # Ok::<(), kie_core::ValidationError>(())
+//! ```
+//!
+//! This crate depends on `kie-core` only; the `kie` crate re-exports it behind the
+//! `bytedance` feature.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod generated;
+
+pub use generated::*;
