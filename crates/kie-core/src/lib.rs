@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod callback;
 mod client;
 mod envelope;
 mod error;
@@ -34,6 +35,7 @@ mod transport;
 pub mod validation;
 mod wait;
 
+pub use callback::{Callback, CallbackError, CallbackVerifier};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL, Submit, USER_AGENT,
 };
