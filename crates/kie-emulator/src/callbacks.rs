@@ -1,0 +1,443 @@
+//! Callbacks: signed POSTs to `callBackUrl` and `progressCallBackUrl`, with retries, a
+//! log of every attempt, and faults that exercise a receiver's verification and
+//! idempotency.
+//!
+//! Signing follows kie.ai's webhook verification guide: `X-Webhook-Timestamp` is Unix
+//! seconds and `X-Webhook-Signature` is base64(HMAC-SHA256(key, taskId + "." +
+//! timestamp)); the body is not covered. The header timestamp is real wall-clock time
+//! (receivers check it against their own clock), while retry delays run on the virtual
+//! clock so a fast or frozen clock compresses or holds them.
+
+use std::{
+    net::IpAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::{
+    clock::wall_clock_ms,
+    faults::Trigger,
+    scheduler::TimerEvent,
+    state::{Shared, State},
+};
+
+/// The signature kie.ai puts in `X-Webhook-Signature`:
+/// base64(HMAC-SHA256(key, `task_id` + "." + `timestamp`)).
+pub fn sign(key: &str, task_id: &str, timestamp: i64) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes()).unwrap_or_else(|_| unreachable!());
+    mac.update(task_id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Which URL a callback goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackKind {
+    /// The terminal-state POST to `callBackUrl`.
+    Completion,
+    /// A state or progress change POSTed to Sora's `progressCallBackUrl`.
+    Progress,
+}
+
+/// A misbehaviour of callback delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallbackFaultEffect {
+    /// Deliver the callback twice (the second identical, headers included).
+    Duplicate,
+    /// Wait this many virtual milliseconds before the first attempt.
+    Delay {
+        /// The delay, on the virtual clock.
+        ms: u64,
+    },
+    /// Sign with a wrong key.
+    BadSignature,
+    /// Send a timestamp this many seconds in the past (signed correctly for it).
+    StaleTimestamp {
+        /// Age of the timestamp in seconds.
+        #[serde(default = "default_stale_age")]
+        age_s: u64,
+    },
+}
+
+fn default_stale_age() -> u64 {
+    3_600
+}
+
+/// A callback fault rule; every matching rule that fires applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallbackFaultRule {
+    /// Only callbacks of this task (any when absent).
+    #[serde(default)]
+    pub task_id: Option<String>,
+    /// Only this kind of callback (any when absent).
+    #[serde(default)]
+    pub kind: Option<CallbackKind>,
+    /// When the rule fires (drawn from the seeded callback stream).
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// What it does.
+    pub effect: CallbackFaultEffect,
+}
+
+impl CallbackFaultRule {
+    /// A rule with this effect on every callback.
+    pub fn new(effect: CallbackFaultEffect) -> Self {
+        Self {
+            task_id: None,
+            kind: None,
+            trigger: Trigger::Always,
+            effect,
+        }
+    }
+
+    /// Only callbacks of `task_id`.
+    pub fn for_task(mut self, task_id: impl Into<String>) -> Self {
+        self.task_id = Some(task_id.into());
+        self
+    }
+
+    /// Only the next `n` matching callbacks.
+    pub fn next(mut self, n: u32) -> Self {
+        self.trigger = Trigger::NextN { n };
+        self
+    }
+
+    /// Fire with probability `p`.
+    pub fn probability(mut self, p: f64) -> Self {
+        self.trigger = Trigger::Probability { p };
+        self
+    }
+}
+
+/// How callbacks are retried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Virtual milliseconds to wait before each retry; its length is the number of
+    /// retries after the first attempt. Default: 1, 2, 4, 8, 16 seconds.
+    pub delays_ms: Vec<u64>,
+    /// Real milliseconds an attempt may take before it counts as failed (kie.ai documents
+    /// 15 s for its callbacks).
+    pub timeout_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            delays_ms: vec![1_000, 2_000, 4_000, 8_000, 16_000],
+            timeout_ms: 15_000,
+        }
+    }
+}
+
+/// One delivery attempt, as logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallbackAttempt {
+    /// The delivery this attempt belongs to (a duplicate is its own delivery).
+    pub delivery_id: u64,
+    /// The task the callback is about.
+    pub task_id: String,
+    /// Completion or progress.
+    pub kind: CallbackKind,
+    /// Target URL.
+    pub url: String,
+    /// 1 for the first attempt of a delivery, then 2, 3, ...
+    pub attempt: u32,
+    /// Whether this delivery is an injected duplicate.
+    pub duplicate: bool,
+    /// Virtual time of the attempt (Unix ms).
+    pub at_ms: i64,
+    /// The `X-Webhook-Timestamp` sent (Unix seconds).
+    pub timestamp: i64,
+    /// The `X-Webhook-Signature` sent (absent when signing is off).
+    pub signature: Option<String>,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why the attempt failed without a status (refused, timeout, not loopback, ...).
+    pub error: Option<String>,
+    /// Real time the attempt took.
+    pub latency_ms: u64,
+    /// Whether the receiver answered 2xx.
+    pub delivered: bool,
+    /// Whether another attempt is scheduled after this one.
+    pub will_retry: bool,
+    /// Faults applied to this delivery.
+    pub faults: Vec<CallbackFaultEffect>,
+    /// The JSON body sent.
+    pub body: String,
+}
+
+/// A callback being delivered.
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    pub task_id: String,
+    pub kind: CallbackKind,
+    pub url: String,
+    pub body: Bytes,
+    pub attempts: u32,
+    pub duplicate: bool,
+    pub faults: Vec<CallbackFaultEffect>,
+    /// Timestamp and signature fixed by the first attempt, reused by a duplicate.
+    pub fixed_headers: Option<(i64, Option<String>)>,
+}
+
+/// The callback fault rules.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallbackFaults {
+    rules: Vec<(u64, CallbackFaultRule)>,
+    next_id: u64,
+}
+
+impl CallbackFaults {
+    pub(crate) fn add(&mut self, rule: CallbackFaultRule) -> u64 {
+        self.next_id += 1;
+        self.rules.push((self.next_id, rule));
+        self.next_id
+    }
+
+    pub(crate) fn list(&self) -> Vec<(u64, CallbackFaultRule)> {
+        self.rules.clone()
+    }
+
+    fn draw(
+        &mut self,
+        rng: &mut fastrand::Rng,
+        task_id: &str,
+        kind: CallbackKind,
+    ) -> Vec<CallbackFaultEffect> {
+        let mut effects = Vec::new();
+        for (_, rule) in &mut self.rules {
+            if rule.task_id.as_deref().is_some_and(|t| t != task_id)
+                || rule.kind.is_some_and(|k| k != kind)
+            {
+                continue;
+            }
+            let fires = match &mut rule.trigger {
+                Trigger::Always => true,
+                Trigger::Probability { p } => rng.f64() < *p,
+                Trigger::NextN { n } if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                Trigger::NextN { .. } => false,
+            };
+            if fires {
+                effects.push(rule.effect.clone());
+            }
+        }
+        effects
+    }
+}
+
+/// Queues a callback for delivery (after any delay fault), plus its duplicate if drawn.
+pub(crate) fn enqueue(
+    state: &mut State,
+    now_ms: i64,
+    task_id: &str,
+    kind: CallbackKind,
+    url: &str,
+    body: Bytes,
+) {
+    let faults = state
+        .callback_faults
+        .draw(&mut state.streams.callbacks, task_id, kind);
+    let delay: u64 = faults
+        .iter()
+        .map(|f| {
+            if let CallbackFaultEffect::Delay { ms } = f {
+                *ms
+            } else {
+                0
+            }
+        })
+        .sum();
+    let due = now_ms.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+    let duplicate = faults.contains(&CallbackFaultEffect::Duplicate);
+    let delivery = Delivery {
+        task_id: task_id.to_owned(),
+        kind,
+        url: url.to_owned(),
+        body,
+        attempts: 0,
+        duplicate: false,
+        faults,
+        fixed_headers: None,
+    };
+    let first = state.add_delivery(delivery.clone());
+    state
+        .timers
+        .schedule(due, TimerEvent::CallbackAttempt { delivery_id: first });
+    if duplicate {
+        let second = state.add_delivery(Delivery {
+            duplicate: true,
+            ..delivery
+        });
+        state.timers.schedule(
+            due,
+            TimerEvent::CallbackAttempt {
+                delivery_id: second,
+            },
+        );
+    }
+}
+
+/// Whether `url` points at this machine (`localhost` or a loopback address).
+pub(crate) fn is_loopback_url(url: &reqwest::Url) -> bool {
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
+/// Performs one attempt of a delivery, logs it, and schedules a retry on failure.
+pub(crate) async fn attempt(shared: Arc<Shared>, delivery_id: u64) {
+    let Some((epoch, delivery)) = shared.with_state(|state| {
+        let delivery = state.deliveries.get_mut(&delivery_id)?;
+        delivery.attempts += 1;
+        Some((state.epoch, delivery.clone()))
+    }) else {
+        return;
+    };
+    let policy = shared.with_state(|state| state.config.callback_retry.clone());
+
+    let (timestamp, signature) = match &delivery.fixed_headers {
+        Some(fixed) => fixed.clone(),
+        None => {
+            let mut timestamp = wall_clock_ms() / 1000;
+            for fault in &delivery.faults {
+                if let CallbackFaultEffect::StaleTimestamp { age_s } = fault {
+                    timestamp -= i64::try_from(*age_s).unwrap_or(0);
+                }
+            }
+            let signature = shared.webhook_key.as_deref().map(|key| {
+                if delivery.faults.contains(&CallbackFaultEffect::BadSignature) {
+                    sign(&format!("wrong-{key}"), &delivery.task_id, timestamp)
+                } else {
+                    sign(key, &delivery.task_id, timestamp)
+                }
+            });
+            (timestamp, signature)
+        }
+    };
+
+    let started = Instant::now();
+    let allow_remote = shared.with_state(|state| state.config.allow_remote_callbacks);
+    let (status, error, blocked) = match reqwest::Url::parse(&delivery.url) {
+        Err(parse) => (None, Some(format!("invalid callback URL: {parse}")), true),
+        Ok(url) if !allow_remote && !is_loopback_url(&url) => (
+            None,
+            Some("not sent: the target is not a loopback address (enable remote callbacks to allow it)".to_owned()),
+            true,
+        ),
+        Ok(url) => {
+            let mut request = shared
+                .http
+                .post(url)
+                .timeout(Duration::from_millis(policy.timeout_ms))
+                .header("content-type", "application/json")
+                .header("user-agent", concat!("kie-emulator/", env!("CARGO_PKG_VERSION")))
+                .header("x-webhook-timestamp", timestamp.to_string())
+                .body(delivery.body.clone());
+            if let Some(signature) = &signature {
+                request = request.header("x-webhook-signature", signature);
+            }
+            match request.send().await {
+                Ok(response) => (Some(response.status().as_u16()), None, false),
+                Err(error) if error.is_timeout() => (None, Some("timed out".to_owned()), false),
+                Err(error) if error.is_connect() => (None, Some(format!("connection failed: {error}")), false),
+                Err(error) => (None, Some(format!("request failed: {error}")), false),
+            }
+        }
+    };
+    let delivered = status.is_some_and(|s| (200..300).contains(&s));
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+
+    let now = shared.clock.now_ms();
+    shared.with_state(|state| {
+        if state.epoch != epoch {
+            // The emulator was reset while this attempt was in flight.
+            return;
+        }
+        let retry_index = usize::try_from(delivery.attempts).unwrap_or(usize::MAX) - 1;
+        let will_retry = !delivered && !blocked && retry_index < policy.delays_ms.len();
+        if let Some(stored) = state.deliveries.get_mut(&delivery_id) {
+            stored.fixed_headers = Some((timestamp, signature.clone()));
+        }
+        if will_retry {
+            let delay = i64::try_from(policy.delays_ms[retry_index]).unwrap_or(i64::MAX);
+            state.timers.schedule(
+                now.saturating_add(delay),
+                TimerEvent::CallbackAttempt { delivery_id },
+            );
+        }
+        state.stats.callback_attempts += 1;
+        if delivered {
+            state.stats.callbacks_delivered += 1;
+        }
+        state.callback_log.push(CallbackAttempt {
+            delivery_id,
+            task_id: delivery.task_id.clone(),
+            kind: delivery.kind,
+            url: delivery.url.clone(),
+            attempt: delivery.attempts,
+            duplicate: delivery.duplicate,
+            at_ms: now,
+            timestamp,
+            signature: signature.clone(),
+            status,
+            error,
+            latency_ms,
+            delivered,
+            will_retry,
+            faults: delivery.faults.clone(),
+            body: String::from_utf8_lossy(&delivery.body).into_owned(),
+        });
+    });
+    // A retry may have been scheduled; the log grew.
+    shared.wake.notify_one();
+    shared.callback_log_changed.send_modify(|count| *count += 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_base64_hmac_of_task_dot_timestamp() {
+        // HMAC-SHA256(key="key", "abc.1700000000"), computed independently with openssl.
+        let signature = sign("key", "abc", 1_700_000_000);
+        assert_eq!(signature, "DVsH2H8WBYDKcDunI2Eou0AuIWKGHhVnNF1NDjQeZCA=");
+        assert_ne!(signature, sign("key", "abc", 1_700_000_001));
+        assert_ne!(signature, sign("other", "abc", 1_700_000_000));
+    }
+
+    #[test]
+    fn loopback_detection() {
+        let check = |u: &str| {
+            reqwest::Url::parse(u)
+                .map(|u| is_loopback_url(&u))
+                .unwrap_or(false)
+        };
+        assert!(check("http://127.0.0.1:9/x"));
+        assert!(check("http://localhost/x"));
+        assert!(check("http://[::1]:80/x"));
+        assert!(check("http://127.8.9.10/x"));
+        assert!(!check("https://your-domain.com/api/callback"));
+        assert!(!check("http://10.0.0.1/x"));
+    }
+}
