@@ -82,6 +82,31 @@ pub enum Error {
         body: String,
     },
 
+    /// A local file could not be read or written; nothing partial was left behind.
+    Io {
+        /// The call that was made.
+        operation: Operation,
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// The file concerned.
+        path: Option<std::path::PathBuf>,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A download ended before the length its server announced.
+    Truncated {
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// What was downloaded.
+        url: String,
+        /// The announced length (`Content-Length`).
+        expected: u64,
+        /// The bytes received.
+        received: u64,
+    },
+
     /// The task ended in `fail`.
     TaskFailed {
         /// The task.
@@ -154,6 +179,24 @@ impl fmt::Display for Error {
                 f,
                 "{operation}: could not decode kie.ai's answer (HTTP {http_status}): {reason}; body: {body:?}"
             )?,
+            Error::Io {
+                operation,
+                path,
+                source,
+                ..
+            } => match path {
+                Some(path) => write!(f, "{operation}: {}: {source}", path.display())?,
+                None => write!(f, "{operation}: {source}")?,
+            },
+            Error::Truncated {
+                url,
+                expected,
+                received,
+                ..
+            } => write!(
+                f,
+                "download of {url} ended after {received} of {expected} bytes; nothing was kept"
+            )?,
             Error::TaskFailed {
                 task_id,
                 fail_code,
@@ -200,7 +243,9 @@ impl Error {
             Error::Unanswered { task_id, .. }
             | Error::Api { task_id, .. }
             | Error::Http { task_id, .. }
-            | Error::Decode { task_id, .. } => task_id.as_deref(),
+            | Error::Decode { task_id, .. }
+            | Error::Io { task_id, .. }
+            | Error::Truncated { task_id, .. } => task_id.as_deref(),
             Error::TaskFailed { task_id, .. } | Error::WaitTimeout { task_id, .. } => Some(task_id),
         }
     }
@@ -229,7 +274,7 @@ impl Error {
     /// server or gateway error, or a garbled body.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Unanswered { .. } | Error::Decode { .. } => true,
+            Error::Unanswered { .. } | Error::Decode { .. } | Error::Truncated { .. } => true,
             Error::Api {
                 code, http_status, ..
             } => is_transient_code(code.as_i64()) || is_transient_code(i64::from(*http_status)),
@@ -265,13 +310,15 @@ impl Error {
         )
     }
 
-    /// Attaches the task id to an error about that task.
-    pub(crate) fn for_task(mut self, id: &str) -> Self {
+    /// Attaches a task's id to an error about that task (kept if one is already set).
+    pub fn for_task(mut self, id: &str) -> Self {
         match &mut self {
             Error::Unanswered { task_id, .. }
             | Error::Api { task_id, .. }
             | Error::Http { task_id, .. }
-            | Error::Decode { task_id, .. } => {
+            | Error::Decode { task_id, .. }
+            | Error::Io { task_id, .. }
+            | Error::Truncated { task_id, .. } => {
                 task_id.get_or_insert_with(|| id.to_owned());
             }
             _ => {}
@@ -314,6 +361,10 @@ pub enum Operation {
     Credits,
     /// `POST /api/v1/common/download-url`.
     DownloadUrl,
+    /// Downloading a result file.
+    Download,
+    /// Uploading a file to the upload host.
+    Upload,
 }
 
 impl fmt::Display for Operation {
@@ -323,6 +374,8 @@ impl fmt::Display for Operation {
             Operation::RecordInfo => "recordInfo",
             Operation::Credits => "credits",
             Operation::DownloadUrl => "download-url",
+            Operation::Download => "download",
+            Operation::Upload => "upload",
         })
     }
 }

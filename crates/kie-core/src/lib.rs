@@ -23,6 +23,7 @@
 
 pub mod callback;
 mod client;
+mod download;
 mod envelope;
 mod error;
 pub mod mapping;
@@ -39,6 +40,7 @@ pub use callback::{Callback, CallbackError, CallbackVerifier};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL, Submit, USER_AGENT,
 };
+pub use download::{Download, DownloadProgress};
 pub use error::{ApiCode, Error, Operation, Unanswered};
 pub use model::{
     AspectRatio, Modality, ModelInfo, ModelInput, Param, ParamKind, RawInput, Resolution,

@@ -215,6 +215,26 @@ impl Wait {
         self
     }
 
+    /// Waits, then downloads the video to `path` (atomically). Returns the result and
+    /// the number of bytes written.
+    ///
+    /// # Errors
+    ///
+    /// Any error of the wait or of [`crate::Download::to_path`], carrying the task id.
+    pub async fn download_to(
+        self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<(VideoResult, u64), Error> {
+        let client = self.poller.task.client().clone();
+        let video = self.await?;
+        let bytes = client
+            .download(video.video_url())
+            .to_path(path)
+            .await
+            .map_err(|e| e.for_task(&video.task_id))?;
+        Ok((video, bytes))
+    }
+
     /// The wait as a stream: progress events, then one [`WaitEvent::Finished`] or an
     /// error, then the end.
     pub fn events(self) -> impl Stream<Item = Result<WaitEvent, Error>> + Send {

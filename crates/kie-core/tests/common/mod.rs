@@ -83,3 +83,27 @@ pub fn closed_port() -> String {
     drop(listener);
     format!("http://{addr}")
 }
+
+/// A server on 127.0.0.1 that answers every connection with `head` then `body` as
+/// raw bytes, and then either closes or (with `stall`) keeps the connection open
+/// without sending more. For answers no well-behaved server gives: a body shorter
+/// than its Content-Length, or one that never ends.
+pub fn raw_http_server(head: String, body: Vec<u8>, stall: bool) -> String {
+    use std::io::Write;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+            let _ = stream.flush();
+            if stall {
+                std::thread::sleep(Duration::from_secs(5));
+            }
+        }
+    });
+    base
+}
