@@ -50,7 +50,7 @@ async fn a_complete_download_appears_whole_with_progress_and_no_key() {
     assert_eq!(written, body.len() as u64);
     assert_eq!(std::fs::read(&target).unwrap(), body);
     assert_eq!(entries(dir.path()), ["fox.mp4"]);
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().unwrap().clone();
     let last = seen.last().unwrap();
     assert_eq!(
         (last.bytes, last.total),
