@@ -2,14 +2,19 @@
 // Do not edit: change the spec and run `cargo xtask codegen`.
 
 //! The models of this crate, generated from `spec/`.
+
 /// `bytedance/v1-pro-fast-image-to-video`: Bytedance V1 Pro Fast image to video.
 pub mod v1_pro_fast_image_to_video;
+
 pub use v1_pro_fast_image_to_video::{
     BytedanceV1ProFastImageToVideo, BytedanceV1ProFastImageToVideoInput,
 };
+
 /// `bytedance/v1-pro-text-to-video`: Bytedance V1 Pro text to video.
 pub mod v1_pro_text_to_video;
+
 pub use v1_pro_text_to_video::{BytedanceV1ProTextToVideo, BytedanceV1ProTextToVideoInput};
+
 /// Every model of this crate, for a registry of models chosen at run time.
 pub fn models() -> Vec<std::sync::Arc<dyn kie_core::VideoModel>> {
     vec![

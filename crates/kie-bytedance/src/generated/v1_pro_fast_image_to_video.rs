@@ -8,11 +8,14 @@
 //! Source: seed 001_cfc051714e745322.txt (kie.ai zh-CN model page); nsfw_checker from research/kie-api.md section 8.2. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`BytedanceV1ProFastImageToVideoInput`], whose every field and limit is checked before sending, or [`BytedanceV1ProFastImageToVideo`] through the uniform [`VideoRequest`], which maps onto the same input and says what the model cannot take.
+
 use kie_core::mapping::{self, Target, UniformMapping};
 use kie_core::validation::{ValidationError, Violations};
 use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
+
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "bytedance/v1-pro-fast-image-to-video";
+
 /// What `bytedance/v1-pro-fast-image-to-video` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo {
     id: MODEL_ID,
@@ -63,6 +66,7 @@ pub static INFO: ModelInfo = ModelInfo {
         },
     ],
 };
+
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: "prompt",
@@ -79,19 +83,23 @@ pub static UNIFORM: UniformMapping = UniformMapping {
         hint: "the model has no negative prompt; say what to avoid in the prompt",
     },
 };
+
 /// The `bytedance/v1-pro-fast-image-to-video` model, for the uniform request: use it as `Arc<dyn VideoModel>`.
 ///
 /// [`VideoModel::input_for`] maps a [`VideoRequest`] onto [`BytedanceV1ProFastImageToVideoInput`] (see [`UNIFORM`] for how) and validates it; what the model cannot take is an error, never dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct BytedanceV1ProFastImageToVideo;
+
 impl BytedanceV1ProFastImageToVideo {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
 }
+
 impl VideoModel for BytedanceV1ProFastImageToVideo {
     fn info(&self) -> &'static ModelInfo {
         &INFO
     }
+
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         mapping::map_request(
             &INFO,
@@ -101,6 +109,7 @@ impl VideoModel for BytedanceV1ProFastImageToVideo {
         )
     }
 }
+
 /// The values of `resolution`. Video resolution. 480p would be faster, 720p balances speed and quality, 1080p has higher quality; only 720p and 1080p are currently open.
 ///
 /// Serialized exactly as kie.ai spells them: `"720p"`, `"1080p"`.
@@ -116,9 +125,11 @@ pub enum Resolution {
     #[serde(rename = "1080p")]
     P1080,
 }
+
 impl Resolution {
     /// Every value, in documented order.
     pub const ALL: [Resolution; 2] = [Resolution::P720, Resolution::P1080];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -127,13 +138,16 @@ impl Resolution {
         }
     }
 }
+
 impl std::fmt::Display for Resolution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for Resolution {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -157,6 +171,7 @@ impl std::str::FromStr for Resolution {
             })
     }
 }
+
 /// The values of `duration`. Video length in seconds (a string: `"5"`, not `5`).
 ///
 /// Serialized exactly as kie.ai spells them: `"5"`, `"10"`.
@@ -172,9 +187,11 @@ pub enum Duration {
     #[serde(rename = "10")]
     Secs10,
 }
+
 impl Duration {
     /// Every value, in documented order.
     pub const ALL: [Duration; 2] = [Duration::Secs5, Duration::Secs10];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -183,13 +200,16 @@ impl Duration {
         }
     }
 }
+
 impl std::fmt::Display for Duration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for Duration {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -213,6 +233,7 @@ impl std::str::FromStr for Duration {
             })
     }
 }
+
 /// The `input` object of `bytedance/v1-pro-fast-image-to-video`: every documented field, in documented order.
 ///
 /// Serializes to exactly the JSON kie.ai documents (unset optional fields are left out) and refuses unknown fields when deserializing, like the spec's `additionalProperties: false`. Build it with [`BytedanceV1ProFastImageToVideoInput::new`] and the setters, or parse JSON with [`BytedanceV1ProFastImageToVideoInput::from_json`]; [`ModelInput::validate`] checks every limit.
@@ -257,9 +278,11 @@ pub struct BytedanceV1ProFastImageToVideoInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nsfw_checker: Option<bool>,
 }
+
 impl BytedanceV1ProFastImageToVideoInput {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
+
     /// An input with the required `prompt` and `image_url` set and every optional field left out, so that kie.ai applies its defaults.
     pub fn new(prompt: impl Into<String>, image_url: impl Into<String>) -> Self {
         Self {
@@ -270,24 +293,28 @@ impl BytedanceV1ProFastImageToVideoInput {
             nsfw_checker: None,
         }
     }
+
     /// Sets `resolution`; see the field for its limits.
     #[must_use]
     pub fn resolution(mut self, value: Resolution) -> Self {
         self.resolution = Some(value);
         self
     }
+
     /// Sets `duration`; see the field for its limits.
     #[must_use]
     pub fn duration(mut self, value: Duration) -> Self {
         self.duration = Some(value);
         self
     }
+
     /// Sets `nsfw_checker`; see the field for its limits.
     #[must_use]
     pub fn nsfw_checker(mut self, value: bool) -> Self {
         self.nsfw_checker = Some(value);
         self
     }
+
     /// Parses an `input` object (from a file, a form, a command line) and checks
     /// it: unknown fields, types, enum values, then every limit.
     ///
@@ -301,10 +328,12 @@ impl BytedanceV1ProFastImageToVideoInput {
         Ok(input)
     }
 }
+
 impl ModelInput for BytedanceV1ProFastImageToVideoInput {
     fn model_id(&self) -> &str {
         MODEL_ID
     }
+
     fn validate(&self) -> Result<(), ValidationError> {
         let mut v = Violations::default();
         {

@@ -8,11 +8,14 @@
 //! Source: seed 000_844704ebd5912583.txt (kie.ai zh-CN model page); nsfw_checker from research/kie-api.md section 8.1. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`BytedanceV1ProTextToVideoInput`], whose every field and limit is checked before sending, or [`BytedanceV1ProTextToVideo`] through the uniform [`VideoRequest`], which maps onto the same input and says what the model cannot take.
+
 use kie_core::mapping::{self, Target, UniformMapping};
 use kie_core::validation::{ValidationError, Violations};
 use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
+
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "bytedance/v1-pro-text-to-video";
+
 /// What `bytedance/v1-pro-text-to-video` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo {
     id: MODEL_ID,
@@ -89,6 +92,7 @@ pub static INFO: ModelInfo = ModelInfo {
         },
     ],
 };
+
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: "prompt",
@@ -103,19 +107,23 @@ pub static UNIFORM: UniformMapping = UniformMapping {
         hint: "the model has no negative prompt; say what to avoid in the prompt",
     },
 };
+
 /// The `bytedance/v1-pro-text-to-video` model, for the uniform request: use it as `Arc<dyn VideoModel>`.
 ///
 /// [`VideoModel::input_for`] maps a [`VideoRequest`] onto [`BytedanceV1ProTextToVideoInput`] (see [`UNIFORM`] for how) and validates it; what the model cannot take is an error, never dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct BytedanceV1ProTextToVideo;
+
 impl BytedanceV1ProTextToVideo {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
 }
+
 impl VideoModel for BytedanceV1ProTextToVideo {
     fn info(&self) -> &'static ModelInfo {
         &INFO
     }
+
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         mapping::map_request(
             &INFO,
@@ -125,6 +133,7 @@ impl VideoModel for BytedanceV1ProTextToVideo {
         )
     }
 }
+
 /// The values of `aspect_ratio`. Aspect ratio of the generated video.
 ///
 /// Serialized exactly as kie.ai spells them: `"21:9"`, `"16:9"`, `"4:3"`, `"1:1"`, `"3:4"`, `"9:16"`.
@@ -152,6 +161,7 @@ pub enum AspectRatio {
     #[serde(rename = "9:16")]
     Ratio9x16,
 }
+
 impl AspectRatio {
     /// Every value, in documented order.
     pub const ALL: [AspectRatio; 6] = [
@@ -162,6 +172,7 @@ impl AspectRatio {
         AspectRatio::Ratio3x4,
         AspectRatio::Ratio9x16,
     ];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -174,13 +185,16 @@ impl AspectRatio {
         }
     }
 }
+
 impl std::fmt::Display for AspectRatio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for AspectRatio {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -204,6 +218,7 @@ impl std::str::FromStr for AspectRatio {
             })
     }
 }
+
 /// The values of `resolution`. Video resolution. `480p`: faster generation. `720p`: balances speed and quality. `1080p`: higher quality.
 ///
 /// Serialized exactly as kie.ai spells them: `"480p"`, `"720p"`, `"1080p"`.
@@ -222,9 +237,11 @@ pub enum Resolution {
     #[serde(rename = "1080p")]
     P1080,
 }
+
 impl Resolution {
     /// Every value, in documented order.
     pub const ALL: [Resolution; 3] = [Resolution::P480, Resolution::P720, Resolution::P1080];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -234,13 +251,16 @@ impl Resolution {
         }
     }
 }
+
 impl std::fmt::Display for Resolution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for Resolution {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -264,6 +284,7 @@ impl std::str::FromStr for Resolution {
             })
     }
 }
+
 /// The values of `duration`. Video length in seconds (a string: `"5"`, not `5`).
 ///
 /// Serialized exactly as kie.ai spells them: `"5"`, `"10"`.
@@ -279,9 +300,11 @@ pub enum Duration {
     #[serde(rename = "10")]
     Secs10,
 }
+
 impl Duration {
     /// Every value, in documented order.
     pub const ALL: [Duration; 2] = [Duration::Secs5, Duration::Secs10];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -290,13 +313,16 @@ impl Duration {
         }
     }
 }
+
 impl std::fmt::Display for Duration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for Duration {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -320,6 +346,7 @@ impl std::str::FromStr for Duration {
             })
     }
 }
+
 /// The `input` object of `bytedance/v1-pro-text-to-video`: every documented field, in documented order.
 ///
 /// Serializes to exactly the JSON kie.ai documents (unset optional fields are left out) and refuses unknown fields when deserializing, like the spec's `additionalProperties: false`. Build it with [`BytedanceV1ProTextToVideoInput::new`] and the setters, or parse JSON with [`BytedanceV1ProTextToVideoInput::from_json`]; [`ModelInput::validate`] checks every limit.
@@ -380,9 +407,11 @@ pub struct BytedanceV1ProTextToVideoInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nsfw_checker: Option<bool>,
 }
+
 impl BytedanceV1ProTextToVideoInput {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
+
     /// An input with the required `prompt` set and every optional field left out, so that kie.ai applies its defaults.
     pub fn new(prompt: impl Into<String>) -> Self {
         Self {
@@ -396,48 +425,56 @@ impl BytedanceV1ProTextToVideoInput {
             nsfw_checker: None,
         }
     }
+
     /// Sets `aspect_ratio`; see the field for its limits.
     #[must_use]
     pub fn aspect_ratio(mut self, value: AspectRatio) -> Self {
         self.aspect_ratio = Some(value);
         self
     }
+
     /// Sets `resolution`; see the field for its limits.
     #[must_use]
     pub fn resolution(mut self, value: Resolution) -> Self {
         self.resolution = Some(value);
         self
     }
+
     /// Sets `duration`; see the field for its limits.
     #[must_use]
     pub fn duration(mut self, value: Duration) -> Self {
         self.duration = Some(value);
         self
     }
+
     /// Sets `camera_fixed`; see the field for its limits.
     #[must_use]
     pub fn camera_fixed(mut self, value: bool) -> Self {
         self.camera_fixed = Some(value);
         self
     }
+
     /// Sets `seed`; see the field for its limits.
     #[must_use]
     pub fn seed(mut self, value: i64) -> Self {
         self.seed = Some(value);
         self
     }
+
     /// Sets `enable_safety_checker`; see the field for its limits.
     #[must_use]
     pub fn enable_safety_checker(mut self, value: bool) -> Self {
         self.enable_safety_checker = Some(value);
         self
     }
+
     /// Sets `nsfw_checker`; see the field for its limits.
     #[must_use]
     pub fn nsfw_checker(mut self, value: bool) -> Self {
         self.nsfw_checker = Some(value);
         self
     }
+
     /// Parses an `input` object (from a file, a form, a command line) and checks
     /// it: unknown fields, types, enum values, then every limit.
     ///
@@ -451,10 +488,12 @@ impl BytedanceV1ProTextToVideoInput {
         Ok(input)
     }
 }
+
 impl ModelInput for BytedanceV1ProTextToVideoInput {
     fn model_id(&self) -> &str {
         MODEL_ID
     }
+
     fn validate(&self) -> Result<(), ValidationError> {
         let mut v = Violations::default();
         {

@@ -8,11 +8,14 @@
 //! Source: seed 004_0af7de74d4ee043e.txt (kie.ai zh-CN model page); nsfw_checker from research/kie-api.md section 8.5. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`Hailuo02TextToVideoProInput`], whose every field and limit is checked before sending, or [`Hailuo02TextToVideoPro`] through the uniform [`VideoRequest`], which maps onto the same input and says what the model cannot take.
+
 use kie_core::mapping::{self, Target, UniformMapping};
 use kie_core::validation::{ValidationError, Violations};
 use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
+
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "hailuo/02-text-to-video-pro";
+
 /// What `hailuo/02-text-to-video-pro` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo {
     id: MODEL_ID,
@@ -45,6 +48,7 @@ pub static INFO: ModelInfo = ModelInfo {
         },
     ],
 };
+
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: "prompt",
@@ -67,19 +71,23 @@ pub static UNIFORM: UniformMapping = UniformMapping {
         hint: "the model has no negative prompt; say what to avoid in the prompt",
     },
 };
+
 /// The `hailuo/02-text-to-video-pro` model, for the uniform request: use it as `Arc<dyn VideoModel>`.
 ///
 /// [`VideoModel::input_for`] maps a [`VideoRequest`] onto [`Hailuo02TextToVideoProInput`] (see [`UNIFORM`] for how) and validates it; what the model cannot take is an error, never dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Hailuo02TextToVideoPro;
+
 impl Hailuo02TextToVideoPro {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
 }
+
 impl VideoModel for Hailuo02TextToVideoPro {
     fn info(&self) -> &'static ModelInfo {
         &INFO
     }
+
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         mapping::map_request(
             &INFO,
@@ -89,6 +97,7 @@ impl VideoModel for Hailuo02TextToVideoPro {
         )
     }
 }
+
 /// The `input` object of `hailuo/02-text-to-video-pro`: every documented field, in documented order.
 ///
 /// Serializes to exactly the JSON kie.ai documents (unset optional fields are left out) and refuses unknown fields when deserializing, like the spec's `additionalProperties: false`. Build it with [`Hailuo02TextToVideoProInput::new`] and the setters, or parse JSON with [`Hailuo02TextToVideoProInput::from_json`]; [`ModelInput::validate`] checks every limit.
@@ -122,9 +131,11 @@ pub struct Hailuo02TextToVideoProInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nsfw_checker: Option<bool>,
 }
+
 impl Hailuo02TextToVideoProInput {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
+
     /// An input with the required `prompt` set and every optional field left out, so that kie.ai applies its defaults.
     pub fn new(prompt: impl Into<String>) -> Self {
         Self {
@@ -133,18 +144,21 @@ impl Hailuo02TextToVideoProInput {
             nsfw_checker: None,
         }
     }
+
     /// Sets `prompt_optimizer`; see the field for its limits.
     #[must_use]
     pub fn prompt_optimizer(mut self, value: bool) -> Self {
         self.prompt_optimizer = Some(value);
         self
     }
+
     /// Sets `nsfw_checker`; see the field for its limits.
     #[must_use]
     pub fn nsfw_checker(mut self, value: bool) -> Self {
         self.nsfw_checker = Some(value);
         self
     }
+
     /// Parses an `input` object (from a file, a form, a command line) and checks
     /// it: unknown fields, types, enum values, then every limit.
     ///
@@ -158,10 +172,12 @@ impl Hailuo02TextToVideoProInput {
         Ok(input)
     }
 }
+
 impl ModelInput for Hailuo02TextToVideoProInput {
     fn model_id(&self) -> &str {
         MODEL_ID
     }
+
     fn validate(&self) -> Result<(), ValidationError> {
         let mut v = Violations::default();
         {

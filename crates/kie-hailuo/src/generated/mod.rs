@@ -2,9 +2,12 @@
 // Do not edit: change the spec and run `cargo xtask codegen`.
 
 //! The models of this crate, generated from `spec/`.
+
 /// `hailuo/02-text-to-video-pro`: Hailuo 02 Pro text to video.
 pub mod hailuo_02_text_to_video_pro;
+
 pub use hailuo_02_text_to_video_pro::{Hailuo02TextToVideoPro, Hailuo02TextToVideoProInput};
+
 /// Every model of this crate, for a registry of models chosen at run time.
 pub fn models() -> Vec<std::sync::Arc<dyn kie_core::VideoModel>> {
     vec![std::sync::Arc::new(

@@ -2,9 +2,12 @@
 // Do not edit: change the spec and run `cargo xtask codegen`.
 
 //! The models of this crate, generated from `spec/`.
+
 /// `kling/v2-1-master-text-to-video`: Kling V2.1 Master text to video.
 pub mod v2_1_master_text_to_video;
+
 pub use v2_1_master_text_to_video::{KlingV21MasterTextToVideo, KlingV21MasterTextToVideoInput};
+
 /// Every model of this crate, for a registry of models chosen at run time.
 pub fn models() -> Vec<std::sync::Arc<dyn kie_core::VideoModel>> {
     vec![std::sync::Arc::new(

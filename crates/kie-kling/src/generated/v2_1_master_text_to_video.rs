@@ -8,11 +8,14 @@
 //! Source: seed 003_3569852d91f72882.txt (kie.ai zh-CN model page). kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`KlingV21MasterTextToVideoInput`], whose every field and limit is checked before sending, or [`KlingV21MasterTextToVideo`] through the uniform [`VideoRequest`], which maps onto the same input and says what the model cannot take.
+
 use kie_core::mapping::{self, Target, UniformMapping};
 use kie_core::validation::{ValidationError, Violations};
 use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
+
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "kling/v2-1-master-text-to-video";
+
 /// What `kling/v2-1-master-text-to-video` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo {
     id: MODEL_ID,
@@ -69,6 +72,7 @@ pub static INFO: ModelInfo = ModelInfo {
         },
     ],
 };
+
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: "prompt",
@@ -85,19 +89,23 @@ pub static UNIFORM: UniformMapping = UniformMapping {
     },
     negative_prompt: Target::Param("negative_prompt"),
 };
+
 /// The `kling/v2-1-master-text-to-video` model, for the uniform request: use it as `Arc<dyn VideoModel>`.
 ///
 /// [`VideoModel::input_for`] maps a [`VideoRequest`] onto [`KlingV21MasterTextToVideoInput`] (see [`UNIFORM`] for how) and validates it; what the model cannot take is an error, never dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct KlingV21MasterTextToVideo;
+
 impl KlingV21MasterTextToVideo {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
 }
+
 impl VideoModel for KlingV21MasterTextToVideo {
     fn info(&self) -> &'static ModelInfo {
         &INFO
     }
+
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         mapping::map_request(
             &INFO,
@@ -107,6 +115,7 @@ impl VideoModel for KlingV21MasterTextToVideo {
         )
     }
 }
+
 /// The values of `duration`. Length of the generated video in seconds (a string: `"5"`, not `5`).
 ///
 /// Serialized exactly as kie.ai spells them: `"5"`, `"10"`.
@@ -122,9 +131,11 @@ pub enum Duration {
     #[serde(rename = "10")]
     Secs10,
 }
+
 impl Duration {
     /// Every value, in documented order.
     pub const ALL: [Duration; 2] = [Duration::Secs5, Duration::Secs10];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -133,13 +144,16 @@ impl Duration {
         }
     }
 }
+
 impl std::fmt::Display for Duration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for Duration {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -163,6 +177,7 @@ impl std::str::FromStr for Duration {
             })
     }
 }
+
 /// The values of `aspect_ratio`. Aspect ratio of the generated video's frame.
 ///
 /// Serialized exactly as kie.ai spells them: `"16:9"`, `"9:16"`, `"1:1"`.
@@ -181,6 +196,7 @@ pub enum AspectRatio {
     #[serde(rename = "1:1")]
     Ratio1x1,
 }
+
 impl AspectRatio {
     /// Every value, in documented order.
     pub const ALL: [AspectRatio; 3] = [
@@ -188,6 +204,7 @@ impl AspectRatio {
         AspectRatio::Ratio9x16,
         AspectRatio::Ratio1x1,
     ];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -197,13 +214,16 @@ impl AspectRatio {
         }
     }
 }
+
 impl std::fmt::Display for AspectRatio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for AspectRatio {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -227,6 +247,7 @@ impl std::str::FromStr for AspectRatio {
             })
     }
 }
+
 /// The `input` object of `kling/v2-1-master-text-to-video`: every documented field, in documented order.
 ///
 /// Serializes to exactly the JSON kie.ai documents (unset optional fields are left out) and refuses unknown fields when deserializing, like the spec's `additionalProperties: false`. Build it with [`KlingV21MasterTextToVideoInput::new`] and the setters, or parse JSON with [`KlingV21MasterTextToVideoInput::from_json`]; [`ModelInput::validate`] checks every limit.
@@ -272,9 +293,11 @@ pub struct KlingV21MasterTextToVideoInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cfg_scale: Option<f64>,
 }
+
 impl KlingV21MasterTextToVideoInput {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
+
     /// An input with the required `prompt` set and every optional field left out, so that kie.ai applies its defaults.
     pub fn new(prompt: impl Into<String>) -> Self {
         Self {
@@ -285,30 +308,35 @@ impl KlingV21MasterTextToVideoInput {
             cfg_scale: None,
         }
     }
+
     /// Sets `duration`; see the field for its limits.
     #[must_use]
     pub fn duration(mut self, value: Duration) -> Self {
         self.duration = Some(value);
         self
     }
+
     /// Sets `aspect_ratio`; see the field for its limits.
     #[must_use]
     pub fn aspect_ratio(mut self, value: AspectRatio) -> Self {
         self.aspect_ratio = Some(value);
         self
     }
+
     /// Sets `negative_prompt`; see the field for its limits.
     #[must_use]
     pub fn negative_prompt(mut self, value: impl Into<String>) -> Self {
         self.negative_prompt = Some(value.into());
         self
     }
+
     /// Sets `cfg_scale`; see the field for its limits.
     #[must_use]
     pub fn cfg_scale(mut self, value: f64) -> Self {
         self.cfg_scale = Some(value);
         self
     }
+
     /// Parses an `input` object (from a file, a form, a command line) and checks
     /// it: unknown fields, types, enum values, then every limit.
     ///
@@ -322,10 +350,12 @@ impl KlingV21MasterTextToVideoInput {
         Ok(input)
     }
 }
+
 impl ModelInput for KlingV21MasterTextToVideoInput {
     fn model_id(&self) -> &str {
         MODEL_ID
     }
+
     fn validate(&self) -> Result<(), ValidationError> {
         let mut v = Violations::default();
         {

@@ -2,9 +2,12 @@
 // Do not edit: change the spec and run `cargo xtask codegen`.
 
 //! The models of this crate, generated from `spec/`.
+
 /// `sora-2-pro-text-to-video`: Sora 2 Pro text to video.
 pub mod sora_2_pro_text_to_video;
+
 pub use sora_2_pro_text_to_video::{Sora2ProTextToVideo, Sora2ProTextToVideoInput};
+
 /// Every model of this crate, for a registry of models chosen at run time.
 pub fn models() -> Vec<std::sync::Arc<dyn kie_core::VideoModel>> {
     vec![std::sync::Arc::new(

@@ -8,11 +8,14 @@
 //! Source: seed 002_8b6cf480a83e81bb.txt (kie.ai zh-CN model page); progressCallBackUrl, character_id_list and upload_method from research/kie-api.md section 8.3. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`Sora2ProTextToVideoInput`], whose every field and limit is checked before sending, or [`Sora2ProTextToVideo`] through the uniform [`VideoRequest`], which maps onto the same input and says what the model cannot take.
+
 use kie_core::mapping::{self, Target, UniformMapping};
 use kie_core::validation::{ValidationError, Violations};
 use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
+
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "sora-2-pro-text-to-video";
+
 /// What `sora-2-pro-text-to-video` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo {
     id: MODEL_ID,
@@ -81,6 +84,7 @@ pub static INFO: ModelInfo = ModelInfo {
         },
     ],
 };
+
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: "prompt",
@@ -102,19 +106,23 @@ pub static UNIFORM: UniformMapping = UniformMapping {
         hint: "the model has no negative prompt; say what to avoid in the prompt",
     },
 };
+
 /// The `sora-2-pro-text-to-video` model, for the uniform request: use it as `Arc<dyn VideoModel>`.
 ///
 /// [`VideoModel::input_for`] maps a [`VideoRequest`] onto [`Sora2ProTextToVideoInput`] (see [`UNIFORM`] for how) and validates it; what the model cannot take is an error, never dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Sora2ProTextToVideo;
+
 impl Sora2ProTextToVideo {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
 }
+
 impl VideoModel for Sora2ProTextToVideo {
     fn info(&self) -> &'static ModelInfo {
         &INFO
     }
+
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         mapping::map_request(
             &INFO,
@@ -124,6 +132,7 @@ impl VideoModel for Sora2ProTextToVideo {
         )
     }
 }
+
 /// The values of `aspect_ratio`. Frame shape of the video: `portrait` (9:16) or `landscape` (16:9).
 ///
 /// Serialized exactly as kie.ai spells them: `"portrait"`, `"landscape"`.
@@ -139,9 +148,11 @@ pub enum AspectRatio {
     #[serde(rename = "landscape")]
     Landscape,
 }
+
 impl AspectRatio {
     /// Every value, in documented order.
     pub const ALL: [AspectRatio; 2] = [AspectRatio::Portrait, AspectRatio::Landscape];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -150,13 +161,16 @@ impl AspectRatio {
         }
     }
 }
+
 impl std::fmt::Display for AspectRatio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for AspectRatio {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -180,6 +194,7 @@ impl std::str::FromStr for AspectRatio {
             })
     }
 }
+
 /// The values of `n_frames`. The page calls it the number of video frames to generate; its values, `"10"` and `"15"`, are the clip length in seconds (research/kie-api.md section 8.3), so kie-rs maps a uniform `duration_secs` onto it. A string: `"10"`, not `10`.
 ///
 /// Serialized exactly as kie.ai spells them: `"10"`, `"15"`.
@@ -195,9 +210,11 @@ pub enum NFrames {
     #[serde(rename = "15")]
     Frames15,
 }
+
 impl NFrames {
     /// Every value, in documented order.
     pub const ALL: [NFrames; 2] = [NFrames::Frames10, NFrames::Frames15];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -206,13 +223,16 @@ impl NFrames {
         }
     }
 }
+
 impl std::fmt::Display for NFrames {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for NFrames {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -233,6 +253,7 @@ impl std::str::FromStr for NFrames {
             })
     }
 }
+
 /// The values of `size`. Quality/size tier of the generated video.
 ///
 /// Serialized exactly as kie.ai spells them: `"standard"`, `"high"`.
@@ -248,9 +269,11 @@ pub enum Size {
     #[serde(rename = "high")]
     High,
 }
+
 impl Size {
     /// Every value, in documented order.
     pub const ALL: [Size; 2] = [Size::Standard, Size::High];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -259,13 +282,16 @@ impl Size {
         }
     }
 }
+
 impl std::fmt::Display for Size {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for Size {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -286,6 +312,7 @@ impl std::str::FromStr for Size {
             })
     }
 }
+
 /// The values of `upload_method`. Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Not on the seed page: added from kie.ai's later Sora 2 page (research/kie-api.md section 8.3), whose schema lists it as required although it documents the default `s3`, and whose own request example (like the seed's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the seed's example stays valid.
 ///
 /// Serialized exactly as kie.ai spells them: `"s3"`, `"oss"`.
@@ -301,9 +328,11 @@ pub enum UploadMethod {
     #[serde(rename = "oss")]
     Oss,
 }
+
 impl UploadMethod {
     /// Every value, in documented order.
     pub const ALL: [UploadMethod; 2] = [UploadMethod::S3, UploadMethod::Oss];
+
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -312,13 +341,16 @@ impl UploadMethod {
         }
     }
 }
+
 impl std::fmt::Display for UploadMethod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
+
 impl std::str::FromStr for UploadMethod {
     type Err = ValidationError;
+
     /// Parses the value as kie.ai spells it.
     ///
     /// # Errors
@@ -342,6 +374,7 @@ impl std::str::FromStr for UploadMethod {
             })
     }
 }
+
 /// The `input` object of `sora-2-pro-text-to-video`: every documented field, in documented order.
 ///
 /// Serializes to exactly the JSON kie.ai documents (unset optional fields are left out) and refuses unknown fields when deserializing, like the spec's `additionalProperties: false`. Build it with [`Sora2ProTextToVideoInput::new`] and the setters, or parse JSON with [`Sora2ProTextToVideoInput::from_json`]; [`ModelInput::validate`] checks every limit.
@@ -397,9 +430,11 @@ pub struct Sora2ProTextToVideoInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_method: Option<UploadMethod>,
 }
+
 impl Sora2ProTextToVideoInput {
     /// The model id, sent as `model`.
     pub const MODEL_ID: &'static str = MODEL_ID;
+
     /// An input with the required `prompt` set and every optional field left out, so that kie.ai applies its defaults.
     pub fn new(prompt: impl Into<String>) -> Self {
         Self {
@@ -412,42 +447,49 @@ impl Sora2ProTextToVideoInput {
             upload_method: None,
         }
     }
+
     /// Sets `aspect_ratio`; see the field for its limits.
     #[must_use]
     pub fn aspect_ratio(mut self, value: AspectRatio) -> Self {
         self.aspect_ratio = Some(value);
         self
     }
+
     /// Sets `n_frames`; see the field for its limits.
     #[must_use]
     pub fn n_frames(mut self, value: NFrames) -> Self {
         self.n_frames = Some(value);
         self
     }
+
     /// Sets `size`; see the field for its limits.
     #[must_use]
     pub fn size(mut self, value: Size) -> Self {
         self.size = Some(value);
         self
     }
+
     /// Sets `remove_watermark`; see the field for its limits.
     #[must_use]
     pub fn remove_watermark(mut self, value: bool) -> Self {
         self.remove_watermark = Some(value);
         self
     }
+
     /// Sets `character_id_list`; see the field for its limits.
     #[must_use]
     pub fn character_id_list(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.character_id_list = Some(value.into_iter().map(Into::into).collect());
         self
     }
+
     /// Sets `upload_method`; see the field for its limits.
     #[must_use]
     pub fn upload_method(mut self, value: UploadMethod) -> Self {
         self.upload_method = Some(value);
         self
     }
+
     /// Parses an `input` object (from a file, a form, a command line) and checks
     /// it: unknown fields, types, enum values, then every limit.
     ///
@@ -461,10 +503,12 @@ impl Sora2ProTextToVideoInput {
         Ok(input)
     }
 }
+
 impl ModelInput for Sora2ProTextToVideoInput {
     fn model_id(&self) -> &str {
         MODEL_ID
     }
+
     fn validate(&self) -> Result<(), ValidationError> {
         let mut v = Violations::default();
         {

@@ -2,8 +2,10 @@
 // Do not edit: change the spec and run `cargo xtask codegen`.
 
 //! The catalog of every model kie-rs knows, generated from `spec/`.
+
 use kie_core::VideoModel;
 use std::sync::Arc;
+
 /// Every known model id with the cargo feature of this crate that compiles it in,
 /// enabled or not, so that a lookup can say which feature a missing model needs.
 pub(crate) const KNOWN: &[(&str, &str)] = &[
@@ -13,38 +15,47 @@ pub(crate) const KNOWN: &[(&str, &str)] = &[
     ("kling/v2-1-master-text-to-video", "kling"),
     ("sora-2-pro-text-to-video", "sora"),
 ];
+
 /// The models of every enabled feature.
 pub(crate) fn enabled() -> Vec<Arc<dyn VideoModel>> {
     [bytedance(), hailuo(), kling(), sora()].concat()
 }
+
 #[cfg(feature = "bytedance")]
 fn bytedance() -> Vec<Arc<dyn VideoModel>> {
     kie_bytedance::models()
 }
+
 #[cfg(not(feature = "bytedance"))]
 fn bytedance() -> Vec<Arc<dyn VideoModel>> {
     Vec::new()
 }
+
 #[cfg(feature = "hailuo")]
 fn hailuo() -> Vec<Arc<dyn VideoModel>> {
     kie_hailuo::models()
 }
+
 #[cfg(not(feature = "hailuo"))]
 fn hailuo() -> Vec<Arc<dyn VideoModel>> {
     Vec::new()
 }
+
 #[cfg(feature = "kling")]
 fn kling() -> Vec<Arc<dyn VideoModel>> {
     kie_kling::models()
 }
+
 #[cfg(not(feature = "kling"))]
 fn kling() -> Vec<Arc<dyn VideoModel>> {
     Vec::new()
 }
+
 #[cfg(feature = "sora")]
 fn sora() -> Vec<Arc<dyn VideoModel>> {
     kie_sora::models()
 }
+
 #[cfg(not(feature = "sora"))]
 fn sora() -> Vec<Arc<dyn VideoModel>> {
     Vec::new()
