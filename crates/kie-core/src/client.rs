@@ -120,7 +120,7 @@ impl Client {
     pub async fn record(&self, task_id: &str) -> Result<TaskRecord, Error> {
         let url = format!("{}/api/v1/jobs/recordInfo", self.inner.base_url);
         let request = Request::new(self, Operation::RecordInfo, RequestKind::Read, move |c| {
-            c.get(&url).query(&[("taskId", task_id)])
+            Ok(c.get(&url).query(&[("taskId", task_id)]))
         });
         let result = request.send().await.and_then(|(answer_status, data)| {
             TaskRecord::from_data(&data).map_err(|reason| Error::Decode {
@@ -144,7 +144,7 @@ impl Client {
     pub async fn credits(&self) -> Result<f64, Error> {
         let url = format!("{}/api/v1/chat/credit", self.inner.base_url);
         let request = Request::new(self, Operation::Credits, RequestKind::Read, move |c| {
-            c.get(&url)
+            Ok(c.get(&url))
         });
         let (status, data) = request.send().await?;
         let credits = match &data {
@@ -176,7 +176,7 @@ impl Client {
         let url = format!("{}/api/v1/common/download-url", self.inner.base_url);
         let body = json!({ "url": file_url });
         let request = Request::new(self, Operation::DownloadUrl, RequestKind::Read, move |c| {
-            c.post(&url).json(&body)
+            Ok(c.post(&url).json(&body))
         });
         let (status, data) = request.send().await?;
         match data {
@@ -194,7 +194,7 @@ impl Client {
     async fn create_task(&self, model: &str, body: Value) -> Result<Task, Error> {
         let url = format!("{}/api/v1/jobs/createTask", self.inner.base_url);
         let request = Request::new(self, Operation::CreateTask, RequestKind::Create, move |c| {
-            c.post(&url).json(&body)
+            Ok(c.post(&url).json(&body))
         });
         let (status, data) = request.send().await?;
         let task_id = data

@@ -33,6 +33,7 @@ pub mod retry;
 mod task;
 pub mod time;
 mod transport;
+pub mod upload;
 pub mod validation;
 mod wait;
 
@@ -49,6 +50,7 @@ pub use model::{
 pub use record::{TaskRecord, TaskResult, TaskState};
 pub use retry::RetryPolicy;
 pub use task::{Task, TaskRef};
+pub use upload::{ImageLimits, Upload, UploadedFile};
 pub use validation::{FieldError, Problem, ValidationError};
 pub use wait::{
     DEFAULT_MAX_WAIT, DEFAULT_MISSING_GRACE, PollSchedule, Progress, VideoResult, Wait, WaitEvent,

@@ -21,7 +21,7 @@ pub(crate) struct Request<'a, F> {
 
 impl<'a, F> Request<'a, F>
 where
-    F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    F: Fn(&reqwest::Client) -> Result<reqwest::RequestBuilder, Error>,
 {
     pub(crate) fn new(
         client: &'a Client,
@@ -38,13 +38,15 @@ where
     }
 
     /// Sends until success or the policy says stop; returns the HTTP status and `data`.
+    /// `build` runs before each attempt; an error from it ends the call unsent.
     pub(crate) async fn send(self) -> Result<(u16, Value), Error> {
         let inner = &self.client.inner;
         let started = inner.timer.now();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (outcome, result) = self.attempt().await;
+            let builder = (self.build)(&inner.http)?;
+            let (outcome, result) = self.attempt(builder).await;
             let error = match result {
                 Ok(data) => return Ok(data),
                 Err(error) => error,
@@ -69,9 +71,12 @@ where
         }
     }
 
-    async fn attempt(&self) -> (Attempt, Result<(u16, Value), Error>) {
+    async fn attempt(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> (Attempt, Result<(u16, Value), Error>) {
         let inner = &self.client.inner;
-        let request = (self.build)(&inner.http)
+        let request = builder
             .bearer_auth(inner.api_key.expose_secret())
             .header(reqwest::header::USER_AGENT, USER_AGENT)
             .header(reqwest::header::ACCEPT, "application/json")

@@ -83,6 +83,13 @@ pub enum Problem {
         /// Characters given.
         actual: usize,
     },
+    /// A file larger than allowed.
+    TooLarge {
+        /// Most bytes allowed.
+        max_bytes: u64,
+        /// Bytes given.
+        actual: u64,
+    },
     /// A list with more items than allowed.
     TooManyItems {
         /// Most items allowed.
@@ -140,6 +147,12 @@ impl fmt::Display for Problem {
                 f,
                 "is {actual} characters long; at most {max} characters are allowed"
             ),
+            Problem::TooLarge { max_bytes, actual } => {
+                write!(
+                    f,
+                    "is {actual} bytes; at most {max_bytes} bytes are allowed"
+                )
+            }
             Problem::TooManyItems { max, actual } => {
                 write!(f, "has {actual} items; at most {max} are allowed")
             }
