@@ -216,7 +216,8 @@ fn notify_progress(shared: &Shared, state: &mut State, task_id: &str, position: 
         return;
     };
     let bucket = position.progress / 25 * 25;
-    if task.last_progress_sent == Some((position.state, bucket)) {
+    // Only forward: a milestone observed late must not report an older position.
+    if task.last_progress_sent.is_some_and(|last| rank(last) >= rank((position.state, bucket))) {
         return;
     }
     task.last_progress_sent = Some((position.state, bucket));
@@ -224,6 +225,17 @@ fn notify_progress(shared: &Shared, state: &mut State, task_id: &str, position: 
     let now = shared.clock.now_ms();
     callbacks::enqueue(state, now, task_id, CallbackKind::Progress, &url, body);
     shared.wake.notify_one();
+}
+
+/// Orders (state, progress) pairs along a task's life.
+fn rank((state, progress): (TaskState, u8)) -> (u8, u8) {
+    let stage = match state {
+        TaskState::Waiting => 0,
+        TaskState::Queuing => 1,
+        TaskState::Generating => 2,
+        TaskState::Success | TaskState::Fail => 3,
+    };
+    (stage, progress)
 }
 
 /// The callback body: the recordInfo envelope (code 501 and the failMsg on failure).

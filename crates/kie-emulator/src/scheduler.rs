@@ -43,11 +43,11 @@ impl Timers {
         self.queue.keys().next().map(|(due, _)| *due)
     }
 
-    /// Removes and returns every timer due at or before `now`, in order.
-    pub(crate) fn pop_due(&mut self, now: i64) -> Vec<TimerEvent> {
+    /// Removes and returns every timer due at or before `now`, with its due time, in order.
+    pub(crate) fn pop_due(&mut self, now: i64) -> Vec<(i64, TimerEvent)> {
         let later = self.queue.split_off(&(now.saturating_add(1), 0));
         let due = std::mem::replace(&mut self.queue, later);
-        due.into_values().collect()
+        due.into_iter().map(|((at, _), event)| (at, event)).collect()
     }
 }
 
@@ -63,11 +63,13 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             let due = state.timers.pop_due(now);
             (due, state.timers.next_due())
         });
-        for event in due {
+        for (at, event) in due {
             match event {
                 TimerEvent::TaskMilestone { task_id } => {
+                    // Observe at the milestone's own time: when the clock jumped past
+                    // several milestones, each still produces its own state change.
                     let mut state = shared.lock();
-                    lifecycle::observe(&shared, &mut state, &task_id, now);
+                    lifecycle::observe(&shared, &mut state, &task_id, at);
                 }
                 TimerEvent::CallbackAttempt { delivery_id } => {
                     tokio::spawn(callbacks::attempt(Arc::clone(&shared), delivery_id));
@@ -106,8 +108,8 @@ mod tests {
         assert_eq!(
             timers.pop_due(29),
             [
-                TimerEvent::CallbackAttempt { delivery_id: 1 },
-                TimerEvent::CallbackAttempt { delivery_id: 2 }
+                (10, TimerEvent::CallbackAttempt { delivery_id: 1 }),
+                (10, TimerEvent::CallbackAttempt { delivery_id: 2 })
             ]
         );
         assert_eq!(timers.next_due(), Some(30));
