@@ -1,0 +1,127 @@
+//! What the spec-driven tests share: the five models, their spec documents, and the
+//! spec's own JSON Schema as an independent judge.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use kie::ValidationError;
+use serde_json::{Map, Value};
+
+/// One model under test: its spec file and its generated `from_json`, returning the
+/// parsed input serialized back to JSON.
+pub struct Model {
+    pub file: &'static str,
+    pub id: &'static str,
+    pub parse: fn(Value) -> Result<Value, ValidationError>,
+}
+
+macro_rules! model {
+    ($file:literal, $ty:ty) => {
+        Model {
+            file: $file,
+            id: <$ty>::MODEL_ID,
+            parse: |value| {
+                <$ty>::from_json(value)
+                    .map(|input| serde_json::to_value(input).expect("a typed input serializes"))
+            },
+        }
+    };
+}
+
+pub fn models() -> Vec<Model> {
+    vec![
+        model!(
+            "bytedance-v1-pro-text-to-video.json",
+            kie::bytedance::BytedanceV1ProTextToVideoInput
+        ),
+        model!(
+            "bytedance-v1-pro-fast-image-to-video.json",
+            kie::bytedance::BytedanceV1ProFastImageToVideoInput
+        ),
+        model!(
+            "sora-2-pro-text-to-video.json",
+            kie::sora::Sora2ProTextToVideoInput
+        ),
+        model!(
+            "kling-v2-1-master-text-to-video.json",
+            kie::kling::KlingV21MasterTextToVideoInput
+        ),
+        model!(
+            "hailuo-02-text-to-video-pro.json",
+            kie::hailuo::Hailuo02TextToVideoProInput
+        ),
+    ]
+}
+
+pub fn spec_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spec")
+}
+
+/// A spec document.
+pub fn spec(file: &str) -> Value {
+    let path = spec_dir().join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The createTask request body schema of a model document.
+pub fn request_schema(doc: &Value) -> &Value {
+    &doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+}
+
+/// The `input` schema of a model document.
+pub fn input_schema(doc: &Value) -> &Value {
+    &request_schema(doc)["properties"]["input"]
+}
+
+/// The seed's request body, the document's example.
+pub fn example(doc: &Value) -> &Value {
+    &doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]["example"]
+}
+
+/// The spec's request schema compiled by the `jsonschema` crate, with formats
+/// asserted (so `format: uri` counts, as in the emulator).
+pub fn validator(doc: &Value) -> jsonschema::Validator {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .should_validate_formats(true)
+        .build(request_schema(doc))
+        .expect("the spec's request schema compiles")
+}
+
+/// Whether the spec accepts `input` as the input of `id`.
+pub fn schema_accepts(validator: &jsonschema::Validator, id: &str, input: &Value) -> bool {
+    validator.is_valid(&serde_json::json!({"model": id, "input": input}))
+}
+
+/// The required fields only, each with its documented example.
+pub fn minimal_input(doc: &Value) -> Map<String, Value> {
+    let schema = input_schema(doc);
+    let mut input = Map::new();
+    for name in schema["required"].as_array().expect("input.required") {
+        let name = name.as_str().expect("a field name");
+        input.insert(
+            name.to_owned(),
+            schema["properties"][name]["example"].clone(),
+        );
+    }
+    input
+}
+
+/// JSON equality where numbers compare by value: `1` and `1.0` are the same number to
+/// kie.ai, while `serde_json::Value` tells them apart (an `f64` field sends `1.0`).
+pub fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
