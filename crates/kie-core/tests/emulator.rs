@@ -1,0 +1,272 @@
+//! End to end over real HTTP against the emulator: submit, wait, download, callbacks,
+//! uploads, credits, and faults, with the emulator's own counts as the witness.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kie_core::time::VirtualTimer;
+use kie_core::{ApiCode, CallbackVerifier, Client, Error, ModelInput, RawInput, TaskState};
+use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Outcome, Timeline};
+use serde_json::{Value, json};
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Each seed's model with a minimal input that its document accepts.
+fn seed_inputs(image_url: &str) -> Vec<RawInput> {
+    vec![
+        RawInput::new(
+            "bytedance/v1-pro-text-to-video",
+            json!({"prompt": "日落时分的乡间小路", "aspect_ratio": "16:9", "resolution": "720p", "duration": "5", "camera_fixed": false, "seed": -1, "enable_safety_checker": true}),
+        ),
+        RawInput::new(
+            "bytedance/v1-pro-fast-image-to-video",
+            json!({"prompt": "咖啡缓缓注入杯中", "image_url": image_url, "resolution": "720p", "duration": "5"}),
+        ),
+        RawInput::new(
+            "sora-2-pro-text-to-video",
+            json!({"prompt": "一只快乐的小狗在花园里奔跑", "aspect_ratio": "landscape", "n_frames": "10", "size": "high", "remove_watermark": true}),
+        ),
+        RawInput::new(
+            "kling/v2-1-master-text-to-video",
+            json!({"prompt": "士兵从运输机跳下", "duration": "5", "aspect_ratio": "16:9", "negative_prompt": "模糊", "cfg_scale": 0.5}),
+        ),
+        RawInput::new(
+            "hailuo/02-text-to-video-pro",
+            json!({"prompt": "小男孩在侏罗纪山谷上空滑翔", "prompt_optimizer": true}),
+        ),
+    ]
+}
+
+async fn emulator() -> Emulator {
+    Emulator::builder()
+        .seed(11)
+        .timeline(Timeline::AfterPolls { polls: 3 })
+        .start()
+        .await
+        .expect("the emulator starts")
+}
+
+fn client_for(emulator: &Emulator) -> Client {
+    Client::builder()
+        .api_key("test-key")
+        .base_url(emulator.base_url())
+        .upload_base_url(emulator.upload_base_url())
+        .timer(Arc::new(VirtualTimer::new()))
+        .build()
+        .expect("a valid configuration")
+}
+
+fn is_mp4(bytes: &[u8]) -> bool {
+    bytes.len() > 8 && &bytes[4..8] == b"ftyp"
+}
+
+#[tokio::test]
+async fn every_model_submits_waits_and_downloads_a_real_mp4() {
+    let emulator = emulator().await;
+    let client = client_for(&emulator);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let image = client
+        .upload_bytes(png)
+        .file_name("still.png")
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for input in seed_inputs(&image.download_url) {
+        let model = input.model_id().to_owned();
+        let task = client.submit(&input).await.unwrap();
+        let target = dir.path().join(format!("{}.mp4", task.id()));
+        let (video, bytes) = task.wait().download_to(&target).await.unwrap();
+        assert_eq!(video.model.as_deref(), Some(model.as_str()));
+        assert_eq!(video.record.state, TaskState::Success);
+        let file = std::fs::read(&target).unwrap();
+        assert_eq!(file.len() as u64, bytes);
+        assert!(is_mp4(&file), "{model}: not an mp4");
+        // recordInfo echoes the request, decoded even though `input` is encoded twice.
+        let param = video.record.param.as_ref().unwrap();
+        assert_eq!(param["model"], model.as_str());
+        assert!(param["input"]["prompt"].is_string(), "{param}");
+    }
+    let stats = emulator.stats();
+    assert_eq!(stats.tasks_created, 5);
+    assert!(
+        stats.tasks_by_model.values().all(|&n| n == 1),
+        "{:?}",
+        stats.tasks_by_model
+    );
+}
+
+#[tokio::test]
+async fn a_failed_task_reports_its_code_and_message() {
+    let emulator = emulator().await;
+    emulator.push_outcome(Outcome::fail("500", "Internal server error"));
+    let client = client_for(&emulator);
+    let task = client.submit(&seed_inputs("")[4]).await.unwrap();
+    let err = task.wait().await.unwrap_err();
+    let Error::TaskFailed {
+        task_id,
+        fail_code,
+        fail_msg,
+        ..
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(task_id, task.id());
+    assert_eq!(fail_code.as_deref(), Some("500"));
+    assert_eq!(fail_msg.as_deref(), Some("Internal server error"));
+}
+
+#[tokio::test]
+async fn rate_limited_creates_are_retried_and_create_exactly_one_task() {
+    let emulator = emulator().await;
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::Status {
+            status: 429,
+            retry_after_s: Some(2),
+        })
+        .on(Endpoint::CreateTask)
+        .next(2),
+    );
+    let client = client_for(&emulator);
+    let task = client.submit(&seed_inputs("")[3]).await.unwrap();
+    let stats = emulator.stats();
+    assert_eq!(stats.tasks_created, 1);
+    assert_eq!(stats.requests.get(&Endpoint::CreateTask), Some(&3));
+    assert!(task.wait().await.is_ok());
+}
+
+#[tokio::test]
+async fn an_ambiguous_create_is_not_retried_and_says_the_task_may_exist() {
+    let emulator = emulator().await;
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::HtmlError { status: 502 })
+            .on(Endpoint::CreateTask)
+            .after_processing()
+            .next(1),
+    );
+    let client = client_for(&emulator);
+    let err = client.submit(&seed_inputs("")[3]).await.unwrap_err();
+    assert!(err.task_may_exist(), "{err}");
+    let stats = emulator.stats();
+    assert_eq!(stats.requests.get(&Endpoint::CreateTask), Some(&1));
+    assert_eq!(
+        stats.tasks_created, 1,
+        "the gateway hid a task that does exist"
+    );
+}
+
+#[tokio::test]
+async fn polls_survive_transient_faults() {
+    let emulator = emulator().await;
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::Status {
+            status: 503,
+            retry_after_s: None,
+        })
+        .on(Endpoint::RecordInfo)
+        .next(2),
+    );
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::TruncatedJson)
+            .on(Endpoint::RecordInfo)
+            .next(1),
+    );
+    let client = client_for(&emulator);
+    let task = client.submit(&seed_inputs("")[0]).await.unwrap();
+    assert!(task.wait().await.is_ok());
+}
+
+#[tokio::test]
+async fn callbacks_signed_by_the_emulator_verify_with_the_sdk() {
+    let emulator = emulator().await;
+    let receiver = MockServer::start().await;
+    Mock::given(path("/kie/callback"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let client = client_for(&emulator);
+    let task = client
+        .submit(&seed_inputs("")[2])
+        .callback_url(format!("{}/kie/callback", receiver.uri()))
+        .await
+        .unwrap();
+    task.wait().await.unwrap();
+    emulator
+        .wait_for_callback_attempts(1, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let requests = receiver.received_requests().await.unwrap();
+    let delivery = requests.last().unwrap();
+    let key = emulator
+        .webhook_key()
+        .expect("callbacks are signed by default");
+    let verifier = CallbackVerifier::new(key).tolerance(Duration::from_secs(365 * 24 * 3600));
+    let callback = verifier
+        .verify_headers(&delivery.body, &delivery.headers)
+        .unwrap();
+    assert_eq!(callback.task_id(), task.id());
+    assert_eq!(*callback.state(), TaskState::Success);
+    assert_eq!(callback.record.result.as_ref().unwrap().urls.len(), 1);
+
+    // The same delivery signed with another key, or for another task, is refused.
+    assert!(
+        CallbackVerifier::new("wrong")
+            .tolerance(Duration::from_secs(365 * 24 * 3600))
+            .verify_headers(&delivery.body, &delivery.headers)
+            .is_err()
+    );
+    let mut forged: Value = serde_json::from_slice(&delivery.body).unwrap();
+    forged["data"]["taskId"] = json!("someone-elses-task");
+    assert!(
+        verifier
+            .verify_headers(forged.to_string().as_bytes(), &delivery.headers)
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn credits_are_debited_and_download_links_are_issued() {
+    let emulator = emulator().await;
+    let client = client_for(&emulator);
+    let before = client.credits().await.unwrap();
+    let task = client.submit(&seed_inputs("")[3]).await.unwrap();
+    let video = task.wait().await.unwrap();
+    let after = client.credits().await.unwrap();
+    assert!(after < before, "{before} -> {after}");
+    let link = client.download_url(video.video_url()).await.unwrap();
+    let mut body = Vec::new();
+    client.download(link).to_writer(&mut body).await.unwrap();
+    assert!(is_mp4(&body));
+    let err = client
+        .download_url("https://example.com/not-from-kie.mp4")
+        .await
+        .unwrap_err();
+    assert_eq!(err.api_code(), Some(ApiCode::ValidationFailed));
+}
+
+#[tokio::test]
+async fn the_emulator_refuses_what_raw_input_lets_through() {
+    let emulator = emulator().await;
+    let client = client_for(&emulator);
+    let too_long = RawInput::new(
+        "kling/v2-1-master-text-to-video",
+        json!({"prompt": "狐".repeat(5001), "cfg_scale": 2}),
+    );
+    let err = client.submit(&too_long).await.unwrap_err();
+    assert_eq!(err.api_code(), Some(ApiCode::ValidationFailed));
+    let text = err.to_string();
+    assert!(
+        text.contains("prompt") && text.contains("cfg_scale"),
+        "{text}"
+    );
+    assert!(!err.task_may_exist());
+    let unknown = RawInput::new("no/such-model", json!({"prompt": "x"}));
+    let err = client.submit(&unknown).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("The page does not exist or is not published"),
+        "{err}"
+    );
+    assert_eq!(emulator.stats().tasks_created, 0);
+}
