@@ -7,7 +7,8 @@
 use std::{env, fs, path::PathBuf};
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let spec_dir = manifest_dir.join("..").join("..").join("spec");
     println!("cargo:rerun-if-changed={}", spec_dir.display());
 
@@ -32,7 +33,10 @@ fn main() {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        out.push_str(&format!("    ({name:?}, include_str!({:?})),\n", absolute.display().to_string()));
+        out.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            absolute.display().to_string()
+        ));
     }
     out.push_str("];\n");
 

@@ -164,10 +164,9 @@ fn task_error(err: TaskControlError) -> Response {
     error(status, err)
 }
 
-/// Parses a JSON body into `T`, or a 400 naming the problem.
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid body: {e}")))
+/// Parses a JSON body into `T`, or says why it cannot (answered as a 400).
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid body: {e}"))
 }
 
 /// The `/_emulator` routes.
@@ -191,7 +190,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
                     |State(shared): State<Arc<Shared>>, body: bytes::Bytes| async move {
                         match parse::<ClockChange>(&body) {
                             Ok(change) => Json(change_clock(&shared, &change)).into_response(),
-                            Err(response) => response,
+                            Err(message) => error(StatusCode::BAD_REQUEST, message),
                         }
                     },
                 ),
@@ -206,7 +205,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
                     match parse::<Value>(&body).map(|patch| patch_config(&shared, patch)) {
                         Ok(Ok(config)) => Json(config).into_response(),
                         Ok(Err(message)) => error(StatusCode::BAD_REQUEST, message),
-                        Err(response) => response,
+                        Err(message) => error(StatusCode::BAD_REQUEST, message),
                     }
                 },
             ),
@@ -268,7 +267,7 @@ async fn push_outcomes(State(shared): State<Arc<Shared>>, body: bytes::Bytes) ->
             });
             Json(json!({"queued": queued})).into_response()
         }
-        Err(response) => response,
+        Err(message) => error(StatusCode::BAD_REQUEST, message),
     }
 }
 
@@ -284,7 +283,7 @@ async fn set_task_outcome(
 ) -> Response {
     let outcome = match parse::<Outcome>(&body) {
         Ok(outcome) => outcome,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
     match shared.with_state(|state| lifecycle::set_outcome(state, &id, outcome)) {
         Ok(()) => task(&shared, &id)
@@ -306,7 +305,7 @@ async fn force_task_state(
 ) -> Response {
     let target = match parse::<StateBody>(&body) {
         Ok(body) => body.state,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
     match force_state(&shared, &id, target) {
         Ok(()) => task(&shared, &id)
@@ -325,7 +324,7 @@ async fn add_fault(State(shared): State<Arc<Shared>>, body: bytes::Bytes) -> Res
         Ok(rule) => {
             Json(json!({"id": shared.with_state(|state| state.faults.add(rule))})).into_response()
         }
-        Err(response) => response,
+        Err(message) => error(StatusCode::BAD_REQUEST, message),
     }
 }
 
@@ -368,7 +367,7 @@ async fn add_callback_fault(State(shared): State<Arc<Shared>>, body: bytes::Byte
     match parse::<CallbackFaultRule>(&body) {
         Ok(rule) => Json(json!({"id": shared.with_state(|state| state.callback_faults.add(rule))}))
             .into_response(),
-        Err(response) => response,
+        Err(message) => error(StatusCode::BAD_REQUEST, message),
     }
 }
 
@@ -392,6 +391,6 @@ async fn set_credits(State(shared): State<Arc<Shared>>, body: bytes::Bytes) -> R
             shared.with_state(|state| state.credits = body.balance);
             Json(json!({"balance": body.balance})).into_response()
         }
-        Err(response) => response,
+        Err(message) => error(StatusCode::BAD_REQUEST, message),
     }
 }

@@ -217,7 +217,10 @@ fn notify_progress(shared: &Shared, state: &mut State, task_id: &str, position: 
     };
     let bucket = position.progress / 25 * 25;
     // Only forward: a milestone observed late must not report an older position.
-    if task.last_progress_sent.is_some_and(|last| rank(last) >= rank((position.state, bucket))) {
+    if task
+        .last_progress_sent
+        .is_some_and(|last| rank(last) >= rank((position.state, bucket)))
+    {
         return;
     }
     task.last_progress_sent = Some((position.state, bucket));

@@ -47,7 +47,9 @@ impl Timers {
     pub(crate) fn pop_due(&mut self, now: i64) -> Vec<(i64, TimerEvent)> {
         let later = self.queue.split_off(&(now.saturating_add(1), 0));
         let due = std::mem::replace(&mut self.queue, later);
-        due.into_iter().map(|((at, _), event)| (at, event)).collect()
+        due.into_iter()
+            .map(|((at, _), event)| (at, event))
+            .collect()
     }
 }
 

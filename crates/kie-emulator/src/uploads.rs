@@ -319,10 +319,11 @@ fn mime_from_name(name: &str) -> Option<&'static str> {
 
 /// An extension for a generated file name.
 fn extension_for(mime: &str, original: Option<&str>) -> String {
-    if let Some(ext) = original.and_then(|n| n.rsplit_once('.')).map(|(_, e)| e) {
-        if !ext.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return format!(".{}", ext.to_ascii_lowercase());
-        }
+    if let Some(ext) = original.and_then(|n| n.rsplit_once('.')).map(|(_, e)| e)
+        && !ext.is_empty()
+        && ext.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return format!(".{}", ext.to_ascii_lowercase());
     }
     match mime {
         "image/png" => ".png",

@@ -8,7 +8,15 @@ use std::{
 #[tokio::test]
 async fn binary_prints_its_url_first_and_serves() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kie-emulator"))
-        .args(["--port", "0", "--seed", "1", "--immediate", "--api-key", "k"])
+        .args([
+            "--port",
+            "0",
+            "--seed",
+            "1",
+            "--immediate",
+            "--api-key",
+            "k",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -21,7 +29,10 @@ async fn binary_prints_its_url_first_and_serves() {
     .await
     .expect("join")
     .expect("reads a line");
-    let base = first.trim().strip_prefix("listening on ").map(str::to_owned);
+    let base = first
+        .trim()
+        .strip_prefix("listening on ")
+        .map(str::to_owned);
 
     let outcome = async {
         let base = base.clone().ok_or_else(|| format!("unexpected first line {first:?}"))?;

@@ -41,7 +41,12 @@ async fn clock_outcomes_tasks_faults_and_stats_over_http() {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, _) = call(reqwest::Method::PATCH, control("config"), Some(json!({"bogus": 1}))).await;
+    let (status, _) = call(
+        reqwest::Method::PATCH,
+        control("config"),
+        Some(json!({"bogus": 1})),
+    )
+    .await;
     assert_eq!(status, 400);
 
     let (_, queued) = call(
@@ -78,7 +83,10 @@ async fn clock_outcomes_tasks_faults_and_stats_over_http() {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(record(&base, &succeeding).await.body["data"]["failMsg"], "nope");
+    assert_eq!(
+        record(&base, &succeeding).await.body["data"]["failMsg"],
+        "nope"
+    );
     let (status, _) = call(
         reqwest::Method::POST,
         control(&format!("tasks/{succeeding}/state")),
@@ -97,20 +105,38 @@ async fn clock_outcomes_tasks_faults_and_stats_over_http() {
         Some(json!({"endpoint": "credit", "trigger": {"kind": "next_n", "n": 1}, "effect": {"kind": "status", "status": 455}})),
     )
     .await;
-    let credit = client().get(format!("{base}/api/v1/chat/credit")).bearer_auth(KEY).send().await.expect("sent");
+    let credit = client()
+        .get(format!("{base}/api/v1/chat/credit"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(credit.status(), 455);
     let (_, faults) = call(reqwest::Method::GET, control("faults"), None).await;
     assert_eq!(faults[0]["fired"], 1);
-    let (status, _) = call(reqwest::Method::DELETE, control(&format!("faults/{}", added["id"])), None).await;
+    let (status, _) = call(
+        reqwest::Method::DELETE,
+        control(&format!("faults/{}", added["id"])),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
 
-    let (_, balance) = call(reqwest::Method::PUT, control("credits"), Some(json!({"balance": 12.5}))).await;
+    let (_, balance) = call(
+        reqwest::Method::PUT,
+        control("credits"),
+        Some(json!({"balance": 12.5})),
+    )
+    .await;
     assert_eq!(balance["balance"], 12.5);
 
     let (_, stats) = call(reqwest::Method::GET, control("stats"), None).await;
     let stats: Stats = serde_json::from_value(stats).expect("stats");
     assert_eq!(stats.tasks_created, 2);
-    assert_eq!(stats.tasks_by_model.get("kling/v2-1-master-text-to-video"), Some(&2));
+    assert_eq!(
+        stats.tasks_by_model.get("kling/v2-1-master-text-to-video"),
+        Some(&2)
+    );
     assert_eq!(stats.tasks_by_state.get("fail"), Some(&2));
     assert_eq!(stats.credits, 12.5);
     assert_eq!(stats.seed, 3);
@@ -140,6 +166,9 @@ async fn env_vars_point_an_sdk_at_the_emulator() {
     let emulator = Emulator::start().await.expect("starts");
     let vars = emulator.env_vars();
     assert_eq!(vars[0], ("KIE_BASE_URL", emulator.base_url().to_owned()));
-    assert_eq!(vars[1], ("KIE_UPLOAD_BASE_URL", emulator.upload_base_url().to_owned()));
+    assert_eq!(
+        vars[1],
+        ("KIE_UPLOAD_BASE_URL", emulator.upload_base_url().to_owned())
+    );
     assert!(emulator.base_url().starts_with("http://127.0.0.1:"));
 }

@@ -8,17 +8,27 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn missing_or_wrong_bearer_is_401() {
-    let emulator = Emulator::builder().api_key("right").start().await.expect("starts");
+    let emulator = Emulator::builder()
+        .api_key("right")
+        .start()
+        .await
+        .expect("starts");
     let url = format!("{}/api/v1/jobs/createTask", emulator.base_url());
     let body = kling("a cat").to_string();
     for auth in [None, Some("Bearer wrong"), Some("Bearer "), Some("right")] {
-        let mut request = client().post(&url).header("content-type", "application/json").body(body.clone());
+        let mut request = client()
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.clone());
         if let Some(auth) = auth {
             request = request.header("authorization", auth);
         }
         let answer = common::answer(request.send().await.expect("sent")).await;
         assert_eq!(answer.status, 401, "{auth:?}");
-        assert_eq!(answer.body, json!({"code": 401, "msg": "You do not have access permissions"}));
+        assert_eq!(
+            answer.body,
+            json!({"code": 401, "msg": "You do not have access permissions"})
+        );
     }
     let ok = client()
         .post(&url)
@@ -29,7 +39,11 @@ async fn missing_or_wrong_bearer_is_401() {
         .await
         .expect("sent");
     assert_eq!(ok.status(), 200);
-    let credit = client().get(format!("{}/api/v1/chat/credit", emulator.base_url())).send().await.expect("sent");
+    let credit = client()
+        .get(format!("{}/api/v1/chat/credit", emulator.base_url()))
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(credit.status(), 401);
 }
 
@@ -42,7 +56,10 @@ async fn unknown_model_is_the_live_422() {
     ] {
         let answer = create_raw(emulator.base_url(), &body.to_string()).await;
         assert_eq!(answer.status, 422);
-        assert_eq!(answer.body, json!({"code": 422, "msg": "The page does not exist or is not published", "data": null}));
+        assert_eq!(
+            answer.body,
+            json!({"code": 422, "msg": "The page does not exist or is not published", "data": null})
+        );
     }
 }
 
@@ -73,18 +90,33 @@ async fn schema_violations_name_each_field_and_rule() {
         assert!(msg.contains(needle), "{needle:?} missing from {msg}");
     }
 
-    let missing = create_raw(emulator.base_url(), &json!({"model": "hailuo/02-text-to-video-pro", "input": {}}).to_string()).await;
+    let missing = create_raw(
+        emulator.base_url(),
+        &json!({"model": "hailuo/02-text-to-video-pro", "input": {}}).to_string(),
+    )
+    .await;
     assert_eq!(missing.status, 422);
     let msg = missing.body["msg"].as_str().expect("msg");
-    assert!(msg.contains("input.prompt") && msg.contains("(required)"), "{msg}");
+    assert!(
+        msg.contains("input.prompt") && msg.contains("(required)"),
+        "{msg}"
+    );
 
     let extra = create_raw(
         emulator.base_url(),
-        &json!({"model": "hailuo/02-text-to-video-pro", "input": {"prompt": "p", "duration": "6"}}).to_string(),
+        &json!({"model": "hailuo/02-text-to-video-pro", "input": {"prompt": "p", "duration": "6"}})
+            .to_string(),
     )
     .await;
     assert_eq!(extra.status, 422, "hailuo has no duration: {}", extra.text);
-    assert!(extra.body["msg"].as_str().unwrap_or_default().contains("additionalProperties"), "{}", extra.text);
+    assert!(
+        extra.body["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("additionalProperties"),
+        "{}",
+        extra.text
+    );
     assert_eq!(emulator.stats().rejected_invalid, 3);
     assert_eq!(emulator.stats().tasks_created, 0);
 }
@@ -94,19 +126,38 @@ async fn not_json_is_rejected() {
     let emulator = Emulator::start().await.expect("starts");
     let answer = create_raw(emulator.base_url(), "{not json").await;
     assert_eq!(answer.status, 422);
-    assert!(answer.body["msg"].as_str().unwrap_or_default().contains("not valid JSON"), "{}", answer.text);
+    assert!(
+        answer.body["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not valid JSON"),
+        "{}",
+        answer.text
+    );
 }
 
 #[tokio::test]
 async fn record_info_errors() {
-    let emulator = Emulator::builder().timeline(Timeline::AfterPolls { polls: 2 }).start().await.expect("starts");
+    let emulator = Emulator::builder()
+        .timeline(Timeline::AfterPolls { polls: 2 })
+        .start()
+        .await
+        .expect("starts");
     let base = emulator.base_url();
     let unknown = record(base, "0123456789abcdef0123456789abcdef").await;
     assert_eq!(unknown.status, 422);
-    assert_eq!(unknown.body, json!({"code": 422, "msg": "recordInfo is null", "data": null}));
+    assert_eq!(
+        unknown.body,
+        json!({"code": 422, "msg": "recordInfo is null", "data": null})
+    );
 
     let missing = common::answer(
-        client().get(format!("{base}/api/v1/jobs/recordInfo")).bearer_auth(KEY).send().await.expect("sent"),
+        client()
+            .get(format!("{base}/api/v1/jobs/recordInfo"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("sent"),
     )
     .await;
     assert_eq!(missing.status, 400);
@@ -133,19 +184,37 @@ async fn record_info_is_null_transiently_right_after_creation_when_asked() {
     };
     assert_eq!(
         states,
-        [(422, Value::Null), (422, Value::Null), (200, json!("waiting")), (200, json!("success"))]
+        [
+            (422, Value::Null),
+            (422, Value::Null),
+            (200, json!("waiting")),
+            (200, json!("success"))
+        ]
     );
 }
 
 #[tokio::test]
 async fn insufficient_credits_is_402_and_failures_are_refunded() {
-    let emulator = Emulator::builder().credits(200.0).timeline(Timeline::Immediate).start().await.expect("starts");
+    let emulator = Emulator::builder()
+        .credits(200.0)
+        .timeline(Timeline::Immediate)
+        .start()
+        .await
+        .expect("starts");
     let base = emulator.base_url();
     let credit = common::answer(
-        client().get(format!("{base}/api/v1/chat/credit")).bearer_auth(KEY).send().await.expect("sent"),
+        client()
+            .get(format!("{base}/api/v1/chat/credit"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("sent"),
     )
     .await;
-    assert_eq!(credit.body, json!({"code": 200, "msg": "success", "data": 200}));
+    assert_eq!(
+        credit.body,
+        json!({"code": 200, "msg": "success", "data": 200})
+    );
 
     create(base, &kling("first")).await; // 160 credits
     let second = create_raw(base, &kling("second").to_string()).await;
@@ -159,7 +228,12 @@ async fn insufficient_credits_is_402_and_failures_are_refunded() {
     emulator.set_price("kling/v2-1-master-text-to-video", 0.5);
     create(base, &kling("cheap")).await;
     let credit = common::answer(
-        client().get(format!("{base}/api/v1/chat/credit")).bearer_auth(KEY).send().await.expect("sent"),
+        client()
+            .get(format!("{base}/api/v1/chat/credit"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("sent"),
     )
     .await;
     assert_eq!(credit.body["data"], json!(399.5));
@@ -180,7 +254,10 @@ async fn rate_limits_when_asked() {
     for i in 0..21 {
         let answer = create_raw(base, &kling(&format!("cat {i}")).to_string()).await;
         if answer.status == 200 {
-            id = answer.body["data"]["taskId"].as_str().unwrap_or_default().to_owned();
+            id = answer.body["data"]["taskId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
         } else {
             assert_eq!(answer.headers["retry-after"], "10");
             assert_eq!(answer.body["code"], 429);
@@ -189,7 +266,11 @@ async fn rate_limits_when_asked() {
     }
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 20);
     assert_eq!(statuses[20], 429);
-    assert_eq!(emulator.stats().tasks_created, 20, "rejected creates are not queued");
+    assert_eq!(
+        emulator.stats().tasks_created,
+        20,
+        "rejected creates are not queued"
+    );
 
     let polls: Vec<u16> = {
         let mut out = Vec::new();
@@ -201,13 +282,22 @@ async fn rate_limits_when_asked() {
     assert_eq!(polls.iter().filter(|s| **s == 200).count(), 10);
     assert_eq!(polls[10], 429);
     emulator.advance(std::time::Duration::from_secs(1));
-    assert_eq!(record(base, &id).await.status, 200, "the window slides on the virtual clock");
+    assert_eq!(
+        record(base, &id).await.status,
+        200,
+        "the window slides on the virtual clock"
+    );
     assert_eq!(emulator.stats().rate_limited, 2);
 }
 
 #[tokio::test]
 async fn download_url_rejects_foreign_urls_and_expires_after_twenty_minutes() {
-    let emulator = Emulator::builder().frozen(true).timeline(Timeline::Immediate).start().await.expect("starts");
+    let emulator = Emulator::builder()
+        .frozen(true)
+        .timeline(Timeline::Immediate)
+        .start()
+        .await
+        .expect("starts");
     let base = emulator.base_url();
     let ask = |url: String| {
         let base = base.to_owned();
@@ -234,16 +324,30 @@ async fn download_url_rejects_foreign_urls_and_expires_after_twenty_minutes() {
     let data = common::poll_until_done(base, &id, 1).await;
     let link = ask(common::result_url(&data)).await;
     assert_eq!(link.status, 200, "{}", link.text);
-    let link = link.body["data"].as_str().expect("data is a plain string").to_owned();
+    let link = link.body["data"]
+        .as_str()
+        .expect("data is a plain string")
+        .to_owned();
     assert_eq!(client().get(&link).send().await.expect("get").status(), 200);
     emulator.advance(std::time::Duration::from_secs(20 * 60));
-    assert_eq!(client().get(&link).send().await.expect("get").status(), 404, "the link expired");
+    assert_eq!(
+        client().get(&link).send().await.expect("get").status(),
+        404,
+        "the link expired"
+    );
 }
 
 #[tokio::test]
 async fn unknown_routes_answer_404_with_the_version_header() {
     let emulator = Emulator::start().await.expect("starts");
-    let response = client().get(format!("{}/api/v1/nope", emulator.base_url())).send().await.expect("sent");
+    let response = client()
+        .get(format!("{}/api/v1/nope", emulator.base_url()))
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(response.status(), 404);
-    assert_eq!(response.headers()[kie_emulator::VERSION_HEADER], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        response.headers()[kie_emulator::VERSION_HEADER],
+        env!("CARGO_PKG_VERSION")
+    );
 }

@@ -10,7 +10,12 @@ use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Timeline};
 use serde_json::{Value, json};
 
 async fn emulator() -> Emulator {
-    Emulator::builder().seed(5).timeline(Timeline::AfterPolls { polls: 2 }).start().await.expect("starts")
+    Emulator::builder()
+        .seed(5)
+        .timeline(Timeline::AfterPolls { polls: 2 })
+        .start()
+        .await
+        .expect("starts")
 }
 
 #[tokio::test]
@@ -20,7 +25,12 @@ async fn status_faults_use_the_kie_envelope_and_retry_after() {
     for status in [429u16, 455, 500, 502, 503, 504] {
         let retry_after = (status == 503).then_some(7);
         emulator.add_fault(
-            FaultRule::new(FaultEffect::Status { status, retry_after_s: retry_after }).on(Endpoint::CreateTask).next(1),
+            FaultRule::new(FaultEffect::Status {
+                status,
+                retry_after_s: retry_after,
+            })
+            .on(Endpoint::CreateTask)
+            .next(1),
         );
         let answer = create_raw(base, &kling("a cat").to_string()).await;
         assert_eq!(answer.status, status);
@@ -32,28 +42,49 @@ async fn status_faults_use_the_kie_envelope_and_retry_after() {
             _ => assert!(answer.headers.get("retry-after").is_none()),
         }
     }
-    assert_eq!(emulator.stats().tasks_created, 0, "faults before processing create nothing");
-    assert_eq!(create_raw(base, &kling("a cat").to_string()).await.status, 200, "next-N rules are used up");
+    assert_eq!(
+        emulator.stats().tasks_created,
+        0,
+        "faults before processing create nothing"
+    );
+    assert_eq!(
+        create_raw(base, &kling("a cat").to_string()).await.status,
+        200,
+        "next-N rules are used up"
+    );
 }
 
 #[tokio::test]
 async fn after_processing_faults_still_create_the_task() {
     let emulator = emulator().await;
     emulator.add_fault(
-        FaultRule::new(FaultEffect::Status { status: 502, retry_after_s: None })
-            .on(Endpoint::CreateTask)
-            .next(1)
-            .after_processing(),
+        FaultRule::new(FaultEffect::Status {
+            status: 502,
+            retry_after_s: None,
+        })
+        .on(Endpoint::CreateTask)
+        .next(1)
+        .after_processing(),
     );
     let answer = create_raw(emulator.base_url(), &kling("a cat").to_string()).await;
     assert_eq!(answer.status, 502);
-    assert_eq!(emulator.stats().tasks_created, 1, "the ambiguous case: an error, yet the task exists");
+    assert_eq!(
+        emulator.stats().tasks_created,
+        1,
+        "the ambiguous case: an error, yet the task exists"
+    );
 }
 
 #[tokio::test]
 async fn body_level_error_code_under_http_200() {
     let emulator = emulator().await;
-    emulator.add_fault(FaultRule::new(FaultEffect::BodyCode { code: 455, msg: None }).on(Endpoint::Credit));
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::BodyCode {
+            code: 455,
+            msg: None,
+        })
+        .on(Endpoint::Credit),
+    );
     let answer = common::answer(
         client()
             .get(format!("{}/api/v1/chat/credit", emulator.base_url()))
@@ -72,9 +103,12 @@ async fn rules_match_model_and_task() {
     let emulator = emulator().await;
     let base = emulator.base_url();
     emulator.add_fault(
-        FaultRule::new(FaultEffect::Status { status: 500, retry_after_s: None })
-            .on(Endpoint::CreateTask)
-            .for_model("hailuo/02-text-to-video-pro"),
+        FaultRule::new(FaultEffect::Status {
+            status: 500,
+            retry_after_s: None,
+        })
+        .on(Endpoint::CreateTask)
+        .for_model("hailuo/02-text-to-video-pro"),
     );
     assert_eq!(create_raw(base, &kling("k").to_string()).await.status, 200);
     let hailuo = json!({"model": "hailuo/02-text-to-video-pro", "input": {"prompt": "h"}});
@@ -82,7 +116,13 @@ async fn rules_match_model_and_task() {
 
     let a = create(base, &kling("a")).await;
     let b = create(base, &kling("b")).await;
-    emulator.add_fault(FaultRule::new(FaultEffect::Status { status: 503, retry_after_s: None }).for_task(&a));
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::Status {
+            status: 503,
+            retry_after_s: None,
+        })
+        .for_task(&a),
+    );
     assert_eq!(record(base, &a).await.status, 503);
     assert_eq!(record(base, &b).await.status, 200);
     let listed = emulator.faults();
@@ -97,46 +137,88 @@ async fn truncated_and_malformed_json_bodies() {
     let emulator = emulator().await;
     let base = emulator.base_url();
     let id = create(base, &kling("a cat")).await;
-    emulator.add_fault(FaultRule::new(FaultEffect::TruncatedJson).on(Endpoint::RecordInfo).next(1));
-    emulator.add_fault(FaultRule::new(FaultEffect::MalformedJson).on(Endpoint::RecordInfo).next(1));
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::TruncatedJson)
+            .on(Endpoint::RecordInfo)
+            .next(1),
+    );
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::MalformedJson)
+            .on(Endpoint::RecordInfo)
+            .next(1),
+    );
     for _ in 0..2 {
         let answer = record(base, &id).await;
         assert_eq!(answer.status, 200);
         assert_eq!(answer.headers["content-type"], "application/json");
-        assert!(serde_json::from_str::<Value>(&answer.text).is_err(), "not JSON: {}", answer.text);
+        assert!(
+            serde_json::from_str::<Value>(&answer.text).is_err(),
+            "not JSON: {}",
+            answer.text
+        );
     }
     let clean = record(base, &id).await;
-    assert_eq!(clean.body["data"]["state"], "success", "both mangled answers counted as polls");
+    assert_eq!(
+        clean.body["data"]["state"], "success",
+        "both mangled answers counted as polls"
+    );
 }
 
 #[tokio::test]
 async fn html_error_page() {
     let emulator = emulator().await;
-    emulator.add_fault(FaultRule::new(FaultEffect::HtmlError { status: 502 }).on(Endpoint::RecordInfo));
+    emulator
+        .add_fault(FaultRule::new(FaultEffect::HtmlError { status: 502 }).on(Endpoint::RecordInfo));
     let answer = record(emulator.base_url(), "whatever").await;
     assert_eq!(answer.status, 502);
-    assert!(answer.headers["content-type"].to_str().unwrap_or_default().starts_with("text/html"));
-    assert!(answer.text.contains("<title>502 Bad Gateway</title>"), "{}", answer.text);
+    assert!(
+        answer.headers["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+    assert!(
+        answer.text.contains("<title>502 Bad Gateway</title>"),
+        "{}",
+        answer.text
+    );
     assert!(answer.headers.get(kie_emulator::VERSION_HEADER).is_some());
 }
 
 #[tokio::test]
 async fn connection_reset_is_a_transport_error() {
     let emulator = emulator().await;
-    emulator.add_fault(FaultRule::new(FaultEffect::Reset).on(Endpoint::Credit).next(1));
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::Reset)
+            .on(Endpoint::Credit)
+            .next(1),
+    );
     let url = format!("{}/api/v1/chat/credit", emulator.base_url());
     let result = match client().get(&url).bearer_auth(KEY).send().await {
         Ok(response) => response.bytes().await.map(|_| ()),
         Err(error) => Err(error),
     };
     assert!(result.is_err(), "the client must see a broken answer");
-    assert_eq!(client().get(&url).bearer_auth(KEY).send().await.expect("next one is fine").status(), 200);
+    assert_eq!(
+        client()
+            .get(&url)
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("next one is fine")
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn hang_makes_the_client_time_out() {
     let emulator = emulator().await;
-    emulator.add_fault(FaultRule::new(FaultEffect::Hang { ms: None }).on(Endpoint::Credit).next(1));
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::Hang { ms: None })
+            .on(Endpoint::Credit)
+            .next(1),
+    );
     let error = client()
         .get(format!("{}/api/v1/chat/credit", emulator.base_url()))
         .bearer_auth(KEY)
@@ -150,7 +232,11 @@ async fn hang_makes_the_client_time_out() {
 #[tokio::test]
 async fn latency_delays_and_then_answers_normally() {
     let emulator = emulator().await;
-    emulator.add_fault(FaultRule::new(FaultEffect::Latency { ms: 50 }).on(Endpoint::Credit).next(1));
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::Latency { ms: 50 })
+            .on(Endpoint::Credit)
+            .next(1),
+    );
     let response = client()
         .get(format!("{}/api/v1/chat/credit", emulator.base_url()))
         .bearer_auth(KEY)
@@ -168,22 +254,45 @@ async fn file_download_truncation_breaks_the_body() {
     let id = create(base, &kling("a cat [emulator:immediate]")).await;
     let data = common::poll_until_done(base, &id, 1).await;
     let url = common::result_url(&data);
-    emulator.add_fault(FaultRule::new(FaultEffect::TruncatedJson).on(Endpoint::Files).next(1));
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::TruncatedJson)
+            .on(Endpoint::Files)
+            .next(1),
+    );
     let result = match client().get(&url).send().await {
         Ok(response) => response.bytes().await.map(|b| b.len()),
         Err(error) => Err(error),
     };
-    assert!(result.is_err(), "a cut download is an error, got {result:?}");
-    let full = client().get(&url).send().await.expect("get").bytes().await.expect("bytes");
+    assert!(
+        result.is_err(),
+        "a cut download is an error, got {result:?}"
+    );
+    let full = client()
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
     assert!(full.len() > 1000);
 }
 
 #[tokio::test]
 async fn probability_rules_fire_reproducibly_per_seed() {
     async fn trace(seed: u64) -> Vec<u16> {
-        let emulator = Emulator::builder().seed(seed).start().await.expect("starts");
+        let emulator = Emulator::builder()
+            .seed(seed)
+            .start()
+            .await
+            .expect("starts");
         emulator.add_fault(
-            FaultRule::new(FaultEffect::Status { status: 503, retry_after_s: None }).on(Endpoint::Credit).probability(0.5),
+            FaultRule::new(FaultEffect::Status {
+                status: 503,
+                retry_after_s: None,
+            })
+            .on(Endpoint::Credit)
+            .probability(0.5),
         );
         let mut statuses = Vec::new();
         for _ in 0..24 {

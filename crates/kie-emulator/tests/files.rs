@@ -20,7 +20,12 @@ fn boxes(data: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut offset = 0usize;
     while offset + 8 <= data.len() {
-        let size = u32::from_be_bytes([data[offset], data[offset + 1], data[offset + 2], data[offset + 3]]) as usize;
+        let size = u32::from_be_bytes([
+            data[offset],
+            data[offset + 1],
+            data[offset + 2],
+            data[offset + 3],
+        ]) as usize;
         out.push(String::from_utf8_lossy(&data[offset + 4..offset + 8]).into_owned());
         if size < 8 {
             break;
@@ -40,38 +45,75 @@ async fn result_is_a_valid_mp4_with_head_and_range() {
     assert_eq!(full.status(), 200);
     assert_eq!(full.headers()["content-type"], "video/mp4");
     assert_eq!(full.headers()["accept-ranges"], "bytes");
-    let length: usize = full.headers()["content-length"].to_str().unwrap_or_default().parse().expect("length");
+    let length: usize = full.headers()["content-length"]
+        .to_str()
+        .unwrap_or_default()
+        .parse()
+        .expect("length");
     let bytes = full.bytes().await.expect("bytes");
     assert_eq!(bytes.len(), length);
     let found = boxes(&bytes);
     assert_eq!(found[0], "ftyp");
-    assert!(found.contains(&"moov".to_owned()) && found.contains(&"mdat".to_owned()), "{found:?}");
+    assert!(
+        found.contains(&"moov".to_owned()) && found.contains(&"mdat".to_owned()),
+        "{found:?}"
+    );
 
     let head = client().head(&url).send().await.expect("head");
     assert_eq!(head.status(), 200);
-    assert_eq!(head.headers()["content-length"], length.to_string().as_str());
+    assert_eq!(
+        head.headers()["content-length"],
+        length.to_string().as_str()
+    );
     assert_eq!(head.headers()["content-type"], "video/mp4");
     assert!(head.bytes().await.expect("empty").is_empty());
 
-    let part = client().get(&url).header("range", "bytes=4-11").send().await.expect("range");
+    let part = client()
+        .get(&url)
+        .header("range", "bytes=4-11")
+        .send()
+        .await
+        .expect("range");
     assert_eq!(part.status(), 206);
-    assert_eq!(part.headers()["content-range"], format!("bytes 4-11/{length}").as_str());
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 4-11/{length}").as_str()
+    );
     assert_eq!(part.bytes().await.expect("bytes").as_ref(), &bytes[4..12]);
 
-    let tail = client().get(&url).header("range", "bytes=-10").send().await.expect("suffix");
+    let tail = client()
+        .get(&url)
+        .header("range", "bytes=-10")
+        .send()
+        .await
+        .expect("suffix");
     assert_eq!(tail.status(), 206);
-    assert_eq!(tail.bytes().await.expect("bytes").as_ref(), &bytes[length - 10..]);
+    assert_eq!(
+        tail.bytes().await.expect("bytes").as_ref(),
+        &bytes[length - 10..]
+    );
 
-    let beyond = client().get(&url).header("range", format!("bytes={length}-")).send().await.expect("416");
+    let beyond = client()
+        .get(&url)
+        .header("range", format!("bytes={length}-"))
+        .send()
+        .await
+        .expect("416");
     assert_eq!(beyond.status(), 416);
-    assert_eq!(beyond.headers()["content-range"], format!("bytes */{length}").as_str());
+    assert_eq!(
+        beyond.headers()["content-range"],
+        format!("bytes */{length}").as_str()
+    );
 }
 
 #[tokio::test]
 async fn results_expire_after_the_configured_time() {
     let emulator = Emulator::builder()
         .frozen(true)
-        .config(Config { result_ttl_ms: 60_000, ..Config::default() })
+        .config(Config {
+            result_ttl_ms: 60_000,
+            ..Config::default()
+        })
         .start()
         .await
         .expect("starts");
@@ -100,12 +142,21 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but sniffable";
 async fn stream_upload_is_served_back() {
     let emulator = Emulator::start().await.expect("starts");
     let form = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("cat.png").mime_str("image/png").expect("mime"))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec())
+                .file_name("cat.png")
+                .mime_str("image/png")
+                .expect("mime"),
+        )
         .text("uploadPath", "images/user-uploads")
         .text("fileName", "cat.png");
     let answer = common::answer(
         client()
-            .post(format!("{}/api/file-stream-upload", emulator.upload_base_url()))
+            .post(format!(
+                "{}/api/file-stream-upload",
+                emulator.upload_base_url()
+            ))
             .bearer_auth(KEY)
             .multipart(form)
             .send()
@@ -119,22 +170,47 @@ async fn stream_upload_is_served_back() {
     assert_eq!(answer.body["msg"], "File uploaded successfully");
     let data = &answer.body["data"];
     assert_eq!(data["fileName"], "cat.png");
-    assert_eq!(data["filePath"], "kieai/emulator/images/user-uploads/cat.png");
+    assert_eq!(
+        data["filePath"],
+        "kieai/emulator/images/user-uploads/cat.png"
+    );
     assert_eq!(data["fileSize"], PNG.len());
     assert_eq!(data["mimeType"], "image/png");
-    assert!(data["uploadedAt"].as_str().is_some_and(|t| t.ends_with('Z') && t.contains('T')));
-    let served = client().get(data["downloadUrl"].as_str().expect("url")).send().await.expect("get");
+    assert!(
+        data["uploadedAt"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z') && t.contains('T'))
+    );
+    let served = client()
+        .get(data["downloadUrl"].as_str().expect("url"))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(served.headers()["content-type"], "image/png");
     assert_eq!(served.bytes().await.expect("bytes").as_ref(), PNG);
 }
 
 #[tokio::test]
 async fn base64_upload_accepts_raw_and_data_urls_and_expires() {
-    let emulator = Emulator::builder().frozen(true).start().await.expect("starts");
+    let emulator = Emulator::builder()
+        .frozen(true)
+        .start()
+        .await
+        .expect("starts");
     let encoded = base64::engine::general_purpose::STANDARD.encode(PNG);
-    let raw = upload_json(&emulator, "/api/file-base64-upload", json!({"base64Data": encoded, "uploadPath": "x"})).await;
+    let raw = upload_json(
+        &emulator,
+        "/api/file-base64-upload",
+        json!({"base64Data": encoded, "uploadPath": "x"}),
+    )
+    .await;
     assert_eq!(raw.status, 200, "{}", raw.text);
-    assert!(raw.body["data"]["fileName"].as_str().is_some_and(|n| n.ends_with(".png")), "a generated name");
+    assert!(
+        raw.body["data"]["fileName"]
+            .as_str()
+            .is_some_and(|n| n.ends_with(".png")),
+        "a generated name"
+    );
     let data_url = upload_json(
         &emulator,
         "/api/file-base64-upload",
@@ -142,17 +218,29 @@ async fn base64_upload_accepts_raw_and_data_urls_and_expires() {
     )
     .await;
     assert_eq!(data_url.status, 200, "{}", data_url.text);
-    let url = data_url.body["data"]["downloadUrl"].as_str().expect("url").to_owned();
+    let url = data_url.body["data"]["downloadUrl"]
+        .as_str()
+        .expect("url")
+        .to_owned();
     assert_eq!(client().get(&url).send().await.expect("get").status(), 200);
     emulator.advance(Duration::from_secs(3 * 24 * 3600));
-    assert_eq!(client().get(&url).send().await.expect("get").status(), 404, "uploads last three days");
+    assert_eq!(
+        client().get(&url).send().await.expect("get").status(),
+        404,
+        "uploads last three days"
+    );
 }
 
 #[tokio::test]
 async fn url_upload_fetches_loopback_only() {
     let emulator = Emulator::start().await.expect("starts");
     let source = result(&emulator).await;
-    let fetched = upload_json(&emulator, "/api/file-url-upload", json!({"fileUrl": source, "uploadPath": "videos"})).await;
+    let fetched = upload_json(
+        &emulator,
+        "/api/file-url-upload",
+        json!({"fileUrl": source, "uploadPath": "videos"}),
+    )
+    .await;
     assert_eq!(fetched.status, 200, "{}", fetched.text);
     assert_eq!(fetched.body["data"]["mimeType"], "video/mp4");
     let remote = upload_json(
@@ -163,22 +251,48 @@ async fn url_upload_fetches_loopback_only() {
     .await;
     assert_eq!(remote.status, 400);
     assert_eq!(remote.body["success"], false);
-    assert!(remote.body["msg"].as_str().unwrap_or_default().contains("loopback"));
+    assert!(
+        remote.body["msg"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("loopback")
+    );
 }
 
 #[tokio::test]
 async fn upload_errors_follow_the_documented_shape() {
     let emulator = Emulator::start().await.expect("starts");
-    let missing = upload_json(&emulator, "/api/file-base64-upload", json!({"base64Data": "aGk="})).await;
+    let missing = upload_json(
+        &emulator,
+        "/api/file-base64-upload",
+        json!({"base64Data": "aGk="}),
+    )
+    .await;
     assert_eq!(missing.status, 400);
-    assert_eq!(missing.body, json!({"success": false, "code": 400, "msg": "Missing required parameter: uploadPath"}));
-    let bad = upload_json(&emulator, "/api/file-base64-upload", json!({"base64Data": "!!!", "uploadPath": "x"})).await;
+    assert_eq!(
+        missing.body,
+        json!({"success": false, "code": 400, "msg": "Missing required parameter: uploadPath"})
+    );
+    let bad = upload_json(
+        &emulator,
+        "/api/file-base64-upload",
+        json!({"base64Data": "!!!", "uploadPath": "x"}),
+    )
+    .await;
     assert_eq!(bad.status, 400);
-    let slash = upload_json(&emulator, "/api/file-base64-upload", json!({"base64Data": "aGk=", "uploadPath": "/x/"})).await;
+    let slash = upload_json(
+        &emulator,
+        "/api/file-base64-upload",
+        json!({"base64Data": "aGk=", "uploadPath": "/x/"}),
+    )
+    .await;
     assert_eq!(slash.status, 400);
     let unauthorized = common::answer(
         client()
-            .post(format!("{}/api/file-base64-upload", emulator.upload_base_url()))
+            .post(format!(
+                "{}/api/file-base64-upload",
+                emulator.upload_base_url()
+            ))
             .json(&json!({"base64Data": "aGk=", "uploadPath": "x"}))
             .send()
             .await
@@ -192,7 +306,10 @@ async fn upload_errors_follow_the_documented_shape() {
     );
     let no_file = common::answer(
         client()
-            .post(format!("{}/api/file-stream-upload", emulator.upload_base_url()))
+            .post(format!(
+                "{}/api/file-stream-upload",
+                emulator.upload_base_url()
+            ))
             .bearer_auth(KEY)
             .multipart(reqwest::multipart::Form::new().text("uploadPath", "x"))
             .send()

@@ -13,7 +13,11 @@ async fn all_five_seed_models_are_discovered_without_spec_problems() {
     let stats = emulator.stats();
     assert!(stats.spec_problems.is_empty(), "{:?}", stats.spec_problems);
     for (model, _) in SEED_BODIES {
-        assert!(emulator.models().iter().any(|m| m == model), "{model} missing from {:?}", emulator.models());
+        assert!(
+            emulator.models().iter().any(|m| m == model),
+            "{model} missing from {:?}",
+            emulator.models()
+        );
     }
 }
 
@@ -31,21 +35,34 @@ async fn each_seed_request_body_is_accepted_verbatim_and_yields_an_mp4() {
         assert_eq!(created.status, 200, "{model}: {}", created.text);
         assert_eq!(created.body["code"], 200);
         assert_eq!(created.body["msg"], "success");
-        let task_id = created.body["data"]["taskId"].as_str().expect("taskId").to_owned();
-        assert_eq!(created.body["data"]["recordId"], Value::from(task_id.clone()));
+        let task_id = created.body["data"]["taskId"]
+            .as_str()
+            .expect("taskId")
+            .to_owned();
+        assert_eq!(
+            created.body["data"]["recordId"],
+            Value::from(task_id.clone())
+        );
         assert_eq!(task_id.len(), 32);
 
         let data = poll_until_done(base, &task_id, 3).await;
         assert_eq!(data["state"], "success", "{model}");
         assert_eq!(data["model"], *model);
         // param carries the request with input encoded once more.
-        let param: Value = serde_json::from_str(data["param"].as_str().expect("param string")).expect("param parses");
-        let input: Value = serde_json::from_str(param["input"].as_str().expect("input string")).expect("input parses");
+        let param: Value = serde_json::from_str(data["param"].as_str().expect("param string"))
+            .expect("param parses");
+        let input: Value = serde_json::from_str(param["input"].as_str().expect("input string"))
+            .expect("input parses");
         let original: Value = serde_json::from_str(body).expect("seed parses");
         assert_eq!(input, original["input"], "{model}");
 
         let url = result_url(&data);
-        let response = client().get(&url).bearer_auth(KEY).send().await.expect("download");
+        let response = client()
+            .get(&url)
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("download");
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "video/mp4");
         let bytes = response.bytes().await.expect("bytes");

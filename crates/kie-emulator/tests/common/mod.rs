@@ -43,7 +43,12 @@ pub async fn answer(response: reqwest::Response) -> Answer {
     let headers = response.headers().clone();
     let text = response.text().await.expect("body readable");
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer { status, headers, body, text }
+    Answer {
+        status,
+        headers,
+        body,
+        text,
+    }
 }
 
 /// POSTs a raw createTask body.
@@ -63,7 +68,10 @@ pub async fn create_raw(base: &str, body: &str) -> Answer {
 pub async fn create(base: &str, body: &Value) -> String {
     let answer = create_raw(base, &body.to_string()).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
-    answer.body["data"]["taskId"].as_str().expect("taskId").to_owned()
+    answer.body["data"]["taskId"]
+        .as_str()
+        .expect("taskId")
+        .to_owned()
 }
 
 /// A valid Kling request with the given prompt.
@@ -88,7 +96,10 @@ pub async fn poll_until_done(base: &str, task_id: &str, max: usize) -> Value {
     for _ in 0..max {
         let answer = record(base, task_id).await;
         assert_eq!(answer.status, 200, "{}", answer.text);
-        let state = answer.body["data"]["state"].as_str().unwrap_or_default().to_owned();
+        let state = answer.body["data"]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         if state == "success" || state == "fail" {
             return answer.body["data"].clone();
         }
@@ -98,8 +109,13 @@ pub async fn poll_until_done(base: &str, task_id: &str, max: usize) -> Value {
 
 /// The first result URL of a finished record.
 pub fn result_url(data: &Value) -> String {
-    let result: Value = serde_json::from_str(data["resultJson"].as_str().expect("resultJson is a string")).expect("resultJson parses");
-    result["resultUrls"][0].as_str().expect("one result URL").to_owned()
+    let result: Value =
+        serde_json::from_str(data["resultJson"].as_str().expect("resultJson is a string"))
+            .expect("resultJson parses");
+    result["resultUrls"][0]
+        .as_str()
+        .expect("one result URL")
+        .to_owned()
 }
 
 /// One request a [`Receiver`] got.
@@ -145,7 +161,9 @@ impl Receiver {
                 }),
             )
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
         let addr = listener.local_addr().expect("addr");
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
