@@ -35,12 +35,32 @@ impl Facade {
     }
 }
 
-/// Runs every check against the workspace at `root`, printing progress.
+/// Runs every check against the workspace at `root`, printing progress, with cargo's
+/// usual target directory.
 ///
 /// # Errors
 ///
 /// Every failed check, each on its own line.
 pub fn run(root: &Path) -> Result<(), String> {
+    check(root, None)
+}
+
+/// Runs every check against the workspace at `root`, building into `target_dir` when
+/// given (the tests build their small workspaces apart from the real one).
+///
+/// # Errors
+///
+/// Every failed check, each on its own line.
+pub fn check(root: &Path, target_dir: Option<&Path>) -> Result<(), String> {
+    let target: Vec<String> = target_dir
+        .map(|dir| {
+            vec![
+                "--target-dir".to_owned(),
+                dir.to_string_lossy().into_owned(),
+            ]
+        })
+        .unwrap_or_default();
+    let target: Vec<&str> = target.iter().map(String::as_str).collect();
     let manifest = root.join("Cargo.toml");
     let metadata = cargo(
         root,
@@ -60,17 +80,16 @@ pub fn run(root: &Path) -> Result<(), String> {
 
     for provider in facade.providers() {
         eprintln!("features: cargo check -p {provider}");
-        if let Err(e) = cargo(
-            root,
-            &[
-                "check",
-                "--quiet",
-                "--manifest-path",
-                &manifest,
-                "-p",
-                &provider,
-            ],
-        ) {
+        let mut args = vec![
+            "check",
+            "--quiet",
+            "--manifest-path",
+            &manifest,
+            "-p",
+            &provider,
+        ];
+        args.extend(&target);
+        if let Err(e) = cargo(root, &args) {
             failures.push(format!("{provider} does not build alone: {e}"));
         }
     }
@@ -112,6 +131,7 @@ pub fn run(root: &Path) -> Result<(), String> {
         ];
         args.extend(&flags);
         eprintln!("features: cargo {}", args.join(" "));
+        args.extend(&target);
         if let Err(e) = cargo(root, &args) {
             failures.push(format!("`{FACADE}` with {label} does not build: {e}"));
             continue;

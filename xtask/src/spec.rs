@@ -318,17 +318,20 @@ fn read_uniform(uniform: &Json, fields: &[Field]) -> Result<Vec<(String, Target)
             let field = fields.iter().find(|f| f.name == param).ok_or_else(|| {
                 format!("`{name}` maps to `{param}`, which is not an input field")
             })?;
-            let fits = match (name, &field.kind) {
-                ("image_url", Kind::Url | Kind::Text { .. }) => true,
-                ("negative_prompt", Kind::Text { .. }) => true,
-                ("aspect_ratio" | "resolution", Kind::Choice { .. } | Kind::Text { .. }) => true,
-                (
-                    "duration_secs",
-                    Kind::Choice { .. } | Kind::Integer { .. } | Kind::Number { .. },
-                ) => true,
-                ("seed", Kind::Integer { .. } | Kind::Number { .. }) => true,
-                _ => false,
-            };
+            let fits = matches!(
+                (name, &field.kind),
+                ("image_url", Kind::Url | Kind::Text { .. })
+                    | ("negative_prompt", Kind::Text { .. })
+                    | (
+                        "aspect_ratio" | "resolution",
+                        Kind::Choice { .. } | Kind::Text { .. }
+                    )
+                    | (
+                        "duration_secs",
+                        Kind::Choice { .. } | Kind::Integer { .. } | Kind::Number { .. }
+                    )
+                    | ("seed", Kind::Integer { .. } | Kind::Number { .. })
+            );
             if !fits {
                 return Err(format!(
                     "`{name}` cannot be sent as `{param}`: the kinds differ"

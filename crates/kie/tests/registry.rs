@@ -15,14 +15,20 @@ const ALL_IDS: [&str; 5] = [
 
 /// The ids this build should have, from its features.
 fn expected_ids() -> Vec<&'static str> {
-    let on = |id: &str| match id.split(['/', '-']).next() {
-        Some("bytedance") => cfg!(feature = "bytedance"),
-        Some("hailuo") => cfg!(feature = "hailuo"),
-        Some("kling") => cfg!(feature = "kling"),
-        Some("sora") => cfg!(feature = "sora"),
-        _ => false,
-    };
-    ALL_IDS.into_iter().filter(|id| on(id)).collect()
+    let enabled = [
+        ("bytedance", cfg!(feature = "bytedance")),
+        ("hailuo", cfg!(feature = "hailuo")),
+        ("kling", cfg!(feature = "kling")),
+        ("sora", cfg!(feature = "sora")),
+    ];
+    ALL_IDS
+        .into_iter()
+        .filter(|id| {
+            enabled
+                .iter()
+                .any(|(provider, on)| *on && id.starts_with(provider))
+        })
+        .collect()
 }
 
 #[test]

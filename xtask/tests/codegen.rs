@@ -1,0 +1,179 @@
+//! `cargo xtask codegen --check` passes on the checked-in code and fails, naming each
+//! stale file, when a spec changes, when generated code is edited by hand, or when a
+//! spec is removed. Each case works on a temporary copy of the workspace's spec/ and
+//! generated files, never on the real ones.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use xtask::codegen;
+
+/// Copies what codegen reads and writes into a temporary directory.
+fn workspace_copy() -> tempfile::TempDir {
+    let root = xtask::workspace_root();
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&root.join("spec"), &tmp.path().join("spec"));
+    fs::copy(root.join("rustfmt.toml"), tmp.path().join("rustfmt.toml")).unwrap();
+    for entry in fs::read_dir(root.join("crates")).unwrap() {
+        let entry = entry.unwrap();
+        let generated = entry.path().join("src/generated");
+        if generated.is_dir() {
+            copy_dir(
+                &generated,
+                &tmp.path()
+                    .join("crates")
+                    .join(entry.file_name())
+                    .join("src/generated"),
+            );
+        }
+    }
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+fn edit(path: PathBuf, from: &str, to: &str) {
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn the_checked_in_code_is_up_to_date() {
+    codegen::run(&xtask::workspace_root(), true).unwrap();
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let root = xtask::workspace_root();
+    assert_eq!(
+        codegen::generate(&root).unwrap(),
+        codegen::generate(&root).unwrap()
+    );
+}
+
+#[test]
+fn a_changed_spec_fails_the_check_naming_the_stale_file() {
+    let tmp = workspace_copy();
+    codegen::run(tmp.path(), true).expect("the copy starts up to date");
+
+    edit(
+        tmp.path().join("spec/kling-v2-1-master-text-to-video.json"),
+        "\"maxLength\": 5000",
+        "\"maxLength\": 4000",
+    );
+    let err = codegen::run(tmp.path(), true).unwrap_err();
+    assert_eq!(
+        err,
+        "generated code is stale; run `cargo xtask codegen`:\n  \
+         crates/kie-kling/src/generated/v2_1_master_text_to_video.rs"
+    );
+    // --check wrote nothing.
+    let module = tmp
+        .path()
+        .join("crates/kie-kling/src/generated/v2_1_master_text_to_video.rs");
+    assert!(fs::read_to_string(&module).unwrap().contains("5000"));
+
+    // Regenerating fixes it, and the new limit is in the code.
+    let written = codegen::run(tmp.path(), false).unwrap();
+    assert_eq!(
+        written,
+        ["crates/kie-kling/src/generated/v2_1_master_text_to_video.rs"]
+    );
+    let code = fs::read_to_string(&module).unwrap();
+    assert!(
+        code.contains(r#"v.max_chars("prompt", value, 4000);"#),
+        "{code}"
+    );
+    codegen::run(tmp.path(), true).unwrap();
+}
+
+#[test]
+fn a_hand_edit_to_generated_code_fails_the_check() {
+    let tmp = workspace_copy();
+    edit(
+        tmp.path()
+            .join("crates/kie-sora/src/generated/sora_2_pro_text_to_video.rs"),
+        "v.max_items(\"character_id_list\", value.len(), 5);",
+        "",
+    );
+    let err = codegen::run(tmp.path(), true).unwrap_err();
+    assert!(
+        err.contains("crates/kie-sora/src/generated/sora_2_pro_text_to_video.rs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_removed_spec_leaves_stale_files_that_the_check_names() {
+    let tmp = workspace_copy();
+    fs::remove_file(tmp.path().join("spec/hailuo-02-text-to-video-pro.json")).unwrap();
+    let err = codegen::run(tmp.path(), true).unwrap_err();
+    for stale in [
+        "crates/kie-hailuo/src/generated/hailuo_02_text_to_video_pro.rs",
+        "crates/kie-hailuo/src/generated/mod.rs",
+        "crates/kie/src/generated/mod.rs",
+    ] {
+        assert!(err.contains(stale), "{stale} not named in: {err}");
+    }
+    codegen::run(tmp.path(), false).unwrap();
+    assert!(
+        !tmp.path()
+            .join("crates/kie-hailuo/src/generated/mod.rs")
+            .exists()
+    );
+    codegen::run(tmp.path(), true).unwrap();
+}
+
+#[test]
+fn a_keyword_the_generator_would_not_enforce_is_refused() {
+    let tmp = workspace_copy();
+    edit(
+        tmp.path().join("spec/hailuo-02-text-to-video-pro.json"),
+        "\"maxLength\": 1500",
+        "\"maxLength\": 1500, \"minLength\": 1",
+    );
+    let err = codegen::generate(tmp.path()).unwrap_err();
+    assert_eq!(
+        err,
+        "spec/hailuo-02-text-to-video-pro.json: input.prompt: keyword `minLength` is not \
+         supported for this type; the generator would not enforce it"
+    );
+}
+
+#[test]
+fn every_uniform_field_needs_a_decision() {
+    let tmp = workspace_copy();
+    edit(
+        tmp.path().join("spec/kling-v2-1-master-text-to-video.json"),
+        "\"seed\": {\n        \"unsupported\": \"the model has no seed parameter\"\n      },",
+        "",
+    );
+    let err = codegen::generate(tmp.path()).unwrap_err();
+    assert!(
+        err.contains("x-kie-rs.uniform: says nothing about `seed`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn enums_need_their_rust_names() {
+    let tmp = workspace_copy();
+    edit(
+        tmp.path().join("spec/sora-2-pro-text-to-video.json"),
+        "\"S3\",\n                          \"Oss\"",
+        "\"S3\"",
+    );
+    let err = codegen::generate(tmp.path()).unwrap_err();
+    assert_eq!(
+        err,
+        "spec/sora-2-pro-text-to-video.json: input.upload_method: `x-enum-varnames` must \
+         name each `enum` value once"
+    );
+}
