@@ -627,7 +627,7 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
 
     let module_doc = inner_docs(&format!(
         "The `{id}` model: {}.\n\n{}\n\nTwo ways in: [`{input_name}`], whose every field and limit is checked \
-         before sending, or [`{}`] through the uniform [`VideoRequest`], which maps onto \
+         before sending, or [`{}`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto \
          the same input and says what the model cannot take.",
         model.title, model.description, model.type_name
     ));
@@ -757,6 +757,14 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
          (see [`UNIFORM`] for how) and validates it; what the model cannot take is an \
          error, never dropped."
     ));
+    let progress = model.progress_callback;
+    let progress_doc = docs(if progress {
+        "Whether createTask takes a top-level `progressCallBackUrl` for this model: yes, \
+         it POSTs progress there while the task runs."
+    } else {
+        "Whether createTask takes a top-level `progressCallBackUrl` for this model: no, \
+         only `callBackUrl`."
+    });
     let info_doc = docs(&format!(
         "What `{id}` accepts: each parameter with its kind, limits, default and description."
     ));
@@ -770,6 +778,9 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
 
         /// The model id, sent as `model`.
         pub const MODEL_ID: &str = #id;
+
+        #progress_doc
+        pub const PROGRESS_CALLBACK: bool = #progress;
 
         #info_doc
         pub static INFO: ModelInfo = ModelInfo {

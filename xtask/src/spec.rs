@@ -55,6 +55,8 @@ pub struct ModelSpec {
     pub modality: Modality,
     /// How each uniform request field maps, in [`UNIFORM_FIELDS`] order.
     pub uniform: Vec<(String, Target)>,
+    /// Whether the request takes a top-level `progressCallBackUrl`.
+    pub progress_callback: bool,
     /// The `input` fields in documented order.
     pub fields: Vec<Field>,
 }
@@ -268,6 +270,7 @@ pub fn read_model(file: &str, doc: &Json) -> Result<ModelSpec, String> {
         return Err("input must have a required `prompt`".into());
     }
 
+    let progress_callback = top.iter().any(|(name, _)| name == "progressCallBackUrl");
     let uniform = read_uniform(member(ext, "uniform", "x-kie-rs")?, &fields)
         .map_err(|e| format!("x-kie-rs.uniform: {e}"))?;
 
@@ -283,6 +286,7 @@ pub fn read_model(file: &str, doc: &Json) -> Result<ModelSpec, String> {
         provider,
         modality,
         uniform,
+        progress_callback,
         fields,
     })
 }

@@ -1,5 +1,6 @@
-//! The Hailuo model (`hailuo/02-text-to-video-pro`) for [kie-rs](https://github.com/kie-rs/kie-rs), generated from the OpenAPI
-//! documents in the repository's `spec/`.
+//! The Hailuo model (`hailuo/02-text-to-video-pro`)
+//! for [kie-rs](https://github.com/kie-rs/kie-rs), generated from the OpenAPI documents in
+//! the repository's `spec/`.
 //!
 //! Each model comes two ways: a typed input (`…Input`), whose every field, enum and
 //! limit is checked at compile time or by `validate()` before anything is sent, and a

@@ -1,5 +1,6 @@
-//! The Kling model (`kling/v2-1-master-text-to-video`) for [kie-rs](https://github.com/kie-rs/kie-rs), generated from the OpenAPI
-//! documents in the repository's `spec/`.
+//! The Kling model (`kling/v2-1-master-text-to-video`)
+//! for [kie-rs](https://github.com/kie-rs/kie-rs), generated from the OpenAPI documents in
+//! the repository's `spec/`.
 //!
 //! Each model comes two ways: a typed input (`…Input`), whose every field, enum and
 //! limit is checked at compile time or by `validate()` before anything is sent, and a

@@ -219,3 +219,8 @@ fn a_seed_sent_to_kling_is_a_clear_error() {
         Problem::Unsupported { .. }
     ));
 }
+
+#[test]
+fn kling_takes_no_progress_callback() {
+    assert!(!kling::PROGRESS_CALLBACK);
+}

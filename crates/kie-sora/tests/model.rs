@@ -243,3 +243,9 @@ fn what_sora_cannot_take_is_an_error_and_extras_reach_its_own_fields() {
         "{err}"
     );
 }
+
+#[test]
+fn sora_takes_a_progress_callback() {
+    assert!(sora::PROGRESS_CALLBACK);
+    assert_eq!(Sora2ProTextToVideo.info().id, "sora-2-pro-text-to-video");
+}

@@ -7,7 +7,7 @@
 //!
 //! Source: seed 004_0af7de74d4ee043e.txt (kie.ai zh-CN model page); nsfw_checker from research/kie-api.md section 8.5. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
-//! Two ways in: [`Hailuo02TextToVideoProInput`], whose every field and limit is checked before sending, or [`Hailuo02TextToVideoPro`] through the uniform [`VideoRequest`], which maps onto the same input and says what the model cannot take.
+//! Two ways in: [`Hailuo02TextToVideoProInput`], whose every field and limit is checked before sending, or [`Hailuo02TextToVideoPro`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
 use kie_core::mapping::{self, Target, UniformMapping};
 use kie_core::validation::{ValidationError, Violations};
@@ -15,6 +15,9 @@ use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, Vi
 
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "hailuo/02-text-to-video-pro";
+
+/// Whether createTask takes a top-level `progressCallBackUrl` for this model: no, only `callBackUrl`.
+pub const PROGRESS_CALLBACK: bool = false;
 
 /// What `hailuo/02-text-to-video-pro` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo {

@@ -7,7 +7,7 @@
 //!
 //! Source: seed 003_3569852d91f72882.txt (kie.ai zh-CN model page). kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
-//! Two ways in: [`KlingV21MasterTextToVideoInput`], whose every field and limit is checked before sending, or [`KlingV21MasterTextToVideo`] through the uniform [`VideoRequest`], which maps onto the same input and says what the model cannot take.
+//! Two ways in: [`KlingV21MasterTextToVideoInput`], whose every field and limit is checked before sending, or [`KlingV21MasterTextToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
 use kie_core::mapping::{self, Target, UniformMapping};
 use kie_core::validation::{ValidationError, Violations};
@@ -15,6 +15,9 @@ use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, Vi
 
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "kling/v2-1-master-text-to-video";
+
+/// Whether createTask takes a top-level `progressCallBackUrl` for this model: no, only `callBackUrl`.
+pub const PROGRESS_CALLBACK: bool = false;
 
 /// What `kling/v2-1-master-text-to-video` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo {

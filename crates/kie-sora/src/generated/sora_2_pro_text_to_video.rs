@@ -7,7 +7,7 @@
 //!
 //! Source: seed 002_8b6cf480a83e81bb.txt (kie.ai zh-CN model page); progressCallBackUrl, character_id_list and upload_method from research/kie-api.md section 8.3. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
-//! Two ways in: [`Sora2ProTextToVideoInput`], whose every field and limit is checked before sending, or [`Sora2ProTextToVideo`] through the uniform [`VideoRequest`], which maps onto the same input and says what the model cannot take.
+//! Two ways in: [`Sora2ProTextToVideoInput`], whose every field and limit is checked before sending, or [`Sora2ProTextToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
 use kie_core::mapping::{self, Target, UniformMapping};
 use kie_core::validation::{ValidationError, Violations};
@@ -15,6 +15,9 @@ use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, Vi
 
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "sora-2-pro-text-to-video";
+
+/// Whether createTask takes a top-level `progressCallBackUrl` for this model: yes, it POSTs progress there while the task runs.
+pub const PROGRESS_CALLBACK: bool = true;
 
 /// What `sora-2-pro-text-to-video` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo {
