@@ -26,6 +26,7 @@ mod client;
 mod download;
 mod envelope;
 mod error;
+mod inbox;
 pub mod mapping;
 mod model;
 mod record;
@@ -43,6 +44,9 @@ pub use client::{
 };
 pub use download::{Download, DownloadProgress};
 pub use error::{ApiCode, Error, Operation, Unanswered};
+#[cfg(feature = "axum")]
+pub use inbox::MAX_CALLBACK_BODY;
+pub use inbox::{CallbackInbox, Receipt};
 pub use model::{
     AspectRatio, Modality, ModelInfo, ModelInput, Param, ParamKind, RawInput, Resolution,
     VideoModel, VideoRequest,

@@ -13,9 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::Stream;
+use futures_util::future::Either;
 use serde::Serialize;
 
 use crate::error::{ApiCode, Error, Operation};
+use crate::inbox::CallbackInbox;
 use crate::record::{TaskRecord, TaskState};
 use crate::task::Task;
 use crate::time::Timer;
@@ -56,6 +58,14 @@ impl PollSchedule {
                 (Some(s(120)), s(5), s(10)),
                 (None, s(15), s(30)),
             ],
+        }
+    }
+
+    /// The fallback while waiting for a callback: every 2-3 minutes, so that a callback
+    /// that never comes still ends the wait without adding polls to one that does.
+    pub fn callback_fallback() -> Self {
+        Self {
+            phases: vec![(None, Duration::from_secs(120), Duration::from_secs(180))],
         }
     }
 
@@ -181,6 +191,8 @@ impl Wait {
                 schedule: PollSchedule::recommended(),
                 missing_grace: DEFAULT_MISSING_GRACE,
                 polled: false,
+                inbox: None,
+                callback_tried: false,
                 seen: false,
                 last: None,
                 failures: 0,
@@ -206,6 +218,16 @@ impl Wait {
     /// yet" (default 60 s), for tasks that were just created.
     pub fn missing_grace(mut self, grace: Duration) -> Self {
         self.poller.missing_grace = grace;
+        self
+    }
+
+    /// Waits for a callback instead of polling: the wait ends when `inbox` receives the
+    /// task's final callback, confirmed by one recordInfo call (the signature does not
+    /// cover the body). Until then it polls only on [`PollSchedule::callback_fallback`]
+    /// (or the schedule set after this call), in case no callback comes.
+    pub fn callbacks(mut self, inbox: &CallbackInbox) -> Self {
+        self.poller.inbox = Some(inbox.clone());
+        self.poller.schedule = PollSchedule::callback_fallback();
         self
     }
 
@@ -284,8 +306,13 @@ struct Poller {
     max_wait: Duration,
     schedule: PollSchedule,
     missing_grace: Duration,
-    /// Whether a poll was made (the first poll goes out at once).
+    /// Whether a poll was made (without an inbox, the first poll goes out at once).
     polled: bool,
+    /// Where final callbacks arrive, for callback-first waiting.
+    inbox: Option<CallbackInbox>,
+    /// Whether the inbox's final callback was already confirmed by a poll (once only:
+    /// a callback that recordInfo contradicts must not cause a poll loop).
+    callback_tried: bool,
     /// Whether a record was ever returned.
     seen: bool,
     /// The last state and percent reported.
@@ -297,8 +324,11 @@ struct Poller {
 impl Poller {
     async fn next(&mut self) -> Result<WaitEvent, Error> {
         loop {
-            if self.polled {
-                self.pause().await?;
+            if let Some(inbox) = self.inbox.clone() {
+                self.await_callback(&inbox).await?;
+            } else if self.polled {
+                let delay = self.next_delay()?;
+                self.timer.sleep(delay).await;
             }
             self.polled = true;
             let error = match self.task.record().await {
@@ -351,9 +381,9 @@ impl Poller {
         }
     }
 
-    /// Sleeps until the next poll, or fails at the deadline. The last sleep is cut
-    /// short so that one final poll happens exactly at the deadline.
-    async fn pause(&mut self) -> Result<(), Error> {
+    /// The delay before the next poll, or the timeout at the deadline. The last delay
+    /// is cut short so that one final poll happens exactly at the deadline.
+    fn next_delay(&self) -> Result<Duration, Error> {
         let elapsed = self.elapsed();
         let remaining = self.max_wait.saturating_sub(elapsed);
         if remaining.is_zero() {
@@ -366,9 +396,40 @@ impl Poller {
                     .map_or(TaskState::Waiting, |(state, _)| state.clone()),
             });
         }
-        let delay = self.schedule.delay(elapsed, fastrand::f64()).min(remaining);
-        self.timer.sleep(delay).await;
-        Ok(())
+        Ok(self.schedule.delay(elapsed, fastrand::f64()).min(remaining))
+    }
+
+    /// Returns when the task's final callback is in the inbox (at once, if it already
+    /// is) or when the fallback poll is due, whichever comes first.
+    async fn await_callback(&mut self, inbox: &CallbackInbox) -> Result<(), Error> {
+        let mut arrival = std::pin::pin!(inbox.arrival());
+        arrival.as_mut().enable();
+        if self.take_callback(inbox) {
+            return Ok(());
+        }
+        let mut sleep = self.timer.sleep(self.next_delay()?);
+        loop {
+            match futures_util::future::select(arrival.as_mut(), sleep).await {
+                Either::Left(((), pending)) => {
+                    sleep = pending;
+                    arrival.set(inbox.arrival());
+                    arrival.as_mut().enable();
+                    if self.take_callback(inbox) {
+                        return Ok(());
+                    }
+                }
+                Either::Right(((), _)) => return Ok(()),
+            }
+        }
+    }
+
+    fn take_callback(&mut self, inbox: &CallbackInbox) -> bool {
+        if self.callback_tried || inbox.finished(self.task.id()).is_none() {
+            return false;
+        }
+        tracing::debug!(task_id = %self.task.id(), "final callback received; confirming");
+        self.callback_tried = true;
+        true
     }
 
     fn elapsed(&self) -> Duration {
