@@ -129,6 +129,20 @@ where
         );
     }
 
+    if request.image_path.is_some() {
+        v.push(
+            "image_path",
+            Problem::Unsupported {
+                model: info.id.to_owned(),
+                hint: Some(
+                    "a local image is uploaded by VideoModel::submit; to map by hand, upload it \
+                     with Client::upload_file and set image_url"
+                        .to_owned(),
+                ),
+            },
+        );
+    }
+
     let fields = [
         (
             "image_url",

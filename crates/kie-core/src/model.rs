@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::Client;
 use crate::error::Error;
 use crate::task::Task;
+use crate::upload::ImageLimits;
 use crate::validation::{Problem, ValidationError, Violations};
 
 /// A model's `input` object, ready to send: generated per model, or [`RawInput`].
@@ -106,13 +107,47 @@ pub trait VideoModel: Send + Sync + fmt::Debug {
     /// without one, a 21:9 frame for a model that has none) and each limit broken.
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError>;
 
-    /// Maps, validates and submits `request`.
+    /// Maps, validates and submits `request`. A local [`VideoRequest::image_path`] is
+    /// first checked (JPEG, PNG or WebP up to 10 MB, the rule kie.ai documents for
+    /// image inputs) and uploaded; its URL becomes the image URL.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] before anything is sent, or any error of
-    /// [`Client::submit`].
+    /// [`Error::InvalidInput`] before anything is sent, any error of the upload, or any
+    /// error of [`Client::submit`].
     async fn submit(&self, client: &Client, request: &VideoRequest) -> Result<Task, Error> {
+        let uploaded;
+        let request = match &request.image_path {
+            None => request,
+            Some(path) => {
+                let unsupported = |hint: &str| {
+                    ValidationError::new(
+                        "image_path",
+                        Problem::Unsupported {
+                            model: self.id().to_owned(),
+                            hint: Some(hint.to_owned()),
+                        },
+                    )
+                };
+                if self.info().modality != Modality::ImageToVideo {
+                    return Err(unsupported("a text-to-video model takes no image").into());
+                }
+                if request.image_url.is_some() {
+                    return Err(unsupported("give an image URL or a local path, not both").into());
+                }
+                let file = client
+                    .upload_file(path)
+                    .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
+                    .send()
+                    .await?;
+                uploaded = VideoRequest {
+                    image_url: Some(file.download_url),
+                    image_path: None,
+                    ..request.clone()
+                };
+                &uploaded
+            }
+        };
         let input = RawInput::new(self.id(), self.input_for(request)?);
         let mut submit = client.submit(&input);
         if let Some(url) = &request.callback_url {
@@ -229,8 +264,11 @@ pub enum ParamKind {
 pub struct VideoRequest {
     /// What the video shows.
     pub prompt: String,
-    /// The source image, for image-to-video models.
+    /// The source image's URL, for image-to-video models.
     pub image_url: Option<String>,
+    /// A local source image, uploaded by [`VideoModel::submit`] (kie.ai keeps uploads
+    /// for 3 days). [`VideoModel::input_for`] refuses it: it needs a URL.
+    pub image_path: Option<std::path::PathBuf>,
     /// Length in seconds.
     pub duration_secs: Option<u32>,
     /// Frame shape.
@@ -260,6 +298,13 @@ impl VideoRequest {
     #[must_use]
     pub fn image_url(mut self, url: impl Into<String>) -> Self {
         self.image_url = Some(url.into());
+        self
+    }
+
+    /// Sets a local source image, uploaded on submit (image-to-video models).
+    #[must_use]
+    pub fn image_path(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.image_path = Some(path.into());
         self
     }
 

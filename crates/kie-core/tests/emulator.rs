@@ -270,3 +270,74 @@ async fn the_emulator_refuses_what_raw_input_lets_through() {
     );
     assert_eq!(emulator.stats().tasks_created, 0);
 }
+
+/// A minimal image-to-video model, to exercise `VideoModel::submit`'s upload of a
+/// local image without a provider crate.
+#[derive(Debug)]
+struct StillToVideo(kie_core::Modality);
+
+static STILL_I2V: kie_core::ModelInfo = kie_core::ModelInfo {
+    id: "bytedance/v1-pro-fast-image-to-video",
+    provider: "bytedance",
+    modality: kie_core::Modality::ImageToVideo,
+    summary: "test double",
+    params: &[],
+};
+
+static STILL_T2V: kie_core::ModelInfo = kie_core::ModelInfo {
+    id: "hailuo/02-text-to-video-pro",
+    provider: "hailuo",
+    modality: kie_core::Modality::TextToVideo,
+    summary: "test double",
+    params: &[],
+};
+
+impl kie_core::VideoModel for StillToVideo {
+    fn info(&self) -> &'static kie_core::ModelInfo {
+        match self.0 {
+            kie_core::Modality::ImageToVideo => &STILL_I2V,
+            kie_core::Modality::TextToVideo => &STILL_T2V,
+        }
+    }
+
+    fn input_for(
+        &self,
+        request: &kie_core::VideoRequest,
+    ) -> Result<Value, kie_core::ValidationError> {
+        Ok(json!({"prompt": request.prompt, "image_url": request.image_url}))
+    }
+}
+
+#[tokio::test]
+async fn a_local_image_is_checked_uploaded_and_used() {
+    use kie_core::{Modality, VideoModel, VideoRequest};
+    let emulator = emulator().await;
+    let client = client_for(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("still.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+
+    let model = StillToVideo(Modality::ImageToVideo);
+    let request = VideoRequest::new("the coffee pours").image_path(&png);
+    let task = model.submit(&client, &request).await.unwrap();
+    let video = task.wait().await.unwrap();
+    let image_url = video.record.param.as_ref().unwrap()["input"]["image_url"].clone();
+    assert!(
+        image_url.as_str().unwrap().starts_with(emulator.base_url()),
+        "{image_url}"
+    );
+
+    let gif = dir.path().join("anim.gif");
+    std::fs::write(&gif, b"GIF89a").unwrap();
+    let err = model
+        .submit(&client, &VideoRequest::new("x").image_path(&gif))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("anim.gif"), "{err}");
+    let err = StillToVideo(Modality::TextToVideo)
+        .submit(&client, &VideoRequest::new("x").image_path(&png))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("takes no image"), "{err}");
+    assert_eq!(emulator.stats().tasks_created, 1);
+}
