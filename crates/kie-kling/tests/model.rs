@@ -221,6 +221,17 @@ fn a_seed_sent_to_kling_is_a_clear_error() {
 }
 
 #[test]
-fn kling_takes_no_progress_callback() {
-    assert!(!kling::PROGRESS_CALLBACK);
+fn kling_takes_no_progress_callback_as_its_spec_says() {
+    let path = format!(
+        "{}/../../spec/kling-v2-1-master-text-to-video.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let top = &doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["properties"];
+    assert!(top.get("callBackUrl").is_some());
+    assert_eq!(
+        kling::PROGRESS_CALLBACK,
+        top.get("progressCallBackUrl").is_some()
+    );
 }

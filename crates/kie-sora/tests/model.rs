@@ -245,7 +245,17 @@ fn what_sora_cannot_take_is_an_error_and_extras_reach_its_own_fields() {
 }
 
 #[test]
-fn sora_takes_a_progress_callback() {
-    assert!(sora::PROGRESS_CALLBACK);
-    assert_eq!(Sora2ProTextToVideo.info().id, "sora-2-pro-text-to-video");
+fn sora_takes_a_progress_callback_as_its_spec_says() {
+    let path = format!(
+        "{}/../../spec/sora-2-pro-text-to-video.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let top = &doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["properties"];
+    assert_eq!(top["progressCallBackUrl"]["format"], "uri");
+    assert_eq!(
+        sora::PROGRESS_CALLBACK,
+        top.get("progressCallBackUrl").is_some()
+    );
 }
