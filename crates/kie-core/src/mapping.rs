@@ -113,23 +113,37 @@ where
     T: ModelInput,
     F: FnOnce(Value) -> Result<T, ValidationError>,
 {
+    // Named field by field, without `..`: a field added to `VideoRequest` stops this
+    // from compiling until the mapping decides what to do with it, so no new field can
+    // be dropped silently.
+    let VideoRequest {
+        prompt,
+        image_url,
+        // Refused below: `VideoModel::submit` uploads it and sets `image_url` first.
+        image_path,
+        duration_secs,
+        aspect_ratio,
+        resolution,
+        seed,
+        negative_prompt,
+        extras,
+        // Not part of `input`: `VideoModel::submit` sends it as `callBackUrl`.
+        callback_url: _,
+    } = request;
     let mut v = Violations::default();
     let mut input = Map::new();
     // Input fields already set from the uniform request: (param, uniform field).
     let mut claimed: Vec<(&str, &str)> = vec![(uniform.prompt, "prompt")];
     let mut failed: Vec<String> = Vec::new();
 
-    if request.prompt.trim().is_empty() {
+    if prompt.trim().is_empty() {
         v.push("prompt", Problem::Required);
         failed.push(uniform.prompt.to_owned());
     } else {
-        input.insert(
-            uniform.prompt.to_owned(),
-            Value::String(request.prompt.clone()),
-        );
+        input.insert(uniform.prompt.to_owned(), Value::String(prompt.clone()));
     }
 
-    if request.image_path.is_some() {
+    if image_path.is_some() {
         v.push(
             "image_path",
             Problem::Unsupported {
@@ -147,32 +161,28 @@ where
         (
             "image_url",
             uniform.image_url,
-            request.image_url.clone().map(Uniform::Text),
+            image_url.clone().map(Uniform::Text),
         ),
         (
             "duration_secs",
             uniform.duration_secs,
-            request.duration_secs.map(|s| Uniform::Whole(i64::from(s))),
+            duration_secs.map(|s| Uniform::Whole(i64::from(s))),
         ),
         (
             "aspect_ratio",
             uniform.aspect_ratio,
-            request
-                .aspect_ratio
-                .map(|r| Uniform::Text(r.as_str().to_owned())),
+            aspect_ratio.map(|r| Uniform::Text(r.as_str().to_owned())),
         ),
         (
             "resolution",
             uniform.resolution,
-            request
-                .resolution
-                .map(|r| Uniform::Text(r.as_str().to_owned())),
+            resolution.map(|r| Uniform::Text(r.as_str().to_owned())),
         ),
-        ("seed", uniform.seed, request.seed.map(Uniform::Whole)),
+        ("seed", uniform.seed, seed.map(Uniform::Whole)),
         (
             "negative_prompt",
             uniform.negative_prompt,
-            request.negative_prompt.clone().map(Uniform::Text),
+            negative_prompt.clone().map(Uniform::Text),
         ),
     ];
     for (field, target, value) in fields {
@@ -216,7 +226,7 @@ where
         }
     }
 
-    for (name, value) in &request.extras {
+    for (name, value) in extras {
         if let Some((_, from)) = claimed.iter().find(|(param, _)| param == name) {
             v.push(
                 name.as_str(),
