@@ -758,6 +758,16 @@ mod tests {
     }
 
     #[test]
+    fn a_local_image_path_is_refused_with_the_way_to_upload_it() {
+        let err = map(&VideoRequest::new("a fox").image_path("fox.png")).unwrap_err();
+        assert_eq!(err.violations().len(), 1, "{err}");
+        assert!(matches!(
+            problem_of(&err, "image_path"),
+            Problem::Unsupported { hint: Some(h), .. } if h.contains("Client::upload_file")
+        ));
+    }
+
+    #[test]
     fn targets_name_their_param() {
         assert_eq!(UNIFORM.duration_secs.param(), Some("duration"));
         assert_eq!(UNIFORM.aspect_ratio.param(), Some("frame"));
