@@ -253,30 +253,16 @@ impl Upload {
                 }
                 fields["base64Data"] =
                     json!(base64::engine::general_purpose::STANDARD.encode(bytes));
-                let url = format!("{base}/api/file-base64-upload");
-                Request::new(
-                    &self.client,
-                    Operation::Upload,
-                    RequestKind::Read,
-                    move |c| Ok(c.post(&url).json(&fields)),
-                )
-                .send()
-                .await?
+                self.send_json(format!("{base}/api/file-base64-upload"), fields)
+                    .await?
             }
             Source::Url(file_url) => {
                 let mut v = Violations::default();
                 v.url("fileUrl", file_url);
                 v.finish()?;
                 fields["fileUrl"] = json!(file_url);
-                let url = format!("{base}/api/file-url-upload");
-                Request::new(
-                    &self.client,
-                    Operation::Upload,
-                    RequestKind::Read,
-                    move |c| Ok(c.post(&url).json(&fields)),
-                )
-                .send()
-                .await?
+                self.send_json(format!("{base}/api/file-url-upload"), fields)
+                    .await?
             }
         };
         UploadedFile::from_data(&data).map_err(|reason| Error::Decode {
@@ -286,6 +272,17 @@ impl Upload {
             reason,
             body: data.to_string(),
         })
+    }
+
+    async fn send_json(&self, url: String, fields: Value) -> Result<(u16, Value), Error> {
+        Request::new(
+            &self.client,
+            Operation::Upload,
+            RequestKind::Read,
+            move |c| Ok(c.post(&url).json(&fields)),
+        )
+        .send()
+        .await
     }
 
     /// Reads the file's size (and, with limits, its first bytes); returns the size.
