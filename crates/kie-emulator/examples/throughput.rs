@@ -138,7 +138,7 @@ async fn run_once(
             let mut n: usize = worker;
             while Instant::now() < deadline && done.load(Ordering::Relaxed) < max {
                 n = n.wrapping_add(7);
-                let ok = if workload == Workload::Mixed && n % 10 == 0 {
+                let ok = if workload == Workload::Mixed && n.is_multiple_of(10) {
                     client
                         .post(format!("{base}/api/v1/jobs/createTask"))
                         .bearer_auth("bench")
