@@ -230,10 +230,9 @@ where
         if let Some((_, from)) = claimed.iter().find(|(param, _)| param == name) {
             v.push(
                 name.as_str(),
-                unsupported(
-                    info,
-                    format!("it is already set from the request's `{from}`; give it once"),
-                ),
+                Problem::Conflict {
+                    with: format!("the request's `{from}`"),
+                },
             );
             continue;
         }
@@ -656,7 +655,7 @@ mod tests {
         assert_eq!(err.violations().len(), 6, "{err}");
         assert!(matches!(
             problem_of(&err, "duration"),
-            Problem::Unsupported { hint: Some(h), .. } if h.contains("`duration_secs`")
+            Problem::Conflict { with } if with.contains("`duration_secs`")
         ));
         assert!(matches!(
             problem_of(&err, "fixd"),

@@ -130,6 +130,11 @@ pub enum Problem {
         /// The value given.
         value: String,
     },
+    /// The same parameter was given twice, by two routes.
+    Conflict {
+        /// The other route, such as "the request's `duration_secs`".
+        with: String,
+    },
     /// The model has no such parameter, or cannot honour this value.
     Unsupported {
         /// The model's id.
@@ -172,6 +177,7 @@ impl fmt::Display for Problem {
             Problem::InvalidUrl { value } => {
                 write!(f, "is {value:?}, which is not an absolute http(s) URL")
             }
+            Problem::Conflict { with } => write!(f, "is also set by {with}; give it once"),
             Problem::Unsupported { model, hint } => {
                 write!(f, "is not supported by {model}")?;
                 match hint {
