@@ -239,7 +239,7 @@ fn what_sora_cannot_take_is_an_error_and_extras_reach_its_own_fields() {
         )
         .unwrap_err();
     assert!(
-        matches!(problem(&err, "aspect_ratio"), Problem::Unsupported { .. }),
+        matches!(problem(&err, "aspect_ratio"), Problem::Conflict { .. }),
         "{err}"
     );
 }
