@@ -22,7 +22,7 @@ async fn emulator() -> Emulator {
 async fn status_faults_use_the_kie_envelope_and_retry_after() {
     let emulator = emulator().await;
     let base = emulator.base_url();
-    for status in [429u16, 455, 500, 502, 503, 504] {
+    for status in [429u16, 433, 455, 500, 502, 503, 504, 505] {
         let retry_after = (status == 503).then_some(7);
         emulator.add_fault(
             FaultRule::new(FaultEffect::Status {
