@@ -112,26 +112,34 @@ async fn without_a_callback_the_wait_falls_back_to_polling() {
 }
 
 #[tokio::test]
-async fn forged_callbacks_are_refused_and_the_wait_polls_instead() {
-    let (emulator, client, inbox, url) = setup().await;
-    emulator.add_callback_fault(CallbackFaultRule::new(CallbackFaultEffect::BadSignature));
-    let mut events = inbox.subscribe();
-    let task = client.submit(&input(7)).callback_url(&url).await.unwrap();
-    let video = task
-        .wait()
-        .callbacks(&inbox)
-        .schedule(PollSchedule::fixed(Duration::from_millis(200)))
-        .max_wait(Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(video.task_id, task.id());
-    let log = emulator
-        .wait_for_callback_attempts(1, Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert!(log.iter().all(|a| a.status == Some(401)), "{log:?}");
-    assert!(
-        events.try_recv().is_err(),
-        "a forged callback reached the application"
-    );
+async fn forged_and_stale_callbacks_are_refused_and_the_wait_polls_instead() {
+    for effect in [
+        CallbackFaultEffect::BadSignature,
+        CallbackFaultEffect::StaleTimestamp { age_s: 3_600 },
+    ] {
+        let (emulator, client, inbox, url) = setup().await;
+        emulator.add_callback_fault(CallbackFaultRule::new(effect.clone()));
+        let mut events = inbox.subscribe();
+        let task = client.submit(&input(7)).callback_url(&url).await.unwrap();
+        let video = task
+            .wait()
+            .callbacks(&inbox)
+            .schedule(PollSchedule::fixed(Duration::from_millis(200)))
+            .max_wait(Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(video.task_id, task.id());
+        let log = emulator
+            .wait_for_callback_attempts(1, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(
+            log.iter().all(|a| a.status == Some(401)),
+            "{effect:?}: {log:?}"
+        );
+        assert!(
+            events.try_recv().is_err(),
+            "{effect:?} reached the application"
+        );
+    }
 }

@@ -341,3 +341,85 @@ async fn a_local_image_is_checked_uploaded_and_used() {
     assert!(err.to_string().contains("takes no image"), "{err}");
     assert_eq!(emulator.stats().tasks_created, 1);
 }
+
+#[tokio::test]
+async fn uploads_of_each_kind_reach_the_emulator_and_are_served_back() {
+    let emulator = emulator().await;
+    let client = client_for(&emulator);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    // A loopback host for the URL upload to fetch from.
+    let origin = MockServer::start().await;
+    Mock::given(path("/still.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(png.clone(), "image/png"))
+        .mount(&origin)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("still.png");
+    std::fs::write(&file, &png).unwrap();
+
+    let uploads = [
+        client
+            .upload_file(&file)
+            .upload_path("in")
+            .send()
+            .await
+            .unwrap(),
+        client
+            .upload_bytes(png.clone())
+            .file_name("b.png")
+            .send()
+            .await
+            .unwrap(),
+        client
+            .upload_url(format!("{}/still.png", origin.uri()))
+            .send()
+            .await
+            .unwrap(),
+    ];
+    for uploaded in uploads {
+        let mut served = Vec::new();
+        client
+            .download(&uploaded.download_url)
+            .to_writer(&mut served)
+            .await
+            .unwrap();
+        assert_eq!(served, png, "{}", uploaded.download_url);
+    }
+}
+
+#[tokio::test]
+async fn a_result_cut_mid_body_leaves_no_file() {
+    let emulator = emulator().await;
+    let client = client_for(&emulator);
+    let video = client
+        .submit(&seed_inputs("")[3])
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::TruncatedJson)
+            .on(Endpoint::Files)
+            .next(1),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("cut.mp4");
+    let err = client
+        .download(video.video_url())
+        .to_path(&target)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Truncated { .. } | Error::Unanswered { .. }),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // The next attempt, without the fault, completes.
+    client
+        .download(video.video_url())
+        .to_path(&target)
+        .await
+        .unwrap();
+    assert!(is_mp4(&std::fs::read(&target).unwrap()));
+}
