@@ -53,6 +53,7 @@ pub enum CallbackKind {
 /// A misbehaviour of callback delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CallbackFaultEffect {
     /// Deliver the callback twice (the second identical, headers included).
     Duplicate,

@@ -22,6 +22,7 @@ use crate::wire::Reply;
 /// The endpoints a fault rule can target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Endpoint {
     /// `POST /api/v1/jobs/createTask`.
     CreateTask,
@@ -59,6 +60,7 @@ pub enum Trigger {
 /// What a fired rule does to the request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FaultEffect {
     /// Answer with this HTTP status and the kie.ai JSON envelope carrying the same code
     /// (429, 455, 500, 502, 503, 504, ...); `Retry-After` is sent when given, and for 429

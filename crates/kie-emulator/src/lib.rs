@@ -82,6 +82,7 @@ pub const DEFAULT_WEBHOOK_KEY: &str = "kie-emulator-webhook-key";
 
 /// Why the emulator could not start.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum StartError {
     /// The port could not be bound.
     Bind(std::io::Error),
@@ -492,7 +493,9 @@ impl Emulator {
             .with_state(|state| lifecycle::set_outcome(state, task_id, outcome))
     }
 
-    /// Puts a task in a state now; a terminal state finishes it (callbacks included).
+    /// Puts a task in a state now. A non-terminal state holds it there (its timeline no
+    /// longer moves it) until forced again; a terminal state finishes it, callbacks
+    /// included.
     ///
     /// # Errors
     ///

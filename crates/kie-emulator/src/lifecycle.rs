@@ -18,6 +18,7 @@ use crate::{
 
 /// Why a control operation on a task was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TaskControlError {
     /// No task has this id.
     UnknownTask(String),
