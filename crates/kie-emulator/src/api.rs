@@ -7,7 +7,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use axum::{
-    extract::{Query, State},
+    extract::{Query, State, rejection::QueryRejection},
     http::{HeaderMap, HeaderValue, header},
     response::Response,
 };
@@ -144,11 +144,12 @@ fn create_reply(
 pub(crate) async fn record_info(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
+    // An unparsable query is answered like a missing taskId, in the kie.ai envelope.
     let task_id = query
-        .get("taskId")
-        .map(|t| t.trim().to_owned())
+        .ok()
+        .and_then(|Query(query)| query.get("taskId").map(|t| t.trim().to_owned()))
         .filter(|t| !t.is_empty());
     let drawn = shared.with_state(|state| {
         state.count(Endpoint::RecordInfo);

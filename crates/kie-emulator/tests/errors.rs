@@ -351,3 +351,40 @@ async fn unknown_routes_answer_404_with_the_version_header() {
         env!("CARGO_PKG_VERSION")
     );
 }
+
+#[tokio::test]
+async fn decimal_steps_are_checked_without_float_noise() {
+    let emulator = Emulator::start().await.expect("starts");
+    let body = |cfg: Value| {
+        json!({"model": "kling/v2-1-master-text-to-video", "input": {"prompt": "p", "cfg_scale": cfg}}).to_string()
+    };
+    for ok in [json!(0), json!(0.3), json!(0.7), json!(1)] {
+        assert_eq!(
+            create_raw(emulator.base_url(), &body(ok.clone()))
+                .await
+                .status,
+            200,
+            "{ok}"
+        );
+    }
+    for bad in [json!(0.15), json!(0.30000000000000004)] {
+        let answer = create_raw(emulator.base_url(), &body(bad.clone())).await;
+        assert_eq!(answer.status, 422, "{bad}");
+        assert!(
+            answer.body["msg"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("input.cfg_scale"),
+            "{}",
+            answer.text
+        );
+        assert!(
+            answer.body["msg"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("(multipleOf)"),
+            "{}",
+            answer.text
+        );
+    }
+}
