@@ -139,6 +139,7 @@ pub(crate) fn create(
         model: model.to_owned(),
         callback_url: url("callBackUrl"),
         progress_callback_url: url("progressCallBackUrl"),
+        param: tasks::param_string(&request),
         request,
         created_ms: now,
         timeline,

@@ -137,6 +137,15 @@ pub(crate) fn reports_progress(model: &str) -> bool {
     model.starts_with("sora-2")
 }
 
+/// `param`: the request with `input` JSON-encoded again, as the live API double-encodes it.
+pub(crate) fn param_string(request: &Value) -> String {
+    let mut param = request.as_object().cloned().unwrap_or_default();
+    if let Some(input) = param.get("input").cloned() {
+        param.insert("input".into(), Value::String(input.to_string()));
+    }
+    Value::Object(param).to_string()
+}
+
 /// How a finished task ended, fixed once when it reaches its terminal state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Finish {
@@ -152,6 +161,8 @@ pub(crate) struct Task {
     pub model: String,
     /// The createTask body as received.
     pub request: Value,
+    /// recordInfo's `param`, computed once (see [`param_string`]).
+    pub param: String,
     pub callback_url: Option<String>,
     pub progress_callback_url: Option<String>,
     pub created_ms: i64,
@@ -313,7 +324,7 @@ impl Task {
         data.insert("taskId".into(), json!(self.id));
         data.insert("model".into(), json!(self.model));
         data.insert("state".into(), json!(position.state.as_str()));
-        data.insert("param".into(), json!(self.param_string()));
+        data.insert("param".into(), json!(self.param));
         let (result_json, fail_code, fail_msg, cost_time, complete_time) = match &self.finish {
             Some(finish) => {
                 let cost = json!((finish.complete_ms - self.created_ms).max(0) / 1000);
@@ -358,15 +369,6 @@ impl Task {
             data.insert("progress".into(), json!(position.progress));
         }
         Value::Object(data)
-    }
-
-    /// `param`: the request with `input` JSON-encoded again, as the live API double-encodes it.
-    fn param_string(&self) -> String {
-        let mut param = self.request.as_object().cloned().unwrap_or_default();
-        if let Some(input) = param.get("input").cloned() {
-            param.insert("input".into(), Value::String(input.to_string()));
-        }
-        Value::Object(param).to_string()
     }
 
     /// The public view of this task.
@@ -448,6 +450,9 @@ mod tests {
             id: "t1".into(),
             model: "sora-2-pro-text-to-video".into(),
             request: json!({"model": "sora-2-pro-text-to-video", "input": {"prompt": "p"}}),
+            param: param_string(
+                &json!({"model": "sora-2-pro-text-to-video", "input": {"prompt": "p"}}),
+            ),
             callback_url: None,
             progress_callback_url: None,
             created_ms: 1_000,
