@@ -10,7 +10,11 @@
 use kie::{CallbackInbox, CallbackVerifier, VideoRequest, registry};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() {
+    kie_examples::report(run().await);
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (client, emulator) = kie_examples::connect().await?;
     let key = match &emulator {
         Some(emulator) => emulator.webhook_key().unwrap_or_default().to_owned(),

@@ -19,7 +19,11 @@ const TINY_PNG: &[u8] = &[
 ];
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() {
+    kie_examples::report(run().await);
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let image = match args.next() {
         Some(path) => PathBuf::from(path),
