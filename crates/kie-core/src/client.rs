@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 use url::Url;
 
-use crate::envelope::Answer;
+use crate::envelope::unexpected_data;
 use crate::error::{Error, Operation};
 use crate::model::ModelInput;
 use crate::record::{TaskRecord, kind_of};
@@ -123,12 +123,8 @@ impl Client {
             Ok(c.get(&url).query(&[("taskId", task_id)]))
         });
         let result = request.send().await.and_then(|(answer_status, data)| {
-            TaskRecord::from_data(&data).map_err(|reason| Error::Decode {
-                operation: Operation::RecordInfo,
-                task_id: None,
-                http_status: answer_status,
-                reason,
-                body: crate::envelope::excerpt(data.to_string().as_bytes()),
+            TaskRecord::from_data(&data).map_err(|reason| {
+                unexpected_data(Operation::RecordInfo, answer_status, reason, &data)
             })
         });
         result.map_err(|e| e.for_task(task_id))
@@ -152,12 +148,9 @@ impl Client {
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
-        credits.ok_or_else(|| Error::Decode {
-            operation: Operation::Credits,
-            task_id: None,
-            http_status: status,
-            reason: format!("`data` is {}, not a number of credits", kind_of(&data)),
-            body: data.to_string(),
+        credits.ok_or_else(|| {
+            let reason = format!("`data` is {}, not a number of credits", kind_of(&data));
+            unexpected_data(Operation::Credits, status, reason, &data)
         })
     }
 
@@ -181,13 +174,15 @@ impl Client {
         let (status, data) = request.send().await?;
         match data {
             Value::String(link) if !link.is_empty() => Ok(link),
-            other => Err(Error::Decode {
-                operation: Operation::DownloadUrl,
-                task_id: None,
-                http_status: status,
-                reason: format!("`data` is {}, not a URL", kind_of(&other)),
-                body: other.to_string(),
-            }),
+            other => {
+                let reason = format!("`data` is {}, not a URL", kind_of(&other));
+                Err(unexpected_data(
+                    Operation::DownloadUrl,
+                    status,
+                    reason,
+                    &other,
+                ))
+            }
         }
     }
 
@@ -205,13 +200,8 @@ impl Client {
                 _ => None,
             })
             .ok_or_else(|| {
-                Answer {
-                    operation: Operation::CreateTask,
-                    http_status: status,
-                    retry_after: None,
-                    body: data.to_string().as_bytes(),
-                }
-                .decode_error("the answer has no `data.taskId`".to_owned())
+                let reason = "the answer has no `data.taskId`";
+                unexpected_data(Operation::CreateTask, status, reason, &data)
             })?;
         tracing::Span::current().record("task_id", task_id.as_str());
         Ok(Task::new(

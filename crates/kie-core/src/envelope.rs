@@ -81,7 +81,7 @@ impl Answer<'_> {
         }
     }
 
-    pub(crate) fn decode_error(&self, reason: String) -> Error {
+    fn decode_error(&self, reason: String) -> Error {
         Error::Decode {
             operation: self.operation,
             task_id: None,
@@ -89,6 +89,23 @@ impl Answer<'_> {
             reason,
             body: excerpt(self.body),
         }
+    }
+}
+
+/// A success whose `data` does not have the shape the call expects: kept in the error,
+/// cut to a few KB like any other body.
+pub(crate) fn unexpected_data(
+    operation: Operation,
+    http_status: u16,
+    reason: impl Into<String>,
+    data: &Value,
+) -> Error {
+    Error::Decode {
+        operation,
+        task_id: None,
+        http_status,
+        reason: reason.into(),
+        body: excerpt(data.to_string().as_bytes()),
     }
 }
 

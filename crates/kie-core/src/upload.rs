@@ -11,6 +11,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::client::Client;
+use crate::envelope::unexpected_data;
 use crate::error::{Error, Operation};
 use crate::record::kind_of;
 use crate::retry::RequestKind;
@@ -265,13 +266,8 @@ impl Upload {
                     .await?
             }
         };
-        UploadedFile::from_data(&data).map_err(|reason| Error::Decode {
-            operation: Operation::Upload,
-            task_id: None,
-            http_status: status,
-            reason,
-            body: data.to_string(),
-        })
+        UploadedFile::from_data(&data)
+            .map_err(|reason| unexpected_data(Operation::Upload, status, reason, &data))
     }
 
     async fn send_json(&self, url: String, fields: Value) -> Result<(u16, Value), Error> {

@@ -16,6 +16,7 @@ use futures_util::Stream;
 use futures_util::future::Either;
 use serde::Serialize;
 
+use crate::envelope::unexpected_data;
 use crate::error::{ApiCode, Error, Operation};
 use crate::inbox::CallbackInbox;
 use crate::record::{TaskRecord, TaskState};
@@ -142,13 +143,11 @@ impl VideoResult {
             .map(|r| r.urls.clone())
             .unwrap_or_default();
         if urls.is_empty() {
-            return Err(Error::Decode {
-                operation: Operation::RecordInfo,
-                task_id: Some(record.task_id.clone()),
-                http_status: 200,
-                reason: "the task succeeded but `resultJson` lists no `resultUrls`".to_owned(),
-                body: crate::envelope::excerpt(record.raw.to_string().as_bytes()),
-            });
+            let reason = "the task succeeded but `resultJson` lists no `resultUrls`";
+            return Err(
+                unexpected_data(Operation::RecordInfo, 200, reason, &record.raw)
+                    .for_task(&record.task_id),
+            );
         }
         Ok(VideoResult {
             task_id: record.task_id.clone(),
