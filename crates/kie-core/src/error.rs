@@ -291,6 +291,20 @@ impl Error {
         }
     }
 
+    /// Whether kie.ai said it knows no task with the id asked about: 422 "recordInfo is
+    /// null" live, 404 in the docs. Right after a create this can mean "not visible
+    /// yet" (see [`crate::Wait::missing_grace`]).
+    pub fn is_unknown_task(&self) -> bool {
+        match self {
+            Error::Api { code, message, .. } => {
+                *code == ApiCode::NotFound
+                    || (*code == ApiCode::ValidationFailed
+                        && message.to_ascii_lowercase().contains("recordinfo is null"))
+            }
+            _ => false,
+        }
+    }
+
     fn is_create(&self) -> bool {
         matches!(
             self,

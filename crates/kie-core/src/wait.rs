@@ -17,7 +17,7 @@ use futures_util::future::Either;
 use serde::Serialize;
 
 use crate::envelope::unexpected_data;
-use crate::error::{ApiCode, Error, Operation};
+use crate::error::{Error, Operation};
 use crate::inbox::CallbackInbox;
 use crate::record::{TaskRecord, TaskState};
 use crate::task::Task;
@@ -136,7 +136,10 @@ impl VideoResult {
         self.urls.first().map_or("", String::as_str)
     }
 
-    fn from_record(record: TaskRecord, fallback_model: Option<&str>) -> Result<Self, Error> {
+    pub(crate) fn from_record(
+        record: TaskRecord,
+        fallback_model: Option<&str>,
+    ) -> Result<Self, Error> {
         let urls = record
             .result
             .as_ref()
@@ -338,7 +341,7 @@ impl Poller {
                 Err(error) => error,
             };
             let elapsed = self.elapsed();
-            if !self.seen && is_missing(&error) && elapsed < self.missing_grace {
+            if !self.seen && error.is_unknown_task() && elapsed < self.missing_grace {
                 tracing::debug!(task_id = %self.task.id(), "record not visible yet");
                 continue;
             }
@@ -433,19 +436,6 @@ impl Poller {
 
     fn elapsed(&self) -> Duration {
         self.timer.now().saturating_sub(self.started)
-    }
-}
-
-/// kie.ai's answer for a task it cannot find: 422 "recordInfo is null" live, 404 in
-/// the docs.
-fn is_missing(error: &Error) -> bool {
-    match error {
-        Error::Api { code, message, .. } => {
-            *code == ApiCode::NotFound
-                || (*code == ApiCode::ValidationFailed
-                    && message.to_ascii_lowercase().contains("recordinfo is null"))
-        }
-        _ => false,
     }
 }
 

@@ -48,6 +48,7 @@ mod ids;
 mod lifecycle;
 mod limits;
 mod scheduler;
+pub mod serve;
 mod server;
 mod spec;
 mod state;

@@ -14,7 +14,7 @@ async fn binary_prints_its_url_first_and_serves() {
             "--seed",
             "1",
             "--immediate",
-            "--api-key",
+            "--require-key",
             "k",
         ])
         .stdout(Stdio::piped())

@@ -1,0 +1,300 @@
+//! `kie batch`: many requests from a JSON Lines file, with bounded concurrency, kie.ai's
+//! create rate, and a journal that makes the batch safe to kill and run again.
+//!
+//! Running the same command again resumes: lines already saved are skipped, lines whose
+//! task exists are awaited and downloaded (never created again), and lines whose create
+//! was cut off are reported as unknown and only sent again with `--resubmit-unknown`.
+
+mod journal;
+mod pace;
+mod plan;
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt as _;
+use kie::Client;
+use serde_json::json;
+
+use crate::cli::Batch;
+use crate::failure::{Failure, Kind};
+use crate::output::Output;
+use crate::progress::Display;
+use crate::task::{Video, await_video, save};
+
+use self::journal::{Event, Journal, Standing};
+use self::pace::Pace;
+use self::plan::Line;
+
+/// How a line ended in this run.
+#[derive(Debug)]
+enum Ending {
+    /// Saved (now or by an earlier run).
+    Done { task_id: String, bytes: Option<u64> },
+    /// The task failed at kie.ai; not created again.
+    Failed { task_id: String, error: String },
+    /// The create's outcome is unknown; not sent again without `--resubmit-unknown`.
+    Unknown(String),
+    /// Not finished this time; running the batch again continues it.
+    Pending {
+        task_id: Option<String>,
+        error: String,
+    },
+}
+
+/// Everything a line's work needs.
+struct Run<'a> {
+    client: &'a Client,
+    journal: &'a Journal,
+    pace: &'a Pace,
+    out_dir: &'a Path,
+    args: &'a Batch,
+    display: Display,
+}
+
+/// Runs (or resumes) the batch.
+pub async fn run(client: &Client, args: &Batch, display: Display) -> Result<Output, Failure> {
+    let lines = plan::read(&args.file)?;
+    std::fs::create_dir_all(&args.out_dir)
+        .map_err(|e| Failure::local(format!("could not create {}: {e}", args.out_dir.display())))?;
+    let (journal, replay) = Journal::open(&args.out_dir)?;
+    let mut work = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let standing = match replay.lines.get(&line.number) {
+            None => Standing::New,
+            Some((hash, _)) if *hash != line.hash => {
+                return Err(Failure::input(format!(
+                    "line {} of {} changed since {} was written",
+                    line.number,
+                    args.file.display(),
+                    journal.path().display()
+                ))
+                .hint("restore the line, or give the changed batch its own --out-dir"));
+            }
+            Some((_, standing)) => standing.clone(),
+        };
+        work.push((line, standing));
+    }
+    let resumed = work.iter().filter(|(_, s)| *s != Standing::New).count();
+    if resumed > 0 {
+        display.note(format!(
+            "resuming from {}: {resumed} of {} lines already started",
+            journal.path().display(),
+            lines.len()
+        ));
+    }
+    let pace = Pace::new(replay.submitted_at);
+    let run = Run {
+        client,
+        journal: &journal,
+        pace: &pace,
+        out_dir: &args.out_dir,
+        args,
+        display,
+    };
+    let endings: Vec<(usize, Ending)> = futures_util::stream::iter(work)
+        .map(|(line, standing)| {
+            let run = &run;
+            async move { (line.number, run.line(line, standing).await) }
+        })
+        .buffer_unordered(args.concurrency as usize)
+        .collect()
+        .await;
+    summarize(endings, args)
+}
+
+impl Run<'_> {
+    /// Takes one line from where it stands to its end (for this run).
+    async fn line(&self, line: &Line, standing: Standing) -> Ending {
+        let task_id = match standing {
+            Standing::Done { task_id, file } if self.out_dir.join(&file).is_file() => {
+                return Ending::Done {
+                    task_id,
+                    bytes: None,
+                };
+            }
+            // Saved once, but the file is gone: fetch it again from the same task.
+            Standing::Done { task_id, .. } | Standing::Created(task_id) => task_id,
+            Standing::Failed { task_id, error } => return Ending::Failed { task_id, error },
+            Standing::Unknown(why) if !self.args.resubmit_unknown => return Ending::Unknown(why),
+            Standing::Unknown(_) | Standing::New => match self.submit(line).await {
+                Ok(task_id) => task_id,
+                Err(ending) => return ending,
+            },
+        };
+        self.finish(line, task_id).await
+    }
+
+    /// Creates the line's task, journaling before and after.
+    async fn submit(&self, line: &Line) -> Result<String, Ending> {
+        self.pace.admit().await;
+        let at_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.journal_or_pending(line, None, Event::Submitting { at_ms })?;
+        match line.model.submit(self.client, &line.request).await {
+            Ok(task) => {
+                let task_id = task.id().to_owned();
+                self.journal_or_pending(
+                    line,
+                    Some(&task_id),
+                    Event::Created {
+                        task_id: task_id.clone(),
+                    },
+                )?;
+                self.note(line, format!("task {task_id} created"));
+                Ok(task_id)
+            }
+            Err(error) if error.task_may_exist() => {
+                let error = error.to_string();
+                self.journal_or_pending(
+                    line,
+                    None,
+                    Event::Unknown {
+                        error: error.clone(),
+                    },
+                )?;
+                Err(Ending::Unknown(error))
+            }
+            Err(error) => {
+                let error = error.to_string();
+                self.journal_or_pending(
+                    line,
+                    None,
+                    Event::Rejected {
+                        error: error.clone(),
+                    },
+                )?;
+                Err(Ending::Pending {
+                    task_id: None,
+                    error,
+                })
+            }
+        }
+    }
+
+    /// Waits for the line's task and saves its video.
+    async fn finish(&self, line: &Line, task_id: String) -> Ending {
+        let task = self.client.task(task_id.as_str());
+        let saved = match await_video(&task, self.args.max_wait, Display::Quiet).await {
+            Ok(video) => {
+                let out = self.out_dir.join(&line.file);
+                save(self.client, Video::from(&video), &out, Display::Quiet).await
+            }
+            Err(failure) => Err(failure),
+        };
+        match saved {
+            Ok(saved) => {
+                let done = Event::Done {
+                    task_id: task_id.clone(),
+                    file: line.file.clone(),
+                    bytes: saved.bytes(),
+                };
+                if let Err(ending) = self.journal_or_pending(line, Some(&task_id), done) {
+                    return ending;
+                }
+                self.note(
+                    line,
+                    format!("saved {} ({} bytes)", line.file, saved.bytes()),
+                );
+                Ending::Done {
+                    task_id,
+                    bytes: Some(saved.bytes()),
+                }
+            }
+            Err(failure) if failure.kind() == Kind::TaskFailed => {
+                let error = failure.message().to_owned();
+                let failed = Event::Failed {
+                    task_id: task_id.clone(),
+                    error: error.clone(),
+                };
+                if let Err(ending) = self.journal_or_pending(line, Some(&task_id), failed) {
+                    return ending;
+                }
+                self.note(line, format!("task {task_id} failed: {error}"));
+                Ending::Failed { task_id, error }
+            }
+            Err(failure) => Ending::Pending {
+                task_id: Some(task_id),
+                error: failure.message().to_owned(),
+            },
+        }
+    }
+
+    /// Journals `event`; a journal that cannot be written ends the line as pending
+    /// (what is on disk still says where it stands).
+    fn journal_or_pending(
+        &self,
+        line: &Line,
+        task_id: Option<&str>,
+        event: Event,
+    ) -> Result<(), Ending> {
+        self.journal
+            .record(line.number, &line.hash, event)
+            .map_err(|failure| Ending::Pending {
+                task_id: task_id.map(str::to_owned),
+                error: failure.message().to_owned(),
+            })
+    }
+
+    fn note(&self, line: &Line, text: String) {
+        self.display.note(format!("line {}: {text}", line.number));
+    }
+}
+
+/// The batch's outcome: success when every line is saved; otherwise each line that is
+/// not, with what to do, and exit code 6.
+fn summarize(mut endings: Vec<(usize, Ending)>, args: &Batch) -> Result<Output, Failure> {
+    endings.sort_by_key(|(number, _)| *number);
+    let mut done = Vec::new();
+    let mut problems = Vec::new();
+    let mut unknown = false;
+    for (number, ending) in &endings {
+        match ending {
+            Ending::Done { task_id, bytes } => {
+                done.push(json!({ "line": number, "task_id": task_id, "bytes": bytes }));
+            }
+            Ending::Failed { task_id, error } => {
+                problems.push(format!("line {number}: task {task_id} failed: {error}"));
+            }
+            Ending::Unknown(error) => {
+                problems.push(format!(
+                    "line {number}: submission outcome unknown ({error}); not sent again"
+                ));
+                unknown = true;
+            }
+            Ending::Pending { task_id, error } => {
+                let task = task_id
+                    .as_deref()
+                    .map_or(String::new(), |id| format!(" (task {id})"));
+                problems.push(format!("line {number}: not finished{task}: {error}"));
+            }
+        }
+    }
+    let total = endings.len();
+    if problems.is_empty() {
+        return Ok(Output::new(
+            json!({ "lines": total, "done": done, "out_dir": args.out_dir }),
+            format!(
+                "{total} of {total} videos saved in {}",
+                args.out_dir.display()
+            ),
+        ));
+    }
+    let mut hint = "run the same command again to continue: saved lines are skipped and \
+                    created tasks are awaited, never created twice"
+        .to_owned();
+    if unknown {
+        hint.push_str(
+            "; a line whose outcome is unknown may exist (and be billed) at kie.ai: check \
+             https://kie.ai/logs, then add --resubmit-unknown to send it again",
+        );
+    }
+    Err(Failure::incomplete(format!(
+        "{} of {total} videos saved; {} lines are not done:",
+        done.len(),
+        problems.len()
+    ))
+    .details(problems)
+    .hint(hint))
+}

@@ -1,0 +1,221 @@
+//! Reading a batch file: one request per line, every line checked before anything is
+//! sent, so that a typo on line 900 does not surface after 899 paid tasks.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use kie::{VideoModel, VideoRequest};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use crate::failure::Failure;
+use crate::request::video_request;
+
+/// One line of a batch file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    model: String,
+    prompt: String,
+    #[serde(default)]
+    params: Map<String, Value>,
+    image: Option<String>,
+    callback_url: Option<String>,
+    name: Option<String>,
+}
+
+/// A checked line, ready to submit.
+#[derive(Debug)]
+pub struct Line {
+    /// 1-based line number in the file.
+    pub number: usize,
+    /// Digest of the line's text, so that a journal never applies to an edited line.
+    pub hash: String,
+    /// The video's file name in the output directory.
+    pub file: String,
+    /// The model.
+    pub model: Arc<dyn VideoModel>,
+    /// The request.
+    pub request: VideoRequest,
+}
+
+/// Reads and checks every line of `path`; blank lines are skipped.
+///
+/// # Errors
+///
+/// A [`Failure`] of kind input listing every bad line (JSON, unknown model, invalid
+/// field, missing image file, a file name used twice), or the file's read error.
+pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::input(format!("could not read {}: {e}", path.display())))?;
+    let numbered: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line))
+        .filter(|(_, line)| !line.trim().is_empty())
+        .collect();
+    let width = numbered.last().map_or(1, |(n, _)| n.to_string().len());
+    let mut lines = Vec::new();
+    let mut problems = Vec::new();
+    let mut files: BTreeMap<String, usize> = BTreeMap::new();
+    for (number, text) in numbered {
+        match line(number, text, width) {
+            Ok(line) => match files.insert(line.file.clone(), number) {
+                Some(first) => problems.push(format!(
+                    "line {number}: the name {:?} is also used by line {first}",
+                    line.file
+                )),
+                None => lines.push(line),
+            },
+            Err(problem) => problems.push(format!("line {number}: {problem}")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::input(format!(
+            "{} has {} bad line(s); nothing was sent:",
+            path.display(),
+            problems.len()
+        ))
+        .hint(
+            "each line is {\"model\": ID, \"prompt\": TEXT, \"params\": {NAME: VALUE}, \
+             \"image\": PATH_OR_URL, \"callback_url\": URL, \"name\": FILE_STEM}; \
+             `kie models` lists the models and their parameters",
+        )
+        .details(problems));
+    }
+    if lines.is_empty() {
+        return Err(Failure::input(format!(
+            "{} has no requests",
+            path.display()
+        )));
+    }
+    Ok(lines)
+}
+
+fn line(number: usize, text: &str, width: usize) -> Result<Line, String> {
+    let spec: Spec = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let model = kie::registry::model(&spec.model).map_err(|e| e.to_string())?;
+    let file = match &spec.name {
+        Some(name) => format!("{}.mp4", file_stem(name)?),
+        None => format!("line-{number:0width$}.mp4"),
+    };
+    let request = video_request(
+        &spec.prompt,
+        spec.params,
+        spec.image.as_deref(),
+        spec.callback_url.as_deref(),
+    );
+    check(model.as_ref(), &request)?;
+    Ok(Line {
+        number,
+        hash: digest(text),
+        file,
+        model,
+        request,
+    })
+}
+
+/// Checks the request as the model will: a local image must exist, and stands in as
+/// a URL for the check since it is uploaded (and given a URL) only when submitted.
+fn check(model: &dyn VideoModel, request: &VideoRequest) -> Result<(), String> {
+    let mut checked = request.clone();
+    if let Some(path) = checked.image_path.take() {
+        if !path.is_file() {
+            return Err(format!("`image` {} is not a readable file", path.display()));
+        }
+        checked = checked.image_url("https://upload.invalid/stand-in-for-a-local-image");
+    }
+    model
+        .input_for(&checked)
+        .map(drop)
+        .map_err(|invalid| format!("invalid input for {}: {invalid}", model.id()))
+}
+
+/// A name usable as a file stem in the output directory, and nowhere else.
+fn file_stem(name: &str) -> Result<&str, String> {
+    let ok = !name.is_empty()
+        && name.len() <= 120
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '));
+    if ok {
+        Ok(name)
+    } else {
+        Err(format!(
+            "`name` {name:?} is not a file stem: use letters, digits, spaces, '-', '_' and '.', \
+             not first, at most 120 bytes"
+        ))
+    }
+}
+
+fn digest(text: &str) -> String {
+    Sha256::digest(text.trim().as_bytes())
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(text: &str) -> Result<Vec<Line>, Failure> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("batch.jsonl");
+        std::fs::write(&path, text).expect("written");
+        read(&path)
+    }
+
+    #[test]
+    fn lines_get_numbers_names_and_stable_hashes() {
+        let lines = batch(concat!(
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "a fox", "params": {"duration": "10"}}"#,
+            "\n\n",
+            r#"{"model": "hailuo/02-text-to-video-pro", "prompt": "a cat", "name": "cat"}"#,
+            "\n",
+        ))
+        .expect("a valid batch");
+        assert_eq!(lines.len(), 2);
+        assert_eq!((lines[0].number, lines[0].file.as_str()), (1, "line-1.mp4"));
+        assert_eq!((lines[1].number, lines[1].file.as_str()), (3, "cat.mp4"));
+        assert_eq!(lines[0].hash.len(), 24);
+        assert_ne!(lines[0].hash, lines[1].hash);
+    }
+
+    #[test]
+    fn every_bad_line_is_reported_before_anything_is_sent() {
+        let failure = batch(concat!(
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "ok", "name": "a"}"#,
+            "\n",
+            r#"{"model": "nope", "prompt": "x"}"#,
+            "\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "x", "params": {"duration": "7"}}"#,
+            "\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "promt": "x"}"#,
+            "\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "x", "name": "a"}"#,
+            "\n",
+            r#"{"model": "bytedance/v1-pro-fast-image-to-video", "prompt": "x", "image": "/no/such.png"}"#,
+            "\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "x", "name": "../up"}"#,
+            "\n",
+        ))
+        .expect_err("refused");
+        let text = format!("{failure:?}");
+        for expected in [
+            "6 bad line(s)",
+            "line 2: unknown model `nope`",
+            "line 3: invalid input for kling/v2-1-master-text-to-video: `duration` is \\\"7\\\"",
+            "line 4: unknown field `promt`",
+            "line 5: the name \\\"a.mp4\\\" is also used by line 1",
+            "line 6: `image` /no/such.png is not a readable file",
+            "line 7: `name` \\\"../up\\\" is not a file stem",
+        ] {
+            assert!(text.contains(expected), "{expected} not in {text}");
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The command line: every subcommand and flag, as clap parses them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use kie_emulator::serve::ServeArgs;
+use secrecy::SecretString;
+
+/// What `kie --help` says about exit codes, so scripts can tell failures apart.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  kie.ai or the network failed (after retries), or a local file could not be written
+  2  bad usage or invalid input: unknown model, a value out of range; nothing was sent
+  3  account: no API key, a key kie.ai refused (401), or too few credits (402)
+  4  the task failed at kie.ai (generation failed)
+  5  the wait reached --max-wait; the task goes on: `kie wait <task-id>` resumes
+  6  a batch ended incomplete: some lines failed or their submission outcome is unknown
+
+Environment: KIE_API_KEY (your key: https://kie.ai/api-key), KIE_BASE_URL, KIE_UPLOAD_BASE_URL.
+Without an account, add --emulator to any command to run it against a local kie.ai.";
+
+/// Generate videos with kie.ai's models (Bytedance, Sora, Kling, Hailuo) from a
+/// terminal: validate, submit, wait with progress, download.
+#[derive(Parser)]
+#[command(name = "kie", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// How to reach kie.ai (or the emulator).
+    #[command(flatten)]
+    pub connection: Connection,
+    /// Print one JSON document on stdout instead of words, and no progress bars.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where requests go and with which key.
+#[derive(Args)]
+pub struct Connection {
+    /// Run against an emulator started in this process (fast clock, no account, no
+    /// network), instead of kie.ai.
+    #[arg(long, global = true)]
+    pub emulator: bool,
+    /// The API key (default: KIE_API_KEY).
+    #[arg(long, global = true, env = "KIE_API_KEY", hide_env_values = true, value_parser = secret)]
+    pub api_key: Option<SecretString>,
+    /// The API base URL (default: KIE_BASE_URL, else https://api.kie.ai).
+    #[arg(long, global = true, env = "KIE_BASE_URL")]
+    pub base_url: Option<String>,
+    /// The upload base URL (default: KIE_UPLOAD_BASE_URL, else https://kieai.redpandaai.co).
+    #[arg(long, global = true, env = "KIE_UPLOAD_BASE_URL")]
+    pub upload_base_url: Option<String>,
+}
+
+fn secret(text: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(text.to_owned()))
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// List the models with their parameters, allowed values, defaults and limits.
+    Models,
+    /// The commands that talk to kie.ai (or the emulator).
+    #[command(flatten)]
+    Service(Service),
+    /// Serve the emulator on 127.0.0.1 until Ctrl-C.
+    Emulator(ServeArgs),
+}
+
+/// The subcommands that need a client.
+#[derive(Subcommand)]
+pub enum Service {
+    /// Validate, submit, wait with progress and download one video.
+    Generate(Generate),
+    /// Show a task's state (and its result or failure).
+    Status {
+        /// The task id createTask returned.
+        task_id: String,
+    },
+    /// Wait for a task to finish, then print its video URL (or download it with --out).
+    Wait {
+        /// The task id createTask returned.
+        task_id: String,
+        /// Download the video to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// How long to wait before giving up (the task goes on), e.g. 90s, 30m.
+        #[arg(long, default_value = "30m", value_parser = duration)]
+        max_wait: std::time::Duration,
+    },
+    /// Download a finished task's video.
+    Download {
+        /// The task id createTask returned.
+        task_id: String,
+        /// The file to write (atomically: a cut download leaves nothing behind).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Show the account's remaining credits.
+    Credits,
+    /// Upload a local file to kie.ai's file host (kept 3 days) and print its URL.
+    Upload {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Run many requests from a JSON Lines file, resumably.
+    Batch(Batch),
+}
+
+/// `kie generate`.
+#[derive(Args)]
+pub struct Generate {
+    /// The model id (see `kie models`), e.g. kling/v2-1-master-text-to-video.
+    pub model: String,
+    /// What the video shows.
+    #[arg(long)]
+    pub prompt: String,
+    /// A model parameter by its kie.ai name, e.g. --set duration=10 (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = assignment)]
+    pub params: Vec<(String, String)>,
+    /// The source image for image-to-video models: a local file (uploaded first) or an
+    /// http(s) URL.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub image: Option<String>,
+    /// Where kie.ai POSTs the outcome when the task ends.
+    #[arg(long)]
+    pub callback_url: Option<String>,
+    /// Print the task id and return at once, without waiting.
+    #[arg(long, conflicts_with = "out")]
+    pub no_wait: bool,
+    /// The file to write the video to (default: <task-id>.mp4).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// How long to wait before giving up (the task goes on), e.g. 90s, 30m.
+    #[arg(long, default_value = "30m", value_parser = duration)]
+    pub max_wait: std::time::Duration,
+}
+
+/// `kie batch`.
+#[derive(Args)]
+pub struct Batch {
+    /// One request per line: {"model": ID, "prompt": TEXT, "params": {NAME: VALUE},
+    /// "image": PATH_OR_URL, "name": FILE_STEM}; only model and prompt are required.
+    pub file: PathBuf,
+    /// Where the videos go (NAME.mp4, or line-N.mp4), beside the batch's journal.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+    /// How many tasks may be in progress (created, not yet downloaded) at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub concurrency: u32,
+    /// Submit again the lines whose earlier submission has an unknown outcome (the
+    /// batch stopped mid-request): each may then exist, and be billed, twice.
+    #[arg(long)]
+    pub resubmit_unknown: bool,
+    /// How long to wait for each task before giving up on it (it goes on at kie.ai).
+    #[arg(long, default_value = "30m", value_parser = duration)]
+    pub max_wait: std::time::Duration,
+}
+
+/// `NAME=VALUE`.
+fn assignment(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("expected NAME=VALUE, got {text:?}")),
+    }
+}
+
+/// `90s`, `30m`, `2h`, or plain seconds.
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration like 90s, 30m or 2h, got {text:?}"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_take_seconds_minutes_and_hours() {
+        assert_eq!(duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(duration("2d").unwrap_err().contains("use s, m or h"));
+        assert!(duration("soon").is_err());
+    }
+
+    #[test]
+    fn assignments_split_at_the_first_equals_sign() {
+        assert_eq!(
+            assignment("negative_prompt=a=b"),
+            Ok(("negative_prompt".into(), "a=b".into()))
+        );
+        assert!(assignment("duration").is_err());
+        assert!(assignment("=5").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,111 @@
+//! Serving the emulator from a command line: the flags of the `kie-emulator` binary,
+//! shared with `kie emulator` so the two never drift apart.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use crate::{DEFAULT_WEBHOOK_KEY, Emulator, EmulatorBuilder, Timeline};
+
+/// The command-line flags that configure a served emulator.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free port).
+    #[arg(long, default_value_t = 0, env = "KIE_EMULATOR_PORT")]
+    pub port: u16,
+    /// Seed for task ids and fault draws (random when absent).
+    #[arg(long, env = "KIE_EMULATOR_SEED")]
+    pub seed: Option<u64>,
+    /// Virtual clock speed (60 = a minute of generation per real second).
+    #[arg(long, default_value_t = 1.0, env = "KIE_EMULATOR_SPEED")]
+    pub speed: f64,
+    /// HMAC key callbacks are signed with.
+    #[arg(long, env = "KIE_EMULATOR_WEBHOOK_KEY", default_value = DEFAULT_WEBHOOK_KEY)]
+    pub webhook_key: String,
+    /// Send callbacks without signature headers.
+    #[arg(long)]
+    pub unsigned_callbacks: bool,
+    /// Accept only this Bearer key (otherwise any non-empty key). Not `--api-key`, which
+    /// `kie` takes for the key a client sends.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "KIE_EMULATOR_API_KEY",
+        hide_env_values = true
+    )]
+    pub require_key: Option<String>,
+    /// Finish each task on its N-th recordInfo request instead of after realistic durations.
+    #[arg(long, conflicts_with = "immediate")]
+    pub after_polls: Option<u32>,
+    /// Finish every task as soon as it is created.
+    #[arg(long)]
+    pub immediate: bool,
+    /// Enforce kie.ai's rate limits (20 creates / 10 s, 10 recordInfo / s).
+    #[arg(long)]
+    pub rate_limits: bool,
+    /// Starting credit balance.
+    #[arg(long, default_value_t = 10_000.0)]
+    pub credits: f64,
+    /// Deliver callbacks to non-loopback addresses too.
+    #[arg(long)]
+    pub allow_remote_callbacks: bool,
+}
+
+impl ServeArgs {
+    /// An emulator builder configured by these flags.
+    pub fn builder(&self) -> EmulatorBuilder {
+        let mut builder = Emulator::builder()
+            .port(self.port)
+            .speed(self.speed)
+            .rate_limits(self.rate_limits)
+            .credits(self.credits)
+            .allow_remote_callbacks(self.allow_remote_callbacks)
+            .webhook_key(self.webhook_key.clone());
+        if self.unsigned_callbacks {
+            builder = builder.unsigned_callbacks();
+        }
+        if let Some(seed) = self.seed {
+            builder = builder.seed(seed);
+        }
+        if let Some(key) = &self.require_key {
+            builder = builder.api_key(key.clone());
+        }
+        if let Some(polls) = self.after_polls {
+            builder = builder.timeline(Timeline::AfterPolls { polls });
+        } else if self.immediate {
+            builder = builder.timeline(Timeline::Immediate);
+        }
+        builder
+    }
+}
+
+/// Starts an emulator with `args`, prints `listening on http://127.0.0.1:PORT` as the
+/// first line on stdout (scripts wait for it) and a summary on stderr, then serves
+/// until Ctrl-C. `name` prefixes the messages.
+pub async fn serve(name: &str, args: &ServeArgs) -> ExitCode {
+    let emulator = match args.builder().start().await {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "listening on {}", emulator.base_url());
+        let _ = stdout.flush();
+    }
+    let stats = emulator.stats();
+    eprintln!(
+        "{name}: emulator {} seed={} speed={} models=[{}]",
+        stats.version,
+        stats.seed,
+        args.speed,
+        stats.models.join(", ")
+    );
+    for problem in &stats.spec_problems {
+        eprintln!("{name}: spec problem: {problem}");
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    emulator.shutdown().await;
+    ExitCode::SUCCESS
+}
