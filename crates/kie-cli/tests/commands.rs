@@ -510,3 +510,18 @@ const PNG: &[u8] = &[
     0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
     0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
+
+/// Against the real kie.ai: `cargo test -p kie-cli --test commands -- --ignored` with
+/// KIE_API_KEY set. Reads the balance only; spends nothing.
+#[test]
+#[ignore = "needs KIE_API_KEY and the network"]
+fn live_credits() {
+    let key = std::env::var("KIE_API_KEY").expect("KIE_API_KEY is set for live tests");
+    let output = bare_kie()
+        .env("KIE_API_KEY", key)
+        .args(["--json", "credits"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(json(&output)["credits"].is_number());
+}
