@@ -14,6 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -418,16 +419,21 @@ fn html_page(status: u16) -> Response {
 }
 
 /// A response whose body sends `prefix` and then fails, so the server drops the
-/// connection and the client sees an incomplete answer.
+/// connection and the client sees an incomplete answer (with an empty prefix, no answer
+/// at all: hyper sends nothing when the body fails at once).
 pub(crate) fn aborted(prefix: Bytes) -> Response {
-    let chunks: Vec<Result<Bytes, io::Error>> = vec![
-        Ok(prefix),
-        Err(io::Error::new(
-            io::ErrorKind::ConnectionReset,
-            "fault: connection reset",
-        )),
-    ];
-    let body = Body::from_stream(futures_util::stream::iter(chunks));
+    let reset = || io::Error::new(io::ErrorKind::ConnectionReset, "fault: connection reset");
+    let body = if prefix.is_empty() {
+        Body::from_stream(futures_util::stream::iter([Err::<Bytes, _>(reset())]))
+    } else {
+        // The failure comes one poll after the prefix: hyper flushes the head and the
+        // prefix while the body is pending, and would drop both unsent otherwise.
+        let failure = futures_util::stream::once(async move {
+            tokio::task::yield_now().await;
+            Err(reset())
+        });
+        Body::from_stream(futures_util::stream::iter([Ok(prefix)]).chain(failure))
+    };
     (StatusCode::OK, body).into_response()
 }
 

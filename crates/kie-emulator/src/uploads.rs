@@ -9,7 +9,9 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::{
-    extract::{Multipart, State},
+    RequestExt as _,
+    body::Body,
+    extract::{FromRequest as _, Multipart, Request, State},
     http::HeaderMap,
     response::Response,
 };
@@ -140,14 +142,23 @@ fn store(shared: &Shared, incoming: Incoming) -> Reply {
 }
 
 /// `POST /api/file-stream-upload` (multipart: `file`, `uploadPath`, `fileName`).
-pub(crate) async fn stream_upload(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Response {
+///
+/// The body is read whole before the fault rules are drawn, as the other endpoints'
+/// bodies are (and as a buffering gateway does): answered with its body unread, the
+/// connection is closed by hyper, and a client still sending sees a broken pipe instead
+/// of the answer the fault chose.
+pub(crate) async fn stream_upload(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    // The router's body limit still applies: `with_limited_body` enforces it.
+    let (parts, body) = request.with_limited_body().into_parts();
+    let headers = parts.headers.clone();
+    let multipart = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), &())
+            .await
+            .map_err(|_| bad_request("Invalid request: expected multipart/form-data")),
+        Err(error) => Err(bad_request(&format!("Invalid multipart body: {error}"))),
+    };
     handle(shared, headers, async move {
-        let mut multipart =
-            multipart.map_err(|_| bad_request("Invalid request: expected multipart/form-data"))?;
+        let mut multipart = multipart?;
         let mut incoming = Incoming {
             bytes: Bytes::new(),
             upload_path: None,
