@@ -342,7 +342,10 @@ impl ClientBuilder {
         self
     }
 
-    /// How long one request may take, body included (default 60 s).
+    /// How long one API or upload request may take, body included (default 60 s). A
+    /// download, which may rightly take longer, is cut off only when no byte comes for
+    /// this long. Ignored with [`ClientBuilder::http_client`] for downloads: set the
+    /// injected client's `read_timeout` instead.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = Some(timeout);
         self
@@ -408,10 +411,14 @@ impl ClientBuilder {
             self.upload_base_url.or_else(|| env("KIE_UPLOAD_BASE_URL")),
             DEFAULT_UPLOAD_BASE_URL,
         )?;
+        let request_timeout = self.request_timeout.unwrap_or(Duration::from_secs(60));
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+                // Downloads have no total timeout; without this, a file host that stops
+                // sending would hold a download (and `Wait::download_to`) forever.
+                .read_timeout(request_timeout)
                 .build()
                 .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?,
         };
@@ -421,7 +428,7 @@ impl ClientBuilder {
                 api_key,
                 base_url,
                 upload_base_url,
-                request_timeout: self.request_timeout.unwrap_or(Duration::from_secs(60)),
+                request_timeout,
                 retry: self.retry.unwrap_or_default(),
                 timer: self
                     .timer

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use common::{client, envelope, raw_http_server};
-use kie_core::{DownloadProgress, Error, RetryPolicy};
+use kie_core::{DownloadProgress, Error, RetryPolicy, Unanswered};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -115,6 +115,30 @@ async fn an_error_status_is_an_http_error_and_nothing_is_kept() {
         "{err}"
     );
     assert!(entries(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_file_host_that_stops_answering_times_out_and_nothing_is_kept() {
+    // Takes the request, then says nothing for 5 s before closing.
+    let base = raw_http_server(String::new(), Vec::new(), true);
+    let (client, _) = client(&base, RetryPolicy::none()); // request timeout 500 ms
+    let dir = tempfile::tempdir().unwrap();
+    let err = client
+        .download(format!("{base}/stuck.mp4"))
+        .to_path(dir.path().join("stuck.mp4"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unanswered {
+                cause: Unanswered::Timeout,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 }
 
 #[tokio::test]
