@@ -197,6 +197,76 @@ fn quoted_list(values: &[String]) -> String {
         .join(", ")
 }
 
+/// Whether `value` passes [`Violations::url`].
+///
+/// A WHATWG parser alone (the `url` crate, browsers) accepts and quietly repairs much of
+/// what the documents refuse: surrounding spaces, tabs and newlines, backslashes,
+/// `https:///a.png`, `http:example.com`, raw Unicode. Each part is therefore checked
+/// against RFC 3986's characters first; the WHATWG parse then refuses what RFC 3986
+/// alone would let through (a port above 65535, a malformed IPv6 address).
+fn is_http_url(value: &str) -> bool {
+    let Some(rest) = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (tail, fragment) = tail.split_once('#').unwrap_or((tail, ""));
+    let (path, query) = tail.split_once('?').unwrap_or((tail, ""));
+    let (userinfo, host_port) = authority.split_once('@').unwrap_or(("", authority));
+    let (host_ok, port) = match host_port.strip_prefix('[') {
+        // An IP literal: its syntax is left to the WHATWG parse below.
+        Some(literal) => match literal.split_once(']').map(|(_, after)| after) {
+            Some("") => (true, ""),
+            Some(after) => match after.strip_prefix(':') {
+                Some(port) => (true, port),
+                None => return false,
+            },
+            None => return false,
+        },
+        None => {
+            let (host, port) = host_port.split_once(':').unwrap_or((host_port, ""));
+            (!host.is_empty() && rfc3986(host, b""), port)
+        }
+    };
+    host_ok
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && rfc3986(userinfo, b":")
+        && rfc3986(path, b":@/")
+        && rfc3986(query, b":@/?")
+        && rfc3986(fragment, b":@/?")
+        && url::Url::parse(value).is_ok_and(|u| u.host().is_some())
+}
+
+/// Whether `text` holds only RFC 3986's unreserved characters, sub-delimiters,
+/// percent-encodings and the `extra` characters its part allows.
+fn rfc3986(text: &str, extra: &[u8]) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let ok = match b {
+            b'%' => {
+                let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
+                    return false;
+                }
+                i += 2;
+                true
+            }
+            b'-' | b'.' | b'_' | b'~' => true,
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' => true,
+            _ => b.is_ascii_alphanumeric() || extra.contains(&b),
+        };
+        if !ok {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Collects the rules a value breaks, then reports them all at once.
 ///
 /// Reporting every violation (not just the first) saves a user one fix-and-retry
@@ -252,11 +322,14 @@ impl Violations {
         }
     }
 
-    /// Checks that `value` is an absolute `http` or `https` URL.
+    /// Checks that `value` is an absolute `http` or `https` URL as kie.ai's documents
+    /// state the rule (`format: uri` with the pattern `^https?://[^\s/?#]+([/?#]\S*)?$`):
+    /// a lower-case `http://` or `https://`, a host, and RFC 3986 syntax throughout. So
+    /// ASCII only: spaces, non-ASCII text and characters such as `<>"{}|\^` must be
+    /// percent-encoded (`%20`, `%E7%8B%90`), and a `%` is always followed by two hex
+    /// digits.
     pub fn url(&mut self, field: &str, value: &str) {
-        let ok = url::Url::parse(value)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if !ok {
+        if !is_http_url(value) {
             self.push(
                 field,
                 Problem::InvalidUrl {
@@ -355,5 +428,56 @@ mod tests {
         let mut v = Violations::default();
         v.url("image_url", "https://example.com/a.png");
         assert!(v.finish().is_ok());
+    }
+
+    /// What a WHATWG parser accepts (and repairs) but the specs' `format: uri` and
+    /// pattern refuse, found by the bad-input corpus (crates/kie/tests): each was sent
+    /// and answered 422 before this check.
+    #[test]
+    fn urls_follow_rfc_3986_not_a_forgiving_parser() {
+        for bad in [
+            " https://example.com/a.png",
+            "https://example.com/a.png ",
+            "https://example.com/a.png\n",
+            "https://exa\tmple.com/a.png",
+            "https://example.com/a b.png",
+            "https:///a.png",
+            "http:example.com/a.png",
+            "http:/example.com/a.png",
+            "https:\\\\example.com\\a.png",
+            "HTTPS://EXAMPLE.COM/A.PNG",
+            "https://example.com/狐.png",
+            "https://例子.测试/a.png",
+            "https://\u{200b}example.com/a.png",
+            "https://example.com/a.png\u{0}",
+            "https://example.com/100%.png",
+            "https://example.com/a%zz.png",
+            "https://example.com/a.png?size=[1]",
+            "https://user@name@example.com/a.png",
+            "https://user[1]@example.com/a.png",
+            "https://example.com/a.png#one#two",
+            "http://[::1/a.png",
+            "https://example.com/<a>.png",
+            "https://example.com/a\"b.png",
+            "https://example.com/a{b}|^`.png",
+            "https://example.com:99999/a.png",
+            "https://example.com:8o/a.png",
+            "http://@/a.png",
+        ] {
+            assert!(!is_http_url(bad), "{bad:?} must be refused");
+        }
+        for good in [
+            "https://example.com",
+            "https://example.com?x=1",
+            "http://localhost:8080/upload?id=1&next=/a?b#top/?",
+            "https://file.aiquickdraw.com/custom-page/akr/section-images/1762340693669m6sey187.webp",
+            "https://user:pa:ss@example.com/a%20b.png",
+            "https://example.com/%E7%8B%90.png",
+            "https://xn--fsqu00a.xn--0zwm56d/a.png",
+            "http://[::1]:8080/a.png",
+            "https://example.com:/a(1)!$&'*+,;=:@~.png",
+        ] {
+            assert!(is_http_url(good), "{good:?} must be accepted");
+        }
     }
 }

@@ -12,9 +12,10 @@
 //! written with a fraction (`5.0`, which JSON Schema counts as a multiple of 1 and the
 //! SDK's `i64` refuses), and step values carrying binary floating-point noise
 //! (`0.30000000000000004`, which the SDK's `multiple_of` tolerates and JSON Schema's
-//! decimal arithmetic refuses). Numbers are drawn with at most three decimals. URLs are
-//! drawn from realistic shapes: WHATWG URL parsing (the SDK) and RFC 3986 (JSON Schema)
-//! disagree on exotic strings such as `https:///x`.
+//! decimal arithmetic refuses). Numbers are drawn with at most three decimals. URLs
+//! include the shapes a forgiving WHATWG parser repairs but RFC 3986 refuses (`https:///x`,
+//! surrounding spaces, raw Unicode); the few the SDK refuses beyond the spec (a port
+//! above 65535) are left out.
 
 mod common;
 
@@ -51,7 +52,7 @@ const GOOD_URLS: [&str; 4] = [
     "https://file.aiquickdraw.com/custom-page/akr/section-images/1762340693669m6sey187.webp",
     "https://tempfile.redpandaai.co/kieai/123/images/user-uploads/cat.png#frag",
 ];
-const BAD_URLS: [&str; 8] = [
+const BAD_URLS: [&str; 14] = [
     "",
     "not a url",
     "ftp://example.com/a.png",
@@ -60,6 +61,12 @@ const BAD_URLS: [&str; 8] = [
     "https://",
     "mailto:someone@example.com",
     "http//example.com",
+    "https:///a.png",
+    " https://example.com/a.png",
+    "https://example.com/a b.png",
+    "https://example.com/狐.png",
+    "https:\\\\example.com\\a.png",
+    "https://example.com/100%.png",
 ];
 
 /// A value for a field, drawn from its schema.
