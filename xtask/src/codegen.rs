@@ -861,6 +861,10 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
             fn validate(&self) -> Result<(), ValidationError> {
                 #validate_body
             }
+
+            fn takes_progress_callback(&self) -> bool {
+                PROGRESS_CALLBACK
+            }
         }
     })
 }

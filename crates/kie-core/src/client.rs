@@ -20,7 +20,7 @@ use crate::retry::{RequestKind, RetryPolicy};
 use crate::task::{Task, TaskRef};
 use crate::time::{Timer, TokioTimer};
 use crate::transport::Request;
-use crate::validation::{ValidationError, Violations};
+use crate::validation::{Problem, ValidationError, Violations};
 
 /// kie.ai's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.kie.ai";
@@ -240,7 +240,8 @@ impl<I: ModelInput + ?Sized> Submit<'_, I> {
     }
 
     /// The URL kie.ai POSTs progress to while the task runs (`progressCallBackUrl`;
-    /// documented for Sora models only).
+    /// documented for Sora models only, and refused before sending for a model whose
+    /// input says it takes none: [`ModelInput::takes_progress_callback`]).
     pub fn progress_callback_url(mut self, url: impl Into<String>) -> Self {
         self.progress_callback_url = Some(url.into());
         self
@@ -249,12 +250,20 @@ impl<I: ModelInput + ?Sized> Submit<'_, I> {
     fn body(&self) -> Result<Value, Error> {
         let model = self.input.model_id();
         let mut v = Violations::default();
-        for (field, url) in [
-            ("callBackUrl", &self.callback_url),
-            ("progressCallBackUrl", &self.progress_callback_url),
-        ] {
-            if let Some(url) = url {
-                v.url(field, url);
+        if let Some(url) = &self.callback_url {
+            v.url("callBackUrl", url);
+        }
+        if let Some(url) = &self.progress_callback_url {
+            if self.input.takes_progress_callback() {
+                v.url("progressCallBackUrl", url);
+            } else {
+                v.push(
+                    "progressCallBackUrl",
+                    Problem::Unsupported {
+                        model: model.to_owned(),
+                        hint: Some("the model reports no progress; set callBackUrl".to_owned()),
+                    },
+                );
             }
         }
         let checks = v.finish();
@@ -536,5 +545,51 @@ mod tests {
                 "{ok}"
             );
         }
+    }
+
+    /// A model input that, like every generated one but Sora's, takes no progress
+    /// callback.
+    #[derive(serde::Serialize)]
+    struct NoProgress;
+
+    impl ModelInput for NoProgress {
+        fn model_id(&self) -> &str {
+            "no/progress"
+        }
+
+        fn validate(&self) -> Result<(), ValidationError> {
+            Ok(())
+        }
+
+        fn takes_progress_callback(&self) -> bool {
+            false
+        }
+    }
+
+    /// Found by the bad-input corpus: the progress callback went to every model, and
+    /// kie.ai's documents refuse it outside Sora.
+    #[test]
+    fn a_progress_callback_is_refused_for_a_model_that_takes_none() {
+        let client = Client::builder().api_key("k").build().unwrap();
+        let url = "https://example.com/progress";
+        let err = client
+            .submit(&NoProgress)
+            .progress_callback_url(url)
+            .body()
+            .unwrap_err();
+        let Error::InvalidInput(v) = &err else {
+            panic!("{err}")
+        };
+        assert!(
+            v.concerns("progressCallBackUrl") && err.to_string().contains("set callBackUrl"),
+            "{err}"
+        );
+        let raw = crate::RawInput::new("new/model", json!({}));
+        let body = client
+            .submit(&raw)
+            .progress_callback_url(url)
+            .body()
+            .unwrap();
+        assert_eq!(body["progressCallBackUrl"], url);
     }
 }

@@ -33,6 +33,13 @@ pub trait ModelInput: Serialize + Send + Sync {
     ///
     /// A [`ValidationError`] naming each field, the rule it broke and what is allowed.
     fn validate(&self) -> Result<(), ValidationError>;
+
+    /// Whether createTask takes a `progressCallBackUrl` for this model; the generated
+    /// inputs say what their spec documents (only Sora's has one). By default yes: for a
+    /// model the SDK does not know, such as a [`RawInput`]'s, kie.ai judges.
+    fn takes_progress_callback(&self) -> bool {
+        true
+    }
 }
 
 /// The escape hatch: any model id and any JSON `input`, for models this SDK does not

@@ -349,4 +349,8 @@ impl ModelInput for BytedanceV1ProFastImageToVideoInput {
         }
         v.finish()
     }
+
+    fn takes_progress_callback(&self) -> bool {
+        PROGRESS_CALLBACK
+    }
 }

@@ -508,4 +508,8 @@ impl ModelInput for BytedanceV1ProTextToVideoInput {
         }
         v.finish()
     }
+
+    fn takes_progress_callback(&self) -> bool {
+        PROGRESS_CALLBACK
+    }
 }

@@ -189,4 +189,8 @@ impl ModelInput for Hailuo02TextToVideoProInput {
         }
         v.finish()
     }
+
+    fn takes_progress_callback(&self) -> bool {
+        PROGRESS_CALLBACK
+    }
 }

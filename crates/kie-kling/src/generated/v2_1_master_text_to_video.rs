@@ -374,4 +374,8 @@ impl ModelInput for KlingV21MasterTextToVideoInput {
         }
         v.finish()
     }
+
+    fn takes_progress_callback(&self) -> bool {
+        PROGRESS_CALLBACK
+    }
 }

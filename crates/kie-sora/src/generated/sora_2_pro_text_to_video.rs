@@ -523,4 +523,8 @@ impl ModelInput for Sora2ProTextToVideoInput {
         }
         v.finish()
     }
+
+    fn takes_progress_callback(&self) -> bool {
+        PROGRESS_CALLBACK
+    }
 }
