@@ -43,8 +43,8 @@ pub struct Callback {
 impl Callback {
     /// Parses a callback body. The task id is taken from `data.taskId`,
     /// `data.task_id` or a top-level `taskId`, in that order. A `data` without a
-    /// `state` (the style of kie.ai's dedicated APIs) is read as a final callback:
-    /// `success` under code 200, `fail` otherwise.
+    /// `state` (the style of kie.ai's dedicated APIs), or with a null or empty one, is
+    /// read as a final callback: `success` under code 200, `fail` otherwise.
     ///
     /// # Errors
     ///
@@ -76,9 +76,15 @@ impl Callback {
                 ));
             }
         };
-        data.entry("taskId")
-            .or_insert_with(|| Value::String(task_id.clone()));
-        if !data.contains_key("state") {
+        // The id found above wins over a `data.taskId` that holds none (null, "").
+        data.insert("taskId".to_owned(), Value::String(task_id.clone()));
+        // A state of null or "" is no state, as everywhere on the live API.
+        let stated = match data.get("state") {
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(other) => other.is_number(),
+            None => false,
+        };
+        if !stated {
             let state = if code.unwrap_or(200) == 200 {
                 "success"
             } else {
@@ -387,6 +393,39 @@ mod tests {
             Callback::parse(b"<html>"),
             Err(CallbackError::Malformed(_))
         ));
+    }
+
+    /// Found writing the `callback_parse` fuzz target's oracle: a `data.taskId` holding
+    /// no id (null, false) hid the one at the top level, and a null `state` was not
+    /// read as "no state"; both callbacks were refused as malformed.
+    #[test]
+    fn null_fields_in_data_count_as_absent() {
+        for (body, state) in [
+            (
+                json!({"code": 200, "taskId": "a", "data": {"taskId": null, "state": "success"}}),
+                TaskState::Success,
+            ),
+            (
+                json!({"code": 200, "data": {"taskId": "", "task_id": "a", "state": "success"}}),
+                TaskState::Success,
+            ),
+            (
+                json!({"code": 200, "taskId": "a", "data": {"taskId": false}}),
+                TaskState::Success,
+            ),
+            (
+                json!({"code": 501, "data": {"task_id": "a", "state": null}}),
+                TaskState::Fail,
+            ),
+            (
+                json!({"code": 200, "data": {"taskId": "a", "state": ""}}),
+                TaskState::Success,
+            ),
+        ] {
+            let cb = Callback::parse(body.to_string().as_bytes())
+                .unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!((cb.task_id(), cb.state()), ("a", &state), "{body}");
+        }
     }
 
     #[test]
