@@ -3,18 +3,33 @@
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 
-use kie::ValidationError;
+use kie::{Client, Error, Task, ValidationError};
 use serde_json::{Map, Value};
 
-/// One model under test: its spec file and its generated `from_json`, returning the
-/// parsed input serialized back to JSON.
+/// One model under test: its spec file, its generated `from_json` (returning the parsed
+/// input serialized back to JSON), and a submission of raw JSON the way an application
+/// holding JSON for this model makes it.
 pub struct Model {
     pub file: &'static str,
     pub id: &'static str,
     pub parse: fn(Value) -> Result<Value, ValidationError>,
+    pub submit: fn(Client, CreateTask) -> Submission,
 }
+
+/// A createTask request as JSON: the `input` object and the optional callback URLs.
+#[derive(Debug, Clone)]
+pub struct CreateTask {
+    pub input: Value,
+    pub callback_url: Option<String>,
+    pub progress_callback_url: Option<String>,
+}
+
+/// A submission under way.
+pub type Submission = Pin<Box<dyn Future<Output = Result<Task, Error>> + Send>>;
 
 macro_rules! model {
     ($file:literal, $ty:ty) => {
@@ -24,6 +39,19 @@ macro_rules! model {
             parse: |value| {
                 <$ty>::from_json(value)
                     .map(|input| serde_json::to_value(input).expect("a typed input serializes"))
+            },
+            submit: |client, request| {
+                Box::pin(async move {
+                    let input = <$ty>::from_json(request.input)?;
+                    let mut submit = client.submit(&input);
+                    if let Some(url) = request.callback_url {
+                        submit = submit.callback_url(url);
+                    }
+                    if let Some(url) = request.progress_callback_url {
+                        submit = submit.progress_callback_url(url);
+                    }
+                    submit.await
+                })
             },
         }
     };

@@ -1,0 +1,516 @@
+//! The bad-input corpus: hundreds of invalid createTask requests across the five models,
+//! each refused by the SDK before anything is sent, naming the field, and each answered
+//! 422 by the emulator (which judges with the specs' own JSON Schema) when sent raw.
+//!
+//! The corpus is the hand-written cases of `corpus/bad_inputs.json` (wrong types,
+//! lookalike enum values, misplaced and misspelt fields, URLs that are not URLs) plus
+//! cases generated here from each spec: every length limit one character past it in
+//! ten kinds of characters (ASCII, CJK, emoji, combining marks, ZWJ sequences, NUL,
+//! bidi controls...), every enum with near misses, every number past its range or off
+//! its step, every type, every required field, and every field of the other models.
+//!
+//! The SDK side goes the two ways an application holds a request: JSON for a known
+//! model (the typed input's `from_json`, then `Client::submit`), and the uniform
+//! `VideoRequest` sent to the model from the registry, wherever the case can be said
+//! that way (a string prompt, a string callback URL). `RawInput` is left out on
+//! purpose: it is the escape hatch for models the SDK does not know, and checks only
+//! the shape.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{CreateTask, Model, example, input_schema, models, request_schema, spec};
+use kie::{Client, Error, Problem, VideoRequest};
+use kie_emulator::Emulator;
+use serde_json::{Value, json};
+
+const KEY: &str = "corpus-key";
+
+/// One invalid request and the field its refusal must name.
+#[derive(Debug, Clone)]
+struct Case {
+    model: &'static str,
+    why: String,
+    /// The request as the SDK is given it.
+    request: CreateTask,
+    /// The createTask body sent raw: the same request, except that a callback URL
+    /// which is not a string is sent as the JSON it was written as.
+    raw: Value,
+    field: String,
+    /// The exact problem, where the case pins it down (lengths, counted in characters).
+    problem: Option<Problem>,
+}
+
+impl Case {
+    fn new(model: &'static str, field: &str, why: String, request: CreateTask) -> Self {
+        let mut raw = json!({"model": model, "input": request.input});
+        if let Some(url) = &request.callback_url {
+            raw["callBackUrl"] = json!(url);
+        }
+        if let Some(url) = &request.progress_callback_url {
+            raw["progressCallBackUrl"] = json!(url);
+        }
+        Case {
+            model,
+            why,
+            request,
+            raw,
+            field: field.to_owned(),
+            problem: None,
+        }
+    }
+
+    /// The case as a uniform [`VideoRequest`], when it can be said that way: a string
+    /// prompt, a string callback URL, no progress callback (which the uniform request
+    /// does not carry).
+    fn uniform_request(&self) -> Option<VideoRequest> {
+        if self.request.progress_callback_url.is_some()
+            || self
+                .raw
+                .get("callBackUrl")
+                .is_some_and(|url| !url.is_string())
+        {
+            return None;
+        }
+        let input = self.request.input.as_object()?;
+        let mut request = VideoRequest::new(input.get("prompt")?.as_str()?);
+        for (name, value) in input.iter().filter(|(name, _)| *name != "prompt") {
+            request = request.extra(name.clone(), value.clone());
+        }
+        if let Some(url) = &self.request.callback_url {
+            request = request.callback_url(url.clone());
+        }
+        Some(request)
+    }
+}
+
+/// Characters a length limit is tried with, one past the limit: the SDK and JSON
+/// Schema both count Unicode code points, whatever their UTF-8 length, and whether or
+/// not they combine into one visible character.
+const ALPHABETS: [(&str, &str); 10] = [
+    ("ASCII", "a"),
+    ("CJK, 3 bytes each", "狐"),
+    ("emoji, 4 bytes each", "🦊"),
+    ("e and a combining acute accent", "e\u{301}"),
+    ("a ZWJ emoji sequence", "👩\u{200d}💻"),
+    ("NUL", "\u{0}"),
+    ("right-to-left override", "\u{202e}"),
+    ("byte order mark", "\u{feff}"),
+    ("the last code point", "\u{10ffff}"),
+    ("mixed scripts", "aé狐🦊"),
+];
+
+fn corpus() -> Vec<Case> {
+    let file: Value = serde_json::from_str(include_str!("corpus/bad_inputs.json"))
+        .expect("corpus/bad_inputs.json is JSON");
+    let bad_urls: Vec<(String, String)> = file["bad_urls"]
+        .as_array()
+        .expect("bad_urls")
+        .iter()
+        .map(|u| (text(&u["value"]), text(&u["why"])))
+        .collect();
+    let mut cases = Vec::new();
+    for model in models() {
+        let doc = spec(model.file);
+        generate(&model, &doc, &bad_urls, &mut cases);
+    }
+    for entry in file["cases"].as_array().expect("cases") {
+        cases.push(hand_written(entry));
+    }
+    // A generated case and a hand-written one may coincide: count each request once.
+    let mut seen = BTreeSet::new();
+    cases.retain(|c| seen.insert(c.raw.to_string()));
+    cases
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().expect("a string").to_owned()
+}
+
+/// The model's documented example request, the base every case changes one thing of.
+fn base(id: &str) -> CreateTask {
+    let model = models().into_iter().find(|m| m.id == id).expect("a model");
+    CreateTask {
+        input: example(&spec(model.file))["input"].clone(),
+        callback_url: None,
+        progress_callback_url: None,
+    }
+}
+
+fn hand_written(entry: &Value) -> Case {
+    let id = models()
+        .into_iter()
+        .map(|m| m.id)
+        .find(|id| entry["model"] == *id)
+        .unwrap_or_else(|| panic!("unknown model in {entry}"));
+    let mut request = base(id);
+    if let Some(set) = entry.get("set").and_then(Value::as_object) {
+        for (name, value) in set {
+            request.input[name] = value.clone();
+        }
+    }
+    if let Some(name) = entry.get("remove").and_then(Value::as_str) {
+        request
+            .input
+            .as_object_mut()
+            .expect("an object")
+            .remove(name);
+    }
+    if let Some(input) = entry.get("input") {
+        request.input = input.clone();
+    }
+    // The SDK takes callback URLs as strings: anything else is given as its JSON text
+    // (which fails the URL check as the wrong type fails the schema) and sent raw as is.
+    let url_text = |value: &Value| {
+        value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned)
+    };
+    request.callback_url = entry.get("callBackUrl").map(url_text);
+    request.progress_callback_url = entry.get("progressCallBackUrl").map(url_text);
+    let mut case = Case::new(id, &text(&entry["field"]), text(&entry["why"]), request);
+    for name in ["callBackUrl", "progressCallBackUrl"] {
+        if let Some(value) = entry.get(name) {
+            case.raw[name] = value.clone();
+        }
+    }
+    case
+}
+
+/// Cases from one model's spec.
+fn generate(model: &Model, doc: &Value, bad_urls: &[(String, String)], out: &mut Vec<Case>) {
+    let base = base(model.id);
+    let schema = input_schema(doc);
+    let props = schema["properties"].as_object().expect("properties");
+    let mut case = |field: &str, why: String, request: CreateTask, problem: Option<Problem>| {
+        out.push(Case {
+            problem,
+            ..Case::new(model.id, field, why, request)
+        });
+    };
+    let with = |name: &str, value: Value| {
+        let mut request = base.clone();
+        request.input[name] = value;
+        request
+    };
+
+    for (name, prop) in props {
+        let mut bad: Vec<(String, Value)> = Vec::new();
+        if let Some(max) = prop["maxLength"].as_u64() {
+            let len = usize::try_from(max).expect("a sane limit") + 1;
+            for (kind, alphabet) in ALPHABETS {
+                let value: String = alphabet.chars().cycle().take(len).collect();
+                let why = format!("{name}: {len} characters of {kind} ({} bytes)", value.len());
+                let problem = Problem::TooLong {
+                    max: len - 1,
+                    actual: len,
+                };
+                case(name, why, with(name, json!(value)), Some(problem));
+            }
+        }
+        if let Some(values) = prop["enum"].as_array() {
+            let first = values[0].as_str().expect("string enums");
+            bad.extend([
+                ("a value not in the enum".into(), json!("bogus")),
+                ("empty".into(), json!("")),
+                ("a trailing space".into(), json!(format!("{first} "))),
+                ("a leading space".into(), json!(format!(" {first}"))),
+                ("the value in a list".into(), json!([first])),
+            ]);
+            if first.to_uppercase() != first {
+                bad.push(("upper case".into(), json!(first.to_uppercase())));
+            }
+            if let Ok(n) = first.parse::<i64>() {
+                bad.push(("a number, not the string".into(), json!(n)));
+            }
+        }
+        let step = prop["multipleOf"].as_f64();
+        match prop["type"].as_str().expect("a type") {
+            "number" if step == Some(1.0) => {
+                let (min, max) = (prop["minimum"].as_i64(), prop["maximum"].as_i64());
+                bad.extend(min.map(|m| ("below the minimum".into(), json!(m - 1))));
+                bad.extend(max.map(|m| ("above the maximum".into(), json!(m + 1))));
+                bad.extend([
+                    ("a fraction".into(), json!(0.5)),
+                    ("a numeric string".into(), json!("1")),
+                    ("a boolean".into(), json!(true)),
+                ]);
+            }
+            "number" => {
+                let past = step.unwrap_or(0.5);
+                let tidy = |x: f64| (x * 1e9).round() / 1e9;
+                let (min, max) = (prop["minimum"].as_f64(), prop["maximum"].as_f64());
+                bad.extend(min.map(|m| ("below the minimum".into(), json!(tidy(m - past)))));
+                bad.extend(max.map(|m| ("above the maximum".into(), json!(tidy(m + past)))));
+                if let Some(step) = step {
+                    let off = tidy(min.unwrap_or(0.0) + 2.5 * step);
+                    bad.push(("off the step".into(), json!(off)));
+                }
+                bad.extend([
+                    ("a numeric string".into(), json!("0.5")),
+                    ("a boolean".into(), json!(false)),
+                ]);
+            }
+            "boolean" => bad.extend([
+                ("a string".into(), json!("true")),
+                ("a number".into(), json!(1)),
+            ]),
+            "array" => {
+                if let Some(max) = prop["maxItems"].as_u64() {
+                    let items: Vec<String> = (0..=max).map(|i| format!("char_{i}")).collect();
+                    bad.push((format!("{} items", max + 1), json!(items)));
+                }
+                bad.extend([
+                    ("a number item".into(), json!([1])),
+                    ("a string, not a list".into(), json!("char_1")),
+                ]);
+            }
+            "string" if prop["format"] == "uri" => {
+                for (url, why) in bad_urls {
+                    bad.push((format!("{url:?}: {why}"), json!(url)));
+                }
+                bad.push(("a number".into(), json!(1)));
+            }
+            "string" => bad.extend([
+                ("a number".into(), json!(1)),
+                ("a list".into(), json!(["text"])),
+            ]),
+            other => panic!("{}: no cases for type {other}", model.id),
+        }
+        bad.push(("null".into(), Value::Null));
+        for (why, value) in bad {
+            case(name, format!("{name}: {why}"), with(name, value), None);
+        }
+    }
+
+    for name in schema["required"].as_array().expect("required") {
+        let name = name.as_str().expect("a name");
+        let mut request = base.clone();
+        request
+            .input
+            .as_object_mut()
+            .expect("an object")
+            .remove(name);
+        case(name, format!("{name} missing"), request, None);
+    }
+
+    // Every field of the other models, which this one does not take.
+    let others: BTreeSet<String> = models()
+        .iter()
+        .flat_map(|m| {
+            input_schema(&spec(m.file))["properties"]
+                .as_object()
+                .expect("properties")
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .filter(|name| !props.contains_key(name))
+        .collect();
+    for name in others {
+        let value = if name.ends_with("_list") {
+            json!(["x"])
+        } else {
+            json!("1")
+        };
+        let why = format!("{name}: another model's field");
+        case(&name, why, with(&name, value), None);
+    }
+
+    let top = request_schema(doc)["properties"]
+        .as_object()
+        .expect("properties");
+    for name in ["callBackUrl", "progressCallBackUrl"] {
+        if !top.contains_key(name) {
+            continue;
+        }
+        for (url, why) in bad_urls {
+            let mut request = base.clone();
+            match name {
+                "callBackUrl" => request.callback_url = Some(url.clone()),
+                _ => request.progress_callback_url = Some(url.clone()),
+            }
+            case(name, format!("{name} {url:?}: {why}"), request, None);
+        }
+    }
+}
+
+fn client(emulator: &Emulator) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(emulator.base_url())
+        .upload_base_url(emulator.upload_base_url())
+        .build()
+        .expect("a client for the emulator")
+}
+
+async fn emulator() -> Emulator {
+    Emulator::builder()
+        .api_key(KEY)
+        .rate_limits(false)
+        .credits(1e9)
+        .start()
+        .await
+        .expect("the emulator starts")
+}
+
+fn model_of(id: &str) -> Model {
+    models().into_iter().find(|m| m.id == id).expect("a model")
+}
+
+/// Whether `result` is a refusal before sending that names the case's field (and is
+/// the case's exact problem, where it has one); if not, what went wrong.
+fn refusal(case: &Case, way: &str, result: Result<kie::Task, Error>) -> Result<(), String> {
+    let failure = |what: String| Err(format!("{} / {} ({way}): {what}", case.model, case.why));
+    let err = match result {
+        Err(Error::InvalidInput(err)) => err,
+        Err(other) => return failure(format!("not refused before sending: {other}")),
+        Ok(task) => return failure(format!("accepted as {task}")),
+    };
+    if !err.concerns(&case.field) || !err.to_string().contains(&format!("`{}`", case.field)) {
+        return failure(format!("the error does not name `{}`: {err}", case.field));
+    }
+    if let Some(problem) = &case.problem
+        && !err
+            .violations()
+            .iter()
+            .any(|v| v.field == case.field && v.problem == *problem)
+    {
+        return failure(format!("expected {problem:?}, got {err:?}"));
+    }
+    Ok(())
+}
+
+/// Fails listing every failure, so that one run shows the whole disagreement.
+fn assert_none(failures: &[String], cases: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_corpus_has_hundreds_of_cases_across_all_five_models() {
+    let cases = corpus();
+    let mut per_model: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut fields: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for case in &cases {
+        *per_model.entry(case.model).or_default() += 1;
+        fields.insert((case.model, case.field.as_str()));
+    }
+    eprintln!("{} cases: {per_model:?}", cases.len());
+    assert!(cases.len() >= 200, "only {} cases", cases.len());
+    for model in models() {
+        let count = per_model.get(model.id).copied().unwrap_or_default();
+        assert!(count >= 40, "{}: only {count} cases", model.id);
+        // Every documented field of every model is the subject of some case.
+        let props = input_schema(&spec(model.file))["properties"].clone();
+        for name in props.as_object().expect("properties").keys() {
+            assert!(
+                fields.contains(&(model.id, name.as_str())),
+                "{}: no case for `{name}`",
+                model.id
+            );
+        }
+        assert!(fields.contains(&(model.id, "callBackUrl")), "{}", model.id);
+    }
+}
+
+#[tokio::test]
+async fn the_sdk_refuses_every_case_before_sending_naming_the_field() {
+    let emulator = emulator().await;
+    let client = client(&emulator);
+    let cases = corpus();
+    let mut uniform = 0;
+    let mut failures = Vec::new();
+    for case in &cases {
+        let model = model_of(case.model);
+        let typed = (model.submit)(client.clone(), case.request.clone()).await;
+        failures.extend(refusal(case, "typed", typed).err());
+        if let Some(request) = case.uniform_request() {
+            let registered = kie::registry::model(case.model).expect("registered");
+            let result = registered.submit(&client, &request).await;
+            failures.extend(refusal(case, "uniform", result).err());
+            uniform += 1;
+        }
+    }
+    assert_none(&failures, cases.len());
+    eprintln!(
+        "{} cases refused by the typed path, {uniform} by the uniform one too",
+        cases.len()
+    );
+    assert!(
+        uniform * 2 > cases.len(),
+        "the uniform path took only {uniform} cases"
+    );
+    let stats = emulator.stats();
+    assert_eq!(
+        stats.requests.values().sum::<u64>(),
+        0,
+        "the emulator received requests: {:?}",
+        stats.requests
+    );
+
+    // The same client reaches the emulator: each model's documented example, the base
+    // every case changed one thing of, is accepted.
+    for model in models() {
+        let task = (model.submit)(client.clone(), base(model.id)).await;
+        task.unwrap_or_else(|e| panic!("{}: the example is refused: {e}", model.id));
+    }
+    assert_eq!(emulator.stats().tasks_created, 5);
+}
+
+#[tokio::test]
+async fn the_emulator_answers_422_naming_the_field_to_every_case_sent_raw() {
+    let emulator = emulator().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/jobs/createTask", emulator.base_url());
+    let send = |body: Value| http.post(&url).bearer_auth(KEY).json(&body).send();
+
+    // The base of every case is accepted, so each 422 below is the case's own doing.
+    for model in models() {
+        let request = base(model.id);
+        let answer = send(json!({"model": model.id, "input": request.input}))
+            .await
+            .expect("sent");
+        assert_eq!(answer.status(), 200, "{}", model.id);
+    }
+
+    let cases = corpus();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let answer = send(case.raw.clone()).await.expect("sent");
+        let status = answer.status().as_u16();
+        let answer: Value = answer.json().await.expect("a JSON answer");
+        let msg = answer["msg"].as_str().unwrap_or_default();
+        if (status, &answer["code"]) != (422, &json!(422)) {
+            failures.push(format!(
+                "{} / {}: HTTP {status}, {answer}",
+                case.model, case.why
+            ));
+        } else if !emulator_names(msg, &case.field) {
+            failures.push(format!(
+                "{} / {}: the 422 does not name `{}`: {msg}",
+                case.model, case.why, case.field
+            ));
+        }
+    }
+    assert_none(&failures, cases.len());
+    assert_eq!(emulator.stats().rejected_invalid, cases.len() as u64);
+}
+
+/// Whether the emulator's message names `field`: as `input.field: ...` (a field of
+/// input), `input.field.0: ...` (an item of it), `field: ...` (a field of the body), or
+/// `'field'` (an unexpected property).
+fn emulator_names(msg: &str, field: &str) -> bool {
+    let msg = msg.trim_start_matches("Invalid request: ");
+    msg.contains(&format!("input.{field}: "))
+        || msg.contains(&format!("input.{field}."))
+        || msg.contains(&format!("'{field}'"))
+        || msg
+            .split("; ")
+            .any(|part| part.starts_with(&format!("{field}: ")))
+}
