@@ -130,20 +130,15 @@ fn text(value: &Value) -> String {
 
 /// The model's documented example request, the base every case changes one thing of.
 fn base(id: &str) -> CreateTask {
-    let model = models().into_iter().find(|m| m.id == id).expect("a model");
     CreateTask {
-        input: example(&spec(model.file))["input"].clone(),
+        input: example(&spec(model_of(id).file))["input"].clone(),
         callback_url: None,
         progress_callback_url: None,
     }
 }
 
 fn hand_written(entry: &Value) -> Case {
-    let id = models()
-        .into_iter()
-        .map(|m| m.id)
-        .find(|id| entry["model"] == *id)
-        .unwrap_or_else(|| panic!("unknown model in {entry}"));
+    let id = model_of(entry["model"].as_str().expect("a model id")).id;
     let mut request = base(id);
     if let Some(set) = entry.get("set").and_then(Value::as_object) {
         for (name, value) in set {
@@ -356,7 +351,10 @@ async fn emulator() -> Emulator {
 }
 
 fn model_of(id: &str) -> Model {
-    models().into_iter().find(|m| m.id == id).expect("a model")
+    models()
+        .into_iter()
+        .find(|m| m.id == id)
+        .unwrap_or_else(|| panic!("no model {id}"))
 }
 
 /// Whether `result` is a refusal before sending that names the case's field (and is
