@@ -1,0 +1,190 @@
+//! `kie-bench`: the SDK's benchmarks against hand-written reqwest, on a local emulator,
+//! reported as markdown with each figure against its target.
+//!
+//! ```text
+//! cargo run --release -p kie-bench -- all
+//! cargo run --release -p kie-bench -- round-trip   # or concurrent, polling, download, throughput
+//! ```
+//!
+//! Servers and measured variants run in child processes (the harness re-executes
+//! itself with hidden subcommands), so that a peak RSS belongs to one variant alone.
+//! Everything is on 127.0.0.1, bounded in time and size, and cleans up after itself.
+
+#![forbid(unsafe_code)]
+
+mod child;
+mod concurrent;
+mod download;
+mod machine;
+mod polling;
+mod report;
+mod round_trip;
+mod servers;
+mod stats;
+mod throughput;
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use kie_core::Client;
+
+use crate::report::Section;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The key sent to the emulator (which accepts any).
+const API_KEY: &str = "kie-bench";
+
+/// Benchmarks of the kie-rs SDK against raw reqwest, on a local emulator.
+#[derive(Debug, Parser)]
+#[command(name = "kie-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Every benchmark, one report.
+    All(Options),
+    /// 1. createTask + recordInfo through the SDK vs raw reqwest.
+    RoundTrip(Options),
+    /// 2. Tasks submitted and awaited concurrently: wall time, peak RSS, errors.
+    Concurrent(Options),
+    /// 3. Status calls per task for a 90 s generation, per waiting strategy.
+    Polling(Options),
+    /// 4. A streamed download through the SDK vs raw reqwest: throughput, peak RSS.
+    Download(Options),
+    /// 5. The emulator's recordInfo requests per second.
+    Throughput(Options),
+    #[command(hide = true)]
+    ServeEmulator(servers::EmulatorArgs),
+    #[command(hide = true)]
+    ServeBytes(servers::BytesArgs),
+    #[command(hide = true, subcommand)]
+    Worker(Worker),
+}
+
+/// The measured side of a benchmark, run in a process of its own.
+#[derive(Debug, Subcommand)]
+enum Worker {
+    Concurrent(concurrent::WorkerArgs),
+    Download(download::WorkerArgs),
+}
+
+/// Sizes and repetitions (the defaults are the issue's).
+#[derive(Debug, Clone, Args)]
+struct Options {
+    /// Round trip: pairs of rounds (one SDK, one raw).
+    #[arg(long, default_value_t = 40)]
+    rounds: usize,
+    /// Round trip: operations per round.
+    #[arg(long, default_value_t = 100)]
+    per_round: usize,
+    /// Concurrent: tasks at once.
+    #[arg(long, default_value_t = 10_000)]
+    tasks: usize,
+    /// Polling: tasks per strategy.
+    #[arg(long, default_value_t = 20)]
+    polling_tasks: usize,
+    /// Download: size in MiB.
+    #[arg(long, default_value_t = 1024)]
+    download_mib: u64,
+    /// Download: runs per variant.
+    #[arg(long, default_value_t = 3)]
+    download_runs: usize,
+    /// Throughput: seconds per run.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Throughput: runs.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Throughput: keep-alive connections.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> Result<(), BoxError> {
+    match Cli::parse().command {
+        Command::All(o) => {
+            bench(
+                &o,
+                &[
+                    Bench::RoundTrip,
+                    Bench::Concurrent,
+                    Bench::Polling,
+                    Bench::Download,
+                    Bench::Throughput,
+                ],
+            )
+            .await
+        }
+        Command::RoundTrip(o) => bench(&o, &[Bench::RoundTrip]).await,
+        Command::Concurrent(o) => bench(&o, &[Bench::Concurrent]).await,
+        Command::Polling(o) => bench(&o, &[Bench::Polling]).await,
+        Command::Download(o) => bench(&o, &[Bench::Download]).await,
+        Command::Throughput(o) => bench(&o, &[Bench::Throughput]).await,
+        Command::ServeEmulator(args) => servers::serve_emulator(args).await,
+        Command::ServeBytes(args) => servers::serve_bytes(args).await,
+        Command::Worker(Worker::Concurrent(args)) => {
+            child::report(&concurrent::worker(args).await?)
+        }
+        Command::Worker(Worker::Download(args)) => child::report(&download::worker(args).await?),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Bench {
+    RoundTrip,
+    Concurrent,
+    Polling,
+    Download,
+    Throughput,
+}
+
+/// Runs the benchmarks in order, printing the header first (it records the load
+/// before the run) and the report at the end.
+async fn bench(options: &Options, benches: &[Bench]) -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = format!("cargo run --release -p kie-bench -- {}", args.join(" "));
+    println!(
+        "{}",
+        report::header(&machine::Machine::describe(), &command)
+    );
+    let mut sections: Vec<Section> = Vec::new();
+    for bench in benches {
+        eprintln!("kie-bench: running {bench:?}");
+        sections.push(match bench {
+            Bench::RoundTrip => round_trip::run(options).await?,
+            Bench::Concurrent => concurrent::run(options).await?,
+            Bench::Polling => polling::run(options).await?,
+            Bench::Download => download::run(options).await?,
+            Bench::Throughput => throughput::run(options).await?,
+        });
+    }
+    print!("{}", report::body(&sections));
+    Ok(())
+}
+
+/// The SDK client as a user builds it, pointed at `base` (an emulator or file server).
+fn sdk_client(base: &str) -> Result<Client, BoxError> {
+    Ok(Client::builder()
+        .api_key(API_KEY)
+        .base_url(base)
+        .upload_base_url(base)
+        .build()?)
+}
+
+/// A reqwest client configured as the SDK's default one (HTTP/1.1 over plain TCP on
+/// loopback, default pool, 10 s connect timeout).
+fn raw_http_client() -> Result<reqwest::Client, BoxError> {
+    Ok(reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .build()?)
+}
+
+/// KiB to MiB.
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
