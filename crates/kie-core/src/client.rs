@@ -28,6 +28,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.kie.ai";
 pub const DEFAULT_UPLOAD_BASE_URL: &str = "https://kieai.redpandaai.co";
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("kie-rs/", env!("CARGO_PKG_VERSION"));
+/// How many API calls one client sends at once unless told otherwise
+/// ([`ClientBuilder::max_concurrent_requests`]).
+const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
 
 /// A kie.ai client. Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
@@ -43,6 +46,8 @@ pub(crate) struct Inner {
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
     pub timer: Arc<dyn Timer>,
+    /// One permit per API call in flight.
+    pub in_flight: tokio::sync::Semaphore,
 }
 
 impl fmt::Debug for Client {
@@ -321,6 +326,7 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
     timer: Option<Arc<dyn Timer>>,
+    max_concurrent_requests: Option<usize>,
 }
 
 impl ClientBuilder {
@@ -369,6 +375,18 @@ impl ClientBuilder {
     /// A `reqwest::Client` to send with, sharing its pool, proxy and TLS settings.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// How many API calls (createTask, recordInfo, credits, download-url, uploads) the
+    /// client and its clones send at once (default 32, at least 1); further calls wait their turn
+    /// before sending, so their request timeout starts when they are sent. Each call in
+    /// flight holds a connection and its buffers (some 30 KB), so the bound keeps memory
+    /// flat when thousands of tasks are submitted or awaited at once; kie.ai's own rate
+    /// limits (20 createTask per 10 s, 10 recordInfo per second) make more pointless.
+    /// Downloads are not counted.
+    pub fn max_concurrent_requests(mut self, max: usize) -> Self {
+        self.max_concurrent_requests = Some(max);
         self
     }
 
@@ -442,6 +460,11 @@ impl ClientBuilder {
                 timer: self
                     .timer
                     .unwrap_or_else(|| Arc::new(TokioTimer::default())),
+                in_flight: tokio::sync::Semaphore::new(
+                    self.max_concurrent_requests
+                        .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS)
+                        .max(1),
+                ),
             }),
         })
     }

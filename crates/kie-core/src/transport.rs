@@ -76,6 +76,8 @@ where
         builder: reqwest::RequestBuilder,
     ) -> (Attempt, Result<(u16, Value), Error>) {
         let inner = &self.client.inner;
+        // Held until the answer is read; the semaphore is never closed.
+        let _permit = inner.in_flight.acquire().await.ok();
         let request = builder
             .bearer_auth(inner.api_key.expose_secret())
             .header(reqwest::header::USER_AGENT, USER_AGENT)
