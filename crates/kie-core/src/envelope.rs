@@ -12,7 +12,7 @@ use crate::error::{ApiCode, Error, Operation};
 use crate::record::kind_of;
 
 /// How much of an undecodable body an error keeps.
-const BODY_EXCERPT: usize = 4096;
+pub(crate) const BODY_EXCERPT: usize = 4096;
 
 /// An HTTP answer, before interpretation.
 #[derive(Debug, Clone)]

@@ -26,6 +26,9 @@ mod client;
 mod download;
 mod envelope;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod inbox;
 pub mod mapping;
 mod model;

@@ -1,0 +1,48 @@
+//! Entry points for the fuzz targets in `fuzz/` (cargo feature `fuzzing`, off by
+//! default).
+//!
+//! Not part of the API: hidden from the docs and outside semver. Each function hands a
+//! crate-private decoder to the fuzzer unchanged, so that what is fuzzed is exactly what
+//! the client runs on every answer.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::envelope::{Answer, BODY_EXCERPT};
+use crate::error::{Error, Operation};
+use crate::record::TaskRecord;
+use crate::wait::VideoResult;
+
+/// The most of an undecodable body an error keeps, before the "(N bytes in all)" note.
+pub const MAX_BODY_EXCERPT: usize = BODY_EXCERPT;
+
+/// Reads an HTTP answer as the client does: the envelope's `data` when both the status
+/// and the body say success, or the error the answer amounts to.
+///
+/// # Errors
+///
+/// [`Error::Api`], [`Error::Http`] or [`Error::Decode`], as for a live answer.
+pub fn decode_answer(
+    operation: Operation,
+    http_status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<Value, Error> {
+    Answer {
+        operation,
+        http_status,
+        retry_after,
+        body,
+    }
+    .into_data()
+}
+
+/// The result a wait returns for a record in state `success`.
+///
+/// # Errors
+///
+/// [`Error::Decode`] when the record lists no result URL.
+pub fn video_result(record: TaskRecord) -> Result<VideoResult, Error> {
+    VideoResult::from_record(record, None)
+}
