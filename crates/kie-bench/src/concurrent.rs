@@ -73,8 +73,9 @@ pub async fn run(options: &Options) -> Result<Section, BoxError> {
     let details = format!(
         "An emulator in its own process (tasks finish on their {POLLS}rd recordInfo, rate \
          limits off); the SDK in a worker process: {tasks} tokio tasks spawned at once, each \
-         `client.submit(&input).await?.wait().await` (default schedule). Wall time from the \
-         first submit to the last result; all {tasks} were created after {submitted:.1} s. \
+         `client.submit(&input).await?.wait().await` (default schedule, default client: at \
+         most 32 API calls in flight). Wall time from the \
+         first submit to the last result; the last createTask was answered after {submitted:.1} s. \
          The emulator counted {creates} createTask and {records} recordInfo requests. \
          Peak RSS is the worker's VmHWM; a worker that builds the client and makes one \
          request peaks at {floor:.1} MiB (the floor: runtime, TLS roots, binary). \

@@ -177,10 +177,11 @@ fn sdk_client(base: &str) -> Result<Client, BoxError> {
 }
 
 /// A reqwest client configured as the SDK's default one (HTTP/1.1 over plain TCP on
-/// loopback, default pool, 10 s connect timeout).
+/// loopback, default pool, 10 s connect timeout, 60 s read timeout).
 fn raw_http_client() -> Result<reqwest::Client, BoxError> {
     Ok(reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(60))
         .build()?)
 }
 

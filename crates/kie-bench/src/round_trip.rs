@@ -3,11 +3,11 @@
 //!
 //! The hand-written side is what a careful user would write: the same reqwest version
 //! and configuration as the SDK's default client (its own pool, HTTP/1.1, 10 s connect
-//! timeout), the same JSON body, bearer key, user agent, accept header and 60 s
-//! request timeout, and typed serde structs for the envelope, whose `code` is checked,
-//! and for the record, whose `resultJson` is decoded. Rounds of each side alternate
-//! (SDK first in even pairs, raw first in odd ones) so that drift in the machine's load
-//! falls on both.
+//! and 60 s read timeouts), the same JSON body, bearer key, user agent, accept header
+//! and 60 s request timeout, and typed serde structs for the envelope, whose `code` is
+//! checked, and for the record, whose `resultJson` is decoded and whose fields are
+//! checked. Operations of each side alternate one by one (SDK first in even pairs, raw
+//! first in odd ones) so that drift in the machine's load falls on both.
 
 use std::time::{Duration, Instant};
 
