@@ -36,6 +36,13 @@ pub enum Variant {
 }
 
 impl Variant {
+    const ALL: [Variant; 4] = [
+        Variant::SdkWriter,
+        Variant::RawWriter,
+        Variant::SdkPath,
+        Variant::RawPath,
+    ];
+
     fn describe(self) -> &'static str {
         match self {
             Variant::SdkWriter => "SDK `download(url).to_writer(&mut file)`",
@@ -51,7 +58,17 @@ impl Variant {
 pub struct Outcome {
     pub bytes: u64,
     pub seconds: f64,
+    /// CPU time of the whole worker process, user + system.
+    pub cpu_seconds: f64,
     pub peak_rss_kib: u64,
+}
+
+/// One download as the report sees it.
+struct Sample {
+    variant: Variant,
+    mib_per_s: f64,
+    cpu_per_gib: f64,
+    rss_mib: f64,
 }
 
 /// `worker download`: one download, in a process of its own.
@@ -72,43 +89,71 @@ pub async fn run(options: &Options) -> Result<Section, BoxError> {
     let server = Server::start(&["serve-bytes", "--size", &size.to_string()]).await?;
     let dir = tempfile::Builder::new().prefix("kie-bench-").tempdir()?;
     let url = format!("{}/blob", server.url);
+    // Every run downloads with all four variants, in an order that turns each run, so
+    // that the machine's changing load (and the disk's) falls on every variant alike.
+    let mut samples: Vec<Sample> = Vec::new();
+    for run in 0..options.download_runs {
+        let mut order = Variant::ALL;
+        order.rotate_left(run % Variant::ALL.len());
+        if run % 2 == 1 {
+            order.reverse();
+        }
+        for variant in order {
+            let outcome = download_in_child(&url, variant, dir.path()).await?;
+            if outcome.bytes != size {
+                return Err(format!("{variant:?} got {} of {size} bytes", outcome.bytes).into());
+            }
+            let gib = outcome.bytes as f64 / (1u64 << 30) as f64;
+            samples.push(Sample {
+                variant,
+                mib_per_s: gib * 1024.0 / outcome.seconds,
+                cpu_per_gib: outcome.cpu_seconds / gib,
+                rss_mib: mib(outcome.peak_rss_kib),
+            });
+        }
+    }
     let mut figures = Vec::new();
     let mut rows = String::new();
     for (sdk, raw) in [
         (Variant::SdkWriter, Variant::RawWriter),
         (Variant::SdkPath, Variant::RawPath),
     ] {
-        let (mut sdk_rates, mut raw_rates, mut sdk_rss) = (Vec::new(), Vec::new(), Vec::new());
-        for run in 0..options.download_runs {
-            let order = if run % 2 == 0 { [sdk, raw] } else { [raw, sdk] };
-            for variant in order {
-                let outcome = download_in_child(&url, variant, dir.path()).await?;
-                if outcome.bytes != size {
-                    return Err(format!("{variant:?} got {} of {size} bytes", outcome.bytes).into());
-                }
-                let rate = outcome.bytes as f64 / (1 << 20) as f64 / outcome.seconds;
-                if variant == sdk {
-                    sdk_rates.push(rate);
-                    sdk_rss.push(mib(outcome.peak_rss_kib));
-                } else {
-                    raw_rates.push(rate);
-                }
-            }
-        }
+        let of = |v: Variant, f: fn(&Sample) -> f64| -> Vec<f64> {
+            samples.iter().filter(|s| s.variant == v).map(f).collect()
+        };
+        let (sdk_rates, raw_rates) = (of(sdk, |s| s.mib_per_s), of(raw, |s| s.mib_per_s));
+        let sdk_cpu = Spread::of(&of(sdk, |s| s.cpu_per_gib)).ok_or("no runs")?;
+        let raw_cpu = Spread::of(&of(raw, |s| s.cpu_per_gib)).ok_or("no runs")?;
+        let run_ratios: Vec<f64> = sdk_rates
+            .iter()
+            .zip(&raw_rates)
+            .map(|(s, r)| s / r)
+            .collect();
         let s = Spread::of(&sdk_rates).ok_or("no runs")?;
         let r = Spread::of(&raw_rates).ok_or("no runs")?;
-        let rss = sdk_rss.iter().copied().fold(0.0, f64::max);
+        let per_run = Spread::of(&run_ratios).ok_or("no runs")?;
+        let rss = of(sdk, |s| s.rss_mib).into_iter().fold(0.0, f64::max);
         let ratio = s.median / r.median;
         rows.push_str(&format!(
-            "| {} | {} |\n| {} | {} |\n",
+            "| {} | {} | {:.2} |\n| {} | {} | {:.2} |\n| SDK ÷ raw in each run | {} | |\n",
             sdk.describe(),
             s.describe(0),
+            sdk_cpu.median,
             raw.describe(),
-            r.describe(0)
+            r.describe(0),
+            raw_cpu.median,
+            per_run.describe(3),
+        ));
+        figures.push(Figure::info(
+            format!("CPU s per GiB, SDK / raw, {}", sdk.describe()),
+            format!("{:.2} / {:.2}", sdk_cpu.median, raw_cpu.median),
         ));
         figures.push(Figure::checked(
             format!("throughput SDK ÷ raw, {}", sdk.describe()),
-            format!("{ratio:.3} ({:.0} / {:.0} MiB/s)", s.median, r.median),
+            format!(
+                "{ratio:.3} ({:.0} / {:.0} MiB/s; runs p25–p75 {:.2}–{:.2})",
+                s.median, r.median, per_run.p25, per_run.p75
+            ),
             format!("≥ {RATIO_TARGET}"),
             ratio >= RATIO_TARGET,
         ));
@@ -123,10 +168,12 @@ pub async fn run(options: &Options) -> Result<Section, BoxError> {
         "{size_mib} MiB of generated bytes with a `Content-Length`, streamed by an axum \
          server in its own process on 127.0.0.1; each download in a worker process of its \
          own, writing into one temporary directory on the same filesystem (removed \
-         afterwards). {runs} runs per variant, alternating within each pair. Throughput \
+         afterwards). {runs} runs; each run downloads once with every variant, in an order \
+         that changes from run to run. The figure is the ratio of the median rates. Throughput \
          is counted from the request to the complete file (synced and renamed, for the \
          path variants); peak RSS is the worker's VmHWM (the largest over its runs).\n\n\
-         | variant | MiB/s: median (p25–p75, min–max) |\n|---|---|\n{rows}",
+         CPU is the worker process's user + system time per GiB (median).\n\n\
+         | variant | MiB/s: median (p25–p75, min–max) | CPU s per GiB |\n|---|---|---|\n{rows}",
         size_mib = options.download_mib,
         runs = options.download_runs,
     );
@@ -191,6 +238,7 @@ pub async fn worker(args: WorkerArgs) -> Result<Outcome, BoxError> {
     Ok(Outcome {
         bytes,
         seconds,
+        cpu_seconds: crate::machine::cpu_seconds().unwrap_or(0.0),
         peak_rss_kib: crate::machine::peak_rss_kib().unwrap_or(0),
     })
 }

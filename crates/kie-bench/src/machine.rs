@@ -68,6 +68,19 @@ pub fn peak_rss_kib() -> Option<u64> {
     field(&status, "VmHWM").and_then(kib)
 }
 
+/// CPU time this process has used so far (user + system, all threads), in seconds.
+pub fn cpu_seconds() -> Option<f64> {
+    stat_cpu_ticks(&std::fs::read_to_string("/proc/self/stat").ok()?).map(|t| t as f64 / 100.0)
+}
+
+/// utime + stime from a /proc/PID/stat line, in clock ticks (100 per second on Linux).
+/// The command name may hold spaces and parentheses, so fields are counted after the
+/// last `)`.
+fn stat_cpu_ticks(stat: &str) -> Option<u64> {
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
 /// The value of a `key: value` line (the format of /proc/cpuinfo and /proc/*/status).
 fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines().find_map(|line| {
@@ -103,5 +116,8 @@ mod tests {
         let status = "VmPeak:\t  10240 kB\nVmHWM:\t    4567 kB\nVmRSS:\t    4000 kB\n";
         assert_eq!(field(status, "VmHWM").and_then(kib), Some(4567));
         assert_eq!(kib("12 MB"), None);
+        let stat = "4242 (kie bench) S 1 2 3 4 5 6 7 8 9 10 120 35 0 0 20 0 4 0 99";
+        assert_eq!(stat_cpu_ticks(stat), Some(155));
+        assert_eq!(stat_cpu_ticks("4242 (short) S 1"), None);
     }
 }

@@ -90,8 +90,8 @@ struct Options {
     /// Download: size in MiB.
     #[arg(long, default_value_t = 1024)]
     download_mib: u64,
-    /// Download: runs per variant.
-    #[arg(long, default_value_t = 3)]
+    /// Download: runs (each downloads once with every variant).
+    #[arg(long, default_value_t = 8)]
     download_runs: usize,
     /// Throughput: seconds per run.
     #[arg(long, default_value_t = 5)]
