@@ -79,13 +79,17 @@ pub async fn run(options: &Options) -> Result<Section, BoxError> {
          The emulator counted {creates} createTask and {records} recordInfo requests. \
          Peak RSS is the worker's VmHWM; a worker that builds the client and makes one \
          request peaks at {floor:.1} MiB (the floor: runtime, TLS roots, binary). \
-         Errors by kind: {errors:?}{first}.",
+         Errors by kind: {errors}{first}.",
         tasks = outcome.tasks,
         submitted = outcome.submitted_s,
         creates = requests("create_task"),
         records = requests("record_info"),
         floor = mib(floor.peak_rss_kib),
-        errors = outcome.errors,
+        errors = if outcome.errors.is_empty() {
+            "none".to_owned()
+        } else {
+            format!("{:?}", outcome.errors)
+        },
         first = outcome
             .first_error
             .as_deref()

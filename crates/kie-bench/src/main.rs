@@ -91,7 +91,7 @@ struct Options {
     #[arg(long, default_value_t = 1024)]
     download_mib: u64,
     /// Download: runs (each downloads once with every variant).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     download_runs: usize,
     /// Throughput: seconds per run.
     #[arg(long, default_value_t = 5)]
