@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tracing::Instrument;
 use url::Url;
@@ -191,10 +192,12 @@ impl Client {
         }
     }
 
-    async fn create_task(&self, model: &str, body: Value) -> Result<Task, Error> {
+    async fn create_task(&self, model: &str, body: Vec<u8>) -> Result<Task, Error> {
         let url = format!("{}/api/v1/jobs/createTask", self.inner.base_url);
         let request = Request::new(self, Operation::CreateTask, RequestKind::Create, move |c| {
-            Ok(c.post(&url).json(&body))
+            Ok(c.post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone()))
         });
         let (status, data) = request.send().await?;
         let task_id = data
@@ -252,7 +255,7 @@ impl<I: ModelInput + ?Sized> Submit<'_, I> {
         self
     }
 
-    fn body(&self) -> Result<Value, Error> {
+    fn body(&self) -> Result<Vec<u8>, Error> {
         let model = self.input.model_id();
         let mut v = Violations::default();
         if let Some(url) = &self.callback_url {
@@ -274,20 +277,34 @@ impl<I: ModelInput + ?Sized> Submit<'_, I> {
         let checks = v.finish();
         let validated = self.input.validate();
         merge(validated, checks)?;
-        let input = serde_json::to_value(self.input).map_err(|e| {
+        // Written straight to bytes: no intermediate `Value` tree on the hot path.
+        let body = CreateTaskBody {
+            model,
+            input: self.input,
+            callback_url: self.callback_url.as_deref(),
+            progress_callback_url: self.progress_callback_url.as_deref(),
+        };
+        serde_json::to_vec(&body).map_err(|e| {
             Error::Config(format!(
                 "the input for {model} could not be written as JSON: {e}"
             ))
-        })?;
-        let mut body = json!({ "model": model, "input": input });
-        if let Some(url) = &self.callback_url {
-            body["callBackUrl"] = json!(url);
-        }
-        if let Some(url) = &self.progress_callback_url {
-            body["progressCallBackUrl"] = json!(url);
-        }
-        Ok(body)
+        })
     }
+}
+
+/// createTask's request body.
+#[derive(Serialize)]
+#[serde(bound = "I: Serialize")]
+struct CreateTaskBody<'a, I: ?Sized> {
+    model: &'a str,
+    input: &'a I,
+    #[serde(rename = "callBackUrl", skip_serializing_if = "Option::is_none")]
+    callback_url: Option<&'a str>,
+    #[serde(
+        rename = "progressCallBackUrl",
+        skip_serializing_if = "Option::is_none"
+    )]
+    progress_callback_url: Option<&'a str>,
 }
 
 fn merge(a: Result<(), ValidationError>, b: Result<(), ValidationError>) -> Result<(), Error> {
@@ -613,6 +630,10 @@ mod tests {
             .progress_callback_url(url)
             .body()
             .unwrap();
-        assert_eq!(body["progressCallBackUrl"], url);
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            json!({ "model": "new/model", "input": {}, "progressCallBackUrl": url })
+        );
     }
 }
