@@ -4,16 +4,19 @@
 //! Checks, besides "never panics": an answer is a success exactly when the status is
 //! 2xx and the body is a JSON object whose `code` reads 200 (a number, or a numeric
 //! string); the success carries the body's `data`; every error keeps at most a few KB of
-//! the body and formats without panicking.
+//! the body and formats without panicking. A body nested deeper than a `Value` can hold
+//! (128 levels) is valid JSON all the same; the client hands its `data` on as text, so
+//! for such a body only "never panics" is checked.
 
 #![no_main]
 
 use std::time::Duration;
 
-use kie_core::fuzzing::{MAX_BODY_EXCERPT, decode_answer};
-use kie_core::{Error, Operation, TaskRecord};
+use kie_core::fuzzing::{MAX_BODY_EXCERPT, decode_answer, decode_record};
+use kie_core::{Error, Operation};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Success, the other 2xx edge, and the errors the client meets, plus the extremes.
 const STATUSES: [u16; 10] = [200, 299, 0, 300, 404, 422, 429, 500, 502, u16::MAX];
@@ -23,6 +26,8 @@ const NOTE: usize = 64;
 
 fuzz_target!(|body: &[u8]| {
     let parsed = serde_json::from_slice::<Value>(body).ok();
+    let too_deep_for_a_value =
+        parsed.is_none() && serde_json::from_slice::<&RawValue>(body).is_ok();
     let object = parsed.as_ref().and_then(Value::as_object);
     let says_success = object
         .and_then(|o| o.get("code"))
@@ -35,6 +40,12 @@ fuzz_target!(|body: &[u8]| {
     for status in STATUSES {
         let answer = decode_answer(Operation::RecordInfo, status, retry_after, body);
         let success_status = (200..300).contains(&status);
+        if too_deep_for_a_value {
+            if let Err(err) = &answer {
+                let _ = err.to_string();
+            }
+            continue;
+        }
         assert_eq!(
             answer.is_ok(),
             success_status && says_success,
@@ -46,10 +57,11 @@ fuzz_target!(|body: &[u8]| {
                     .and_then(|o| o.get("data"))
                     .cloned()
                     .unwrap_or(Value::Null);
-                assert_eq!(data, expected);
-                if let Ok(record) = TaskRecord::from_data(&data) {
+                let text = data.get().to_owned();
+                assert_eq!(serde_json::from_str::<Value>(&text).ok(), Some(expected));
+                if let Ok(record) = decode_record(data) {
                     assert!(!record.task_id.is_empty());
-                    assert_eq!(record.raw, data);
+                    assert_eq!(record.raw.get(), text);
                 }
             }
             Err(err) => {

@@ -6,7 +6,8 @@
 //!
 //! Checks, besides "never panics": a decoded record has a non-empty task id and a
 //! state that round-trips through its wire name, keeps the value it came from, reports
-//! progress within 0 to 100, serializes, and exists only for an object.
+//! progress within 0 to 100, serializes, and exists only for an object; its `param`,
+//! decoded on demand, never panics either.
 
 #![no_main]
 
@@ -33,7 +34,13 @@ fn check(value: &Value) {
     };
     assert!(value.is_object());
     assert!(!record.task_id.is_empty());
-    assert_eq!(&record.raw, value);
+    assert_eq!(
+        serde_json::from_str::<Value>(record.raw.get())
+            .ok()
+            .as_ref(),
+        Some(value)
+    );
+    let _ = record.param();
     assert_eq!(
         TaskState::from(record.state.as_str().to_owned()),
         record.state

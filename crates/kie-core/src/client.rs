@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 use url::Url;
 
-use crate::envelope::unexpected_data;
+use crate::envelope::{unexpected_data, value};
 use crate::error::{Error, Operation};
 use crate::model::ModelInput;
-use crate::record::{TaskRecord, kind_of};
+use crate::record::{TaskRecord, kind_of_text};
 use crate::retry::{RequestKind, RetryPolicy};
 use crate::task::{Task, TaskRef};
 use crate::time::{Timer, TokioTimer};
@@ -129,7 +129,7 @@ impl Client {
             Ok(c.get(&url).query(&[("taskId", task_id)]))
         });
         let result = request.send().await.and_then(|(answer_status, data)| {
-            TaskRecord::from_data(&data).map_err(|reason| {
+            TaskRecord::from_raw(data).map_err(|(reason, data)| {
                 unexpected_data(Operation::RecordInfo, answer_status, reason, &data)
             })
         });
@@ -149,13 +149,16 @@ impl Client {
             Ok(c.get(&url))
         });
         let (status, data) = request.send().await?;
-        let credits = match &data {
+        let credits = match &value(&data) {
             Value::Number(n) => n.as_f64(),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
         credits.ok_or_else(|| {
-            let reason = format!("`data` is {}, not a number of credits", kind_of(&data));
+            let reason = format!(
+                "`data` is {}, not a number of credits",
+                kind_of_text(data.get())
+            );
             unexpected_data(Operation::Credits, status, reason, &data)
         })
     }
@@ -178,15 +181,15 @@ impl Client {
             Ok(c.post(&url).json(&body))
         });
         let (status, data) = request.send().await?;
-        match data {
+        match value(&data) {
             Value::String(link) if !link.is_empty() => Ok(link),
-            other => {
-                let reason = format!("`data` is {}, not a URL", kind_of(&other));
+            _ => {
+                let reason = format!("`data` is {}, not a URL", kind_of_text(data.get()));
                 Err(unexpected_data(
                     Operation::DownloadUrl,
                     status,
                     reason,
-                    &other,
+                    &data,
                 ))
             }
         }
@@ -200,7 +203,7 @@ impl Client {
                 .body(body.clone()))
         });
         let (status, data) = request.send().await?;
-        let task_id = data
+        let task_id = value(&data)
             .get("taskId")
             .and_then(|id| match id {
                 Value::String(s) if !s.is_empty() => Some(s.clone()),

@@ -4,9 +4,12 @@
 //! error code under HTTP 200, or a proxy's HTML page under HTTP 502. The message may be
 //! `msg` (the wire) or `message` (the docs' prose).
 
+use std::fmt;
 use std::time::Duration;
 
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::{ApiCode, Error, Operation};
 use crate::record::kind_of;
@@ -23,44 +26,51 @@ pub(crate) struct Answer<'a> {
     pub body: &'a [u8],
 }
 
-impl Answer<'_> {
-    /// The envelope's `data` when both the HTTP status and the body say success, or the
-    /// error the answer amounts to.
-    pub(crate) fn into_data(self) -> Result<Value, Error> {
+impl<'a> Answer<'a> {
+    /// The envelope's `data`, as the JSON text it was sent as, when both the HTTP status
+    /// and the body say success, or the error the answer amounts to.
+    ///
+    /// Only `code`, `msg` and `message` are decoded; `data` is checked to be JSON and
+    /// handed on as text, so that each call decodes its own data once, into its own
+    /// types, with no intermediate `Value` tree.
+    pub(crate) fn into_data(self) -> Result<&'a RawValue, Error> {
         let success_status = (200..300).contains(&self.http_status);
-        let parsed: Option<serde_json::Map<String, Value>> =
-            match serde_json::from_slice::<Value>(self.body) {
-                Ok(Value::Object(obj)) => Some(obj),
-                _ => None,
-            };
-        let Some(mut obj) = parsed else {
+        let Ok(Envelope {
+            code,
+            msg,
+            message,
+            data,
+        }) = serde_json::from_slice::<Envelope<'a>>(self.body)
+        else {
             return Err(if success_status {
                 self.decode_error(describe_non_json(self.body))
             } else {
                 self.http_error()
             });
         };
-        let Some(code) = obj.get("code").map(read_code) else {
+        let Some(code) = code else {
             return Err(if success_status {
                 self.decode_error("the body has no `code`".to_owned())
             } else {
                 self.http_error()
             });
         };
-        let Some(code) = code else {
+        let Some(code) = read_code(&code) else {
             return Err(self.decode_error("`code` is not a number".to_owned()));
         };
-        let message = ["msg", "message"]
-            .iter()
-            .find_map(|k| obj.get(*k).and_then(Value::as_str))
-            .unwrap_or_default()
-            .to_owned();
         let code = match (ApiCode::from_i64(code), success_status) {
-            (ApiCode::Success, true) => return Ok(obj.remove("data").unwrap_or(Value::Null)),
+            (ApiCode::Success, true) => return Ok(data.unwrap_or(RawValue::NULL)),
             // The body says success but the status does not: believe the failure.
             (ApiCode::Success, false) => ApiCode::from_i64(i64::from(self.http_status)),
             (code, _) => code,
         };
+        let message = [msg, message]
+            .into_iter()
+            .find_map(|m| match m {
+                Some(Value::String(text)) => Some(text),
+                _ => None,
+            })
+            .unwrap_or_default();
         Err(Error::Api {
             operation: self.operation,
             task_id: None,
@@ -92,21 +102,96 @@ impl Answer<'_> {
     }
 }
 
+/// The envelope's fields; any other key is skipped (its JSON still checked).
+///
+/// Read by hand rather than derived so that a repeated key behaves as in a
+/// `serde_json::Value` (the last one wins) instead of failing the answer.
+#[derive(Default)]
+struct Envelope<'a> {
+    code: Option<Value>,
+    msg: Option<Value>,
+    message: Option<Value>,
+    data: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Envelope<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EnvelopeVisitor)
+    }
+}
+
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut envelope = Envelope::default();
+        while let Some(key) = map.next_key_seed(KeyAmong(&["code", "msg", "message", "data"]))? {
+            match key {
+                Some(0) => envelope.code = Some(map.next_value()?),
+                Some(1) => envelope.msg = Some(map.next_value()?),
+                Some(2) => envelope.message = Some(map.next_value()?),
+                Some(_) => envelope.data = Some(map.next_value()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(envelope)
+    }
+}
+
+/// A map key looked up among known names without allocating: the name's position, or
+/// `None` for a key the reader skips.
+pub(crate) struct KeyAmong(pub &'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for KeyAmong {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeyAmong {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().position(|name| *name == key))
+    }
+}
+
 /// A success whose `data` does not have the shape the call expects: kept in the error,
 /// cut to a few KB like any other body.
 pub(crate) fn unexpected_data(
     operation: Operation,
     http_status: u16,
     reason: impl Into<String>,
-    data: &Value,
+    data: &RawValue,
 ) -> Error {
     Error::Decode {
         operation,
         task_id: None,
         http_status,
         reason: reason.into(),
-        body: excerpt(data.to_string().as_bytes()),
+        body: excerpt(data.get().as_bytes()),
     }
+}
+
+/// `data` as a `Value`, for the calls whose data is a scalar or a small object. Data
+/// too deeply nested for a `Value` reads as `null`, which every caller refuses, quoting
+/// the text.
+pub(crate) fn value(data: &RawValue) -> Value {
+    serde_json::from_str(data.get()).unwrap_or(Value::Null)
 }
 
 /// `code` as a number or a numeric string; `None` for anything else.

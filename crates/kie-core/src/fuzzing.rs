@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::envelope::{Answer, BODY_EXCERPT};
 use crate::error::{Error, Operation};
@@ -17,8 +17,8 @@ use crate::wait::VideoResult;
 /// The most of an undecodable body an error keeps, before the "(N bytes in all)" note.
 pub const MAX_BODY_EXCERPT: usize = BODY_EXCERPT;
 
-/// Reads an HTTP answer as the client does: the envelope's `data` when both the status
-/// and the body say success, or the error the answer amounts to.
+/// Reads an HTTP answer as the client does: the envelope's `data` (as JSON text) when
+/// both the status and the body say success, or the error the answer amounts to.
 ///
 /// # Errors
 ///
@@ -28,7 +28,7 @@ pub fn decode_answer(
     http_status: u16,
     retry_after: Option<Duration>,
     body: &[u8],
-) -> Result<Value, Error> {
+) -> Result<Box<RawValue>, Error> {
     Answer {
         operation,
         http_status,
@@ -36,6 +36,16 @@ pub fn decode_answer(
         body,
     }
     .into_data()
+    .map(ToOwned::to_owned)
+}
+
+/// Decodes recordInfo's `data` as the client does.
+///
+/// # Errors
+///
+/// Why the data is not a record.
+pub fn decode_record(data: Box<RawValue>) -> Result<TaskRecord, String> {
+    TaskRecord::from_raw(data).map_err(|(reason, _)| reason)
 }
 
 /// The result a wait returns for a record in state `success`.

@@ -8,8 +8,12 @@
 
 use std::fmt;
 
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+use crate::envelope::KeyAmong;
 
 /// A task's lifecycle state.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -77,7 +81,7 @@ impl fmt::Display for TaskState {
 }
 
 /// One task as kie.ai describes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct TaskRecord {
     /// The task id.
@@ -86,9 +90,6 @@ pub struct TaskRecord {
     pub model: Option<String>,
     /// The lifecycle state.
     pub state: TaskState,
-    /// The original createTask request, decoded (`input` decoded too, even when kie.ai
-    /// encoded it twice).
-    pub param: Option<Value>,
     /// The decoded `resultJson`, once there is one.
     pub result: Option<TaskResult>,
     /// kie.ai's `failCode`.
@@ -106,8 +107,29 @@ pub struct TaskRecord {
     pub update_time: Option<i64>,
     /// Percent done (0 to 100); only Sora models report it.
     pub progress: Option<u8>,
-    /// The record exactly as received.
-    pub raw: Value,
+    /// The record exactly as received, as JSON text: decode it into types of your own
+    /// for fields this crate does not model (`serde_json::from_str(record.raw.get())`).
+    /// Kept as text, not as a `serde_json::Value`, so that a record costs one pass over
+    /// its bytes, however often a wait polls it.
+    pub raw: Box<RawValue>,
+}
+
+/// Records are equal when every field is, `raw` compared as text.
+impl PartialEq for TaskRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.task_id == other.task_id
+            && self.model == other.model
+            && self.state == other.state
+            && self.result == other.result
+            && self.fail_code == other.fail_code
+            && self.fail_msg == other.fail_msg
+            && self.cost_time == other.cost_time
+            && self.create_time == other.create_time
+            && self.complete_time == other.complete_time
+            && self.update_time == other.update_time
+            && self.progress == other.progress
+            && self.raw.get() == other.raw.get()
+    }
 }
 
 /// The decoded `resultJson` of a finished task.
@@ -126,55 +148,229 @@ impl TaskRecord {
     /// # Errors
     ///
     /// A message saying which field did not fit, when `data` is not an object, has no
-    /// task id or state, or carries a `resultJson` or `param` that is not JSON.
+    /// task id or state, or carries a `resultJson` that is not JSON.
     pub fn from_data(data: &Value) -> Result<Self, String> {
-        let obj = data
-            .as_object()
-            .ok_or_else(|| format!("expected an object, found {}", kind_of(data)))?;
-        let task_id = text(obj, &["taskId", "task_id"]).ok_or("`taskId` is missing")?;
-        let state = text(obj, &["state"])
+        let raw = serde_json::value::to_raw_value(data)
+            .map_err(|e| format!("the record cannot be written as JSON ({e})"))?;
+        Self::from_raw(raw).map_err(|(reason, _)| reason)
+    }
+
+    /// Decodes a record from its JSON text, as the client does with every answer: one
+    /// pass that reads the fields a record has and skips the rest. A record that does
+    /// not fit gives its text back with the reason, for the error to quote.
+    pub(crate) fn from_raw(raw: Box<RawValue>) -> Result<Self, (String, Box<RawValue>)> {
+        match Self::fields(&raw) {
+            Ok(fields) => Ok(fields.into_record(raw)),
+            Err(reason) => Err((reason, raw)),
+        }
+    }
+
+    fn fields(raw: &RawValue) -> Result<Decoded, String> {
+        let kind = kind_of_text(raw.get());
+        if kind != "an object" {
+            return Err(format!("expected an object, found {kind}"));
+        }
+        let fields: Fields =
+            serde_json::from_str(raw.get()).map_err(|e| format!("the record is not JSON ({e})"))?;
+        let [
+            task_id,
+            task_id_snake,
+            state,
+            model,
+            fail_code,
+            fail_msg,
+            cost_time,
+            create_time,
+            complete_time,
+            update_time,
+            progress,
+            result_json,
+        ] = fields.0;
+        let task_id = text(task_id.as_ref())
+            .or_else(|| text(task_id_snake.as_ref()))
+            .ok_or("`taskId` is missing")?;
+        let state = text(state.as_ref())
             .map(TaskState::from)
             .ok_or("`state` is missing")?;
-        let result = match obj.get("resultJson") {
+        let result = match &result_json {
             Some(v) => decode_result(v)?,
             None => None,
         };
-        let param = match obj.get("param") {
-            Some(v) => decode_param(v)?,
-            None => None,
-        };
-        let progress = integer(obj, "progress").map(|p| p.clamp(0, 100) as u8);
-        Ok(TaskRecord {
+        Ok(Decoded {
             task_id,
-            model: text(obj, &["model"]),
+            model: text(model.as_ref()),
             state,
-            param,
             result,
-            fail_code: text(obj, &["failCode"]),
-            fail_msg: text(obj, &["failMsg"]),
-            cost_time: integer(obj, "costTime"),
-            create_time: integer(obj, "createTime"),
-            complete_time: integer(obj, "completeTime"),
-            update_time: integer(obj, "updateTime"),
-            progress,
-            raw: data.clone(),
+            fail_code: text(fail_code.as_ref()),
+            fail_msg: text(fail_msg.as_ref()),
+            cost_time: integer(cost_time.as_ref()),
+            create_time: integer(create_time.as_ref()),
+            complete_time: integer(complete_time.as_ref()),
+            update_time: integer(update_time.as_ref()),
+            progress: integer(progress.as_ref()).map(|p| p.clamp(0, 100) as u8),
         })
+    }
+
+    /// The original createTask request, decoded from `raw`: `Ok(None)` when kie.ai sent
+    /// none. `input` is decoded too, even when kie.ai encoded it twice.
+    ///
+    /// Decoded on demand, not with the record: a wait never needs it, and a garbled
+    /// `param` should not fail a wait.
+    ///
+    /// # Errors
+    ///
+    /// A message saying what did not fit, when `param` or `param.input` is not JSON.
+    pub fn param(&self) -> Result<Option<Value>, String> {
+        let Param(param) = serde_json::from_str(self.raw.get())
+            .map_err(|e| format!("the record is not JSON ({e})"))?;
+        match param {
+            Some(value) => decode_param(&value),
+            None => Ok(None),
+        }
     }
 }
 
-/// The first of `keys` that holds a non-empty string or a number, as text.
-/// `null` and `""` both mean "absent" on the live API.
-fn text(obj: &Map<String, Value>, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match obj.get(*k)? {
+/// A record's decoded fields, waiting for the text they came from.
+struct Decoded {
+    task_id: String,
+    model: Option<String>,
+    state: TaskState,
+    result: Option<TaskResult>,
+    fail_code: Option<String>,
+    fail_msg: Option<String>,
+    cost_time: Option<i64>,
+    create_time: Option<i64>,
+    complete_time: Option<i64>,
+    update_time: Option<i64>,
+    progress: Option<u8>,
+}
+
+impl Decoded {
+    fn into_record(self, raw: Box<RawValue>) -> TaskRecord {
+        let Decoded {
+            task_id,
+            model,
+            state,
+            result,
+            fail_code,
+            fail_msg,
+            cost_time,
+            create_time,
+            complete_time,
+            update_time,
+            progress,
+        } = self;
+        TaskRecord {
+            task_id,
+            model,
+            state,
+            result,
+            fail_code,
+            fail_msg,
+            cost_time,
+            create_time,
+            complete_time,
+            update_time,
+            progress,
+            raw,
+        }
+    }
+}
+
+/// The keys a record is read from, in the order of [`Fields`]' slots.
+const RECORD_KEYS: [&str; 12] = [
+    "taskId",
+    "task_id",
+    "state",
+    "model",
+    "failCode",
+    "failMsg",
+    "costTime",
+    "createTime",
+    "completeTime",
+    "updateTime",
+    "progress",
+    "resultJson",
+];
+
+/// A record's fields, each as sent; other keys (`param` among them) are skipped
+/// unread. A repeated key keeps its last value, as in a `serde_json::Value`.
+struct Fields([Option<Value>; RECORD_KEYS.len()]);
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = Fields;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a task record")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
+        let mut fields = Fields(Default::default());
+        while let Some(key) = map.next_key_seed(KeyAmong(&RECORD_KEYS))? {
+            match key {
+                Some(slot) => fields.0[slot] = Some(map.next_value()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(fields)
+    }
+}
+
+/// A record's `param`, the one key read on demand.
+struct Param(Option<Value>);
+
+impl<'de> Deserialize<'de> for Param {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ParamVisitor)
+    }
+}
+
+struct ParamVisitor;
+
+impl<'de> Visitor<'de> for ParamVisitor {
+    type Value = Param;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a task record")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Param, A::Error> {
+        let mut param = None;
+        while let Some(key) = map.next_key_seed(KeyAmong(&["param"]))? {
+            match key {
+                Some(_) => param = Some(map.next_value()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Param(param))
+    }
+}
+
+/// A non-empty string or a number, as text. `null` and `""` both mean "absent" on the
+/// live API.
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
-    })
+    }
 }
 
 /// An integer sent as a number, a float, or a numeric string; `null`/`""` are absent.
-fn integer(obj: &Map<String, Value>, key: &str) -> Option<i64> {
-    match obj.get(key)? {
+fn integer(value: Option<&Value>) -> Option<i64> {
+    match value? {
         Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
         Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f.round() as i64),
         _ => None,
@@ -239,6 +435,18 @@ fn decode_embedded(value: &Value) -> Result<Option<Value>, String> {
     }
 }
 
+/// What kind of value a JSON text holds, from its first byte (the text is valid JSON).
+pub(crate) fn kind_of_text(json: &str) -> &'static str {
+    match json.trim_start().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "a list",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') | None => "null",
+        Some(_) => "a number",
+    }
+}
+
 pub(crate) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -294,5 +502,43 @@ mod tests {
             TaskRecord::from_data(&json!({"taskId": "t", "state": "generating", "progress": 140}))
                 .unwrap();
         assert_eq!(r.progress, Some(100));
+    }
+
+    #[test]
+    fn a_garbled_param_fails_only_when_asked_for() {
+        let data = json!({"taskId": "t", "state": "success", "param": "{not json"});
+        let r = TaskRecord::from_data(&data).unwrap();
+        assert_eq!(r.state, TaskState::Success);
+        let err = r.param().unwrap_err();
+        assert!(err.starts_with("`param`: not valid JSON text"), "{err}");
+        let none = TaskRecord::from_data(&json!({"taskId": "t", "state": "fail"})).unwrap();
+        assert_eq!(none.param(), Ok(None));
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_and_raw_keeps_the_text() {
+        let text = r#"{"taskId":"a","state":"waiting","taskId":"b","other":[1,{"x":null}]}"#;
+        let raw = RawValue::from_string(text.to_owned()).unwrap();
+        let r = TaskRecord::from_raw(raw)
+            .map_err(|(reason, _)| reason)
+            .unwrap();
+        assert_eq!(r.task_id, "b");
+        assert_eq!(r.raw.get(), text);
+    }
+
+    #[test]
+    fn what_is_not_an_object_is_named() {
+        for (data, kind) in [
+            (json!([1]), "a list"),
+            (json!("x"), "a string"),
+            (json!(1.5), "a number"),
+            (json!(null), "null"),
+            (json!(true), "a boolean"),
+        ] {
+            assert_eq!(
+                TaskRecord::from_data(&data).unwrap_err(),
+                format!("expected an object, found {kind}")
+            );
+        }
     }
 }

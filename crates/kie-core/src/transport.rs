@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use secrecy::ExposeSecret;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::client::{Client, USER_AGENT};
 use crate::envelope::Answer;
@@ -37,9 +37,10 @@ where
         }
     }
 
-    /// Sends until success or the policy says stop; returns the HTTP status and `data`.
+    /// Sends until success or the policy says stop; returns the HTTP status and `data`
+    /// as JSON text, for the caller to decode into its own types.
     /// `build` runs before each attempt; an error from it ends the call unsent.
-    pub(crate) async fn send(self) -> Result<(u16, Value), Error> {
+    pub(crate) async fn send(self) -> Result<(u16, Box<RawValue>), Error> {
         let inner = &self.client.inner;
         let started = inner.timer.now();
         let mut attempts = 0;
@@ -74,7 +75,7 @@ where
     async fn attempt(
         &self,
         builder: reqwest::RequestBuilder,
-    ) -> (Attempt, Result<(u16, Value), Error>) {
+    ) -> (Attempt, Result<(u16, Box<RawValue>), Error>) {
         let inner = &self.client.inner;
         // Held until the answer is read; the semaphore is never closed.
         let _permit = inner.in_flight.acquire().await.ok();
@@ -111,7 +112,7 @@ where
                     code: Some(200),
                     retry_after,
                 },
-                Ok((http_status, data)),
+                Ok((http_status, data.to_owned())),
             ),
             Err(error) => {
                 let outcome = match &error {
@@ -132,7 +133,7 @@ where
         }
     }
 
-    fn unanswered(&self, e: reqwest::Error) -> (Attempt, Result<(u16, Value), Error>) {
+    fn unanswered(&self, e: reqwest::Error) -> (Attempt, Result<(u16, Box<RawValue>), Error>) {
         // A connect error (even a connect timeout) means the request never left.
         let (outcome, cause) = if e.is_connect() {
             (Attempt::ConnectFailed, Unanswered::ConnectFailed)

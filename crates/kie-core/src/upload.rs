@@ -8,10 +8,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::client::Client;
-use crate::envelope::unexpected_data;
+use crate::envelope::{unexpected_data, value};
 use crate::error::{Error, Operation};
 use crate::record::kind_of;
 use crate::retry::RequestKind;
@@ -70,7 +71,7 @@ impl ImageLimits {
 }
 
 /// A file on kie.ai's upload host.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct UploadedFile {
     /// The URL to pass as `image_url`; valid for 3 days.
@@ -85,20 +86,37 @@ pub struct UploadedFile {
     pub mime_type: Option<String>,
     /// When it was uploaded (ISO 8601, as sent).
     pub uploaded_at: Option<String>,
-    /// The `data` object exactly as received (the docs show two different shapes).
-    pub raw: Value,
+    /// The `data` object exactly as received, as JSON text (the docs show two
+    /// different shapes).
+    pub raw: Box<RawValue>,
+}
+
+/// Files are equal when every field is, `raw` compared as text.
+impl PartialEq for UploadedFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.download_url == other.download_url
+            && self.file_name == other.file_name
+            && self.file_path == other.file_path
+            && self.file_size == other.file_size
+            && self.mime_type == other.mime_type
+            && self.uploaded_at == other.uploaded_at
+            && self.raw.get() == other.raw.get()
+    }
 }
 
 impl UploadedFile {
-    fn from_data(data: &Value) -> Result<Self, String> {
+    fn from_data(raw: Box<RawValue>) -> Result<Self, (String, Box<RawValue>)> {
+        let data = value(&raw);
         let text = |keys: &[&str]| {
             keys.iter()
                 .find_map(|k| data.get(*k).and_then(Value::as_str))
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         };
-        let download_url = text(&["downloadUrl", "fileUrl"])
-            .ok_or_else(|| format!("`data` ({}) has no `downloadUrl`", kind_of(data)))?;
+        let Some(download_url) = text(&["downloadUrl", "fileUrl"]) else {
+            let reason = format!("`data` ({}) has no `downloadUrl`", kind_of(&data));
+            return Err((reason, raw));
+        };
         Ok(UploadedFile {
             download_url,
             file_name: text(&["fileName"]),
@@ -106,7 +124,7 @@ impl UploadedFile {
             file_size: data.get("fileSize").and_then(Value::as_u64),
             mime_type: text(&["mimeType"]),
             uploaded_at: text(&["uploadedAt", "uploadTime"]),
-            raw: data.clone(),
+            raw,
         })
     }
 }
@@ -266,11 +284,11 @@ impl Upload {
                     .await?
             }
         };
-        UploadedFile::from_data(&data)
-            .map_err(|reason| unexpected_data(Operation::Upload, status, reason, &data))
+        UploadedFile::from_data(data)
+            .map_err(|(reason, data)| unexpected_data(Operation::Upload, status, reason, &data))
     }
 
-    async fn send_json(&self, url: String, fields: Value) -> Result<(u16, Value), Error> {
+    async fn send_json(&self, url: String, fields: Value) -> Result<(u16, Box<RawValue>), Error> {
         Request::new(
             &self.client,
             Operation::Upload,
@@ -366,25 +384,26 @@ mod tests {
 
     #[test]
     fn both_documented_response_shapes_are_read() {
-        let live = serde_json::json!({
+        let live = json!({
             "fileName": "cat.png", "filePath": "kieai/1/images/user-uploads/cat.png",
             "downloadUrl": "https://tempfile.redpandaai.co/kieai/1/cat.png",
             "fileSize": 1234, "mimeType": "image/png", "uploadedAt": "2026-03-01T10:00:00.000Z"
         });
-        let file = UploadedFile::from_data(&live).unwrap();
+        let raw = |json: Value| serde_json::value::to_raw_value(&json).unwrap();
+        let file = UploadedFile::from_data(raw(live)).unwrap();
         assert_eq!(
             file.download_url,
             "https://tempfile.redpandaai.co/kieai/1/cat.png"
         );
         assert_eq!(file.file_size, Some(1234));
-        let quickstart = serde_json::json!({
+        let quickstart = json!({
             "fileId": "f1", "fileName": "cat.png", "originalName": "cat.png", "fileSize": 1234,
             "mimeType": "image/png", "uploadPath": "images", "fileUrl": "https://x/cat.png",
             "downloadUrl": "https://x/d/cat.png", "uploadTime": "t", "expiresAt": "e"
         });
-        let file = UploadedFile::from_data(&quickstart).unwrap();
+        let file = UploadedFile::from_data(raw(quickstart)).unwrap();
         assert_eq!(file.download_url, "https://x/d/cat.png");
         assert_eq!(file.uploaded_at.as_deref(), Some("t"));
-        assert!(UploadedFile::from_data(&serde_json::json!({})).is_err());
+        assert!(UploadedFile::from_data(raw(json!({}))).is_err());
     }
 }

@@ -375,7 +375,7 @@ async fn param_is_decoded_even_when_encoded_twice() {
         .await;
     let (client, _) = client(&server.uri(), RetryPolicy::none());
     let record = client.record("t").await.unwrap();
-    let param = record.param.unwrap();
+    let param = record.param().unwrap().expect("a param");
     assert_eq!(param["input"]["prompt"], "狐狸");
     assert_eq!(param["input"]["duration"], "5");
     assert_eq!(param["callBackUrl"], "https://cb");
