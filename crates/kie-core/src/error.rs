@@ -107,6 +107,29 @@ pub enum Error {
         received: u64,
     },
 
+    /// A download broke off and could not be resumed where it stopped: the host's answer
+    /// to the resumed request (`Range: bytes=<received>-`, with `If-Range` when the file
+    /// had a validator) does not continue the bytes received, so they were not spliced
+    /// onto it. Downloading again from the start may succeed.
+    NotResumed {
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// What was downloaded.
+        url: String,
+        /// The bytes received before the break.
+        received: u64,
+        /// The answer's status: 200 (the whole file again: it changed since the download
+        /// began, or the host ignores `Range`; only a writer fails so, since a download to
+        /// a path starts over), 416 (the range lies past the file's end: it changed), or
+        /// 206 with a `Content-Range` or validator that does not continue the same file.
+        http_status: u16,
+        /// The answer's `Content-Range`, if it had one.
+        content_range: Option<String>,
+        /// Whether the caller's writer ([`crate::Download::to_writer`]) holds the
+        /// `received` bytes, a partial body to discard; a download to a path keeps nothing.
+        in_writer: bool,
+    },
+
     /// The task ended in `fail`.
     TaskFailed {
         /// The task.
@@ -197,6 +220,40 @@ impl fmt::Display for Error {
                 f,
                 "download of {url} ended after {received} of {expected} bytes; nothing was kept"
             )?,
+            Error::NotResumed {
+                url,
+                received,
+                http_status,
+                content_range,
+                in_writer,
+                ..
+            } => {
+                write!(
+                    f,
+                    "download of {url} broke off after {received} bytes and could not be resumed: "
+                )?;
+                match http_status {
+                    200 => f.write_str(
+                        "the host sent the whole file again (it changed, or the host ignores Range)",
+                    )?,
+                    416 => f.write_str("the host says the rest lies past the file's end (it changed)")?,
+                    _ => write!(
+                        f,
+                        "the host's answer (HTTP {http_status}) does not continue the same file at byte {received}"
+                    )?,
+                }
+                if let Some(range) = content_range {
+                    write!(f, " [Content-Range: {range}]")?;
+                }
+                if *in_writer {
+                    write!(
+                        f,
+                        "; the writer holds a partial body of {received} bytes: discard it and download again"
+                    )?;
+                } else {
+                    f.write_str("; nothing was kept: download again")?;
+                }
+            }
             Error::TaskFailed {
                 task_id,
                 fail_code,
@@ -245,7 +302,8 @@ impl Error {
             | Error::Http { task_id, .. }
             | Error::Decode { task_id, .. }
             | Error::Io { task_id, .. }
-            | Error::Truncated { task_id, .. } => task_id.as_deref(),
+            | Error::Truncated { task_id, .. }
+            | Error::NotResumed { task_id, .. } => task_id.as_deref(),
             Error::TaskFailed { task_id, .. } | Error::WaitTimeout { task_id, .. } => Some(task_id),
         }
     }
@@ -274,7 +332,10 @@ impl Error {
     /// server or gateway error, or a garbled body.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Unanswered { .. } | Error::Decode { .. } | Error::Truncated { .. } => true,
+            Error::Unanswered { .. }
+            | Error::Decode { .. }
+            | Error::Truncated { .. }
+            | Error::NotResumed { .. } => true,
             Error::Api {
                 code, http_status, ..
             } => is_transient_code(code.as_i64()) || is_transient_code(i64::from(*http_status)),
@@ -332,7 +393,8 @@ impl Error {
             | Error::Http { task_id, .. }
             | Error::Decode { task_id, .. }
             | Error::Io { task_id, .. }
-            | Error::Truncated { task_id, .. } => {
+            | Error::Truncated { task_id, .. }
+            | Error::NotResumed { task_id, .. } => {
                 task_id.get_or_insert_with(|| id.to_owned());
             }
             _ => {}

@@ -388,9 +388,9 @@ async fn uploads_of_each_kind_reach_the_emulator_and_are_served_back() {
 }
 
 #[tokio::test]
-async fn a_result_cut_mid_body_leaves_no_file() {
+async fn a_result_cut_mid_body_is_resumed_and_a_lasting_cut_leaves_no_file() {
     let emulator = emulator().await;
-    let client = client_for(&emulator);
+    let client = client_for(&emulator); // the default policy: 4 attempts
     let video = client
         .submit(&seed_inputs("")[3])
         .await
@@ -398,28 +398,39 @@ async fn a_result_cut_mid_body_leaves_no_file() {
         .wait()
         .await
         .unwrap();
+    let mut whole = Vec::new();
+    client
+        .download(video.video_url())
+        .to_writer(&mut whole)
+        .await
+        .unwrap();
+    let files = || emulator.stats().requests.get(&Endpoint::Files).copied();
+    let before = files().unwrap_or(0);
+    // Each cut sends half of what its answer holds; each resume asks for the rest.
     emulator.add_fault(
         FaultRule::new(FaultEffect::TruncatedJson)
             .on(Endpoint::Files)
-            .next(1),
+            .next(3),
     );
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("cut.mp4");
-    let err = client
-        .download(video.video_url())
-        .to_path(&target)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Truncated { .. } | Error::Unanswered { .. }),
-        "{err}"
-    );
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    // The next attempt, without the fault, completes.
     client
         .download(video.video_url())
         .to_path(&target)
         .await
         .unwrap();
-    assert!(is_mp4(&std::fs::read(&target).unwrap()));
+    assert_eq!(std::fs::read(&target).unwrap(), whole);
+    assert_eq!(files(), Some(before + 4));
+
+    // Cut every time: the policy gives up, and nothing is kept.
+    std::fs::remove_file(&target).unwrap();
+    emulator.add_fault(FaultRule::new(FaultEffect::TruncatedJson).on(Endpoint::Files));
+    let err = client
+        .download(video.video_url())
+        .to_path(&target)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Truncated { .. }), "{err}");
+    assert_eq!(files(), Some(before + 8));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

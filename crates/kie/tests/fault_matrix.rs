@@ -337,9 +337,10 @@ impl fmt::Display for Expect {
 }
 
 /// What the SDK promises for a cell: reads retry through a blip; createTask retries a
-/// 429 only; downloads are not retried; a wait takes "recordInfo is null" for "not
-/// visible yet" during its grace period, `record` returns it; the inbox refuses what
-/// it cannot verify and drops duplicates; a wait ends whatever the callbacks do.
+/// 429 only; downloads retry as reads do, resuming a cut body from the bytes received;
+/// a wait takes "recordInfo is null" for "not visible yet" during its grace period,
+/// `record` returns it; the inbox refuses what it cannot verify and drops duplicates; a
+/// wait ends whatever the callbacks do.
 fn expect(cell: Cell) -> Expect {
     let blip = cell.dose == Dose::Blip;
     let absorbed = match (cell.fault, cell.op) {
@@ -347,7 +348,7 @@ fn expect(cell: Cell) -> Expect {
         (Fault::DuplicateCallback | Fault::ForgedCallback | Fault::StaleCallback, _) => true,
         (Fault::RecordNull, op) => op == Op::Wait && blip,
         (Fault::RateLimited, Op::Create) => blip,
-        (_, Op::Record | Op::Wait | Op::Upload) => blip,
+        (_, Op::Record | Op::Wait | Op::Download | Op::Upload) => blip,
         _ => false,
     };
     if absorbed {
@@ -668,10 +669,19 @@ impl Lab {
 
     async fn download(&mut self) -> (Expect, String) {
         let task = self.task(None).await;
-        task.wait()
+        let video = task
+            .wait()
             .schedule(PollSchedule::fixed(POLL))
             .await
             .expect("the task finishes before its download");
+        // The file as served without a fault, to compare a resumed download with.
+        let mut whole = Vec::new();
+        self.client
+            .download(video.video_url())
+            .to_writer(&mut whole)
+            .await
+            .expect("the file downloads before the fault");
+        let before = self.requests(Endpoint::Files);
         self.inject();
         let target = self.dir.path().join("video.mp4");
         let result = task
@@ -686,11 +696,11 @@ impl Lab {
         match &result {
             Ok(_) => {
                 let bytes = std::fs::read(&target).expect("the video was written");
-                assert_eq!(&bytes[4..8], b"ftyp", "{}: not an mp4", self.cell);
+                assert!(bytes == whole, "{}: not the file served", self.cell);
             }
             Err(_) => assert!(left.is_empty(), "{}: left {left:?}", self.cell),
         }
-        let requests = self.requests(Endpoint::Files);
+        let requests = self.requests(Endpoint::Files) - before;
         let (kind, text) = self.about_task(result.map(drop), &task, requests, "ok");
         let text = if kind == Expect::Ok {
             text
