@@ -83,7 +83,7 @@ async fn every_model_submits_waits_and_downloads_a_real_mp4() {
         assert_eq!(file.len() as u64, bytes);
         assert!(is_mp4(&file), "{model}: not an mp4");
         // recordInfo echoes the request, decoded even though `input` is encoded twice.
-        let param = video.record.param.as_ref().unwrap();
+        let param = video.record.param().unwrap().expect("a param");
         assert_eq!(param["model"], model.as_str());
         assert!(param["input"]["prompt"].is_string(), "{param}");
     }
@@ -321,7 +321,7 @@ async fn a_local_image_is_checked_uploaded_and_used() {
     let request = VideoRequest::new("the coffee pours").image_path(&png);
     let task = model.submit(&client, &request).await.unwrap();
     let video = task.wait().await.unwrap();
-    let image_url = video.record.param.as_ref().unwrap()["input"]["image_url"].clone();
+    let image_url = video.record.param().unwrap().expect("a param")["input"]["image_url"].clone();
     assert!(
         image_url.as_str().unwrap().starts_with(emulator.base_url()),
         "{image_url}"
