@@ -159,6 +159,16 @@ impl fmt::Display for Error {
             Error::InvalidInput(e) => write!(f, "invalid input, nothing was sent: {e}")?,
             Error::Config(e) => write!(f, "configuration error, nothing was sent: {e}")?,
             Error::Unanswered {
+                operation: Operation::Download,
+                cause,
+                ..
+            } => write!(
+                f,
+                "{}: {}",
+                Operation::Download,
+                cause.describe("the file host")
+            )?,
+            Error::Unanswered {
                 operation, cause, ..
             } => write!(f, "{operation}: {cause}")?,
             Error::Api {
@@ -218,7 +228,7 @@ impl fmt::Display for Error {
                 ..
             } => write!(
                 f,
-                "download of {url} ended after {received} of {expected} bytes; nothing was kept"
+                "download of {url} stopped at {received} of {expected} bytes"
             )?,
             Error::NotResumed {
                 url,
@@ -415,13 +425,21 @@ pub enum Unanswered {
     ConnectionLost,
 }
 
+impl Unanswered {
+    /// The failure in words, naming the host that did not answer.
+    fn describe(self, host: &str) -> String {
+        match self {
+            Unanswered::ConnectFailed => format!("could not connect to {host}"),
+            Unanswered::Timeout => format!("timed out waiting for {host}"),
+            Unanswered::ConnectionLost => format!("the connection to {host} was lost"),
+        }
+    }
+}
+
+/// The failure in words, for kie.ai's API and upload hosts.
 impl fmt::Display for Unanswered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Unanswered::ConnectFailed => "could not connect to kie.ai",
-            Unanswered::Timeout => "timed out waiting for kie.ai",
-            Unanswered::ConnectionLost => "the connection to kie.ai was lost",
-        })
+        f.write_str(&self.describe("kie.ai"))
     }
 }
 
