@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -159,19 +159,22 @@ impl TaskRecord {
     /// pass that reads the fields a record has and skips the rest. A record that does
     /// not fit gives its text back with the reason, for the error to quote.
     pub(crate) fn from_raw(raw: Box<RawValue>) -> Result<Self, (String, Box<RawValue>)> {
-        match Self::fields(&raw) {
-            Ok(fields) => Ok(fields.into_record(raw)),
+        match Self::decode(&raw) {
+            Ok(record) => Ok(record(raw)),
             Err(reason) => Err((reason, raw)),
         }
     }
 
-    fn fields(raw: &RawValue) -> Result<Decoded, String> {
+    /// Reads `raw`'s fields; what it returns builds the record once handed the text
+    /// itself, which the caller still owns.
+    fn decode(raw: &RawValue) -> Result<impl FnOnce(Box<RawValue>) -> Self + use<>, String> {
         let kind = kind_of_text(raw.get());
         if kind != "an object" {
             return Err(format!("expected an object, found {kind}"));
         }
-        let fields: Fields =
-            serde_json::from_str(raw.get()).map_err(|e| format!("the record is not JSON ({e})"))?;
+        let fields = Pick(&RECORD_KEYS)
+            .from(raw.get())
+            .map_err(|e| format!("the record is not JSON ({e})"))?;
         let [
             task_id,
             task_id_snake,
@@ -185,7 +188,7 @@ impl TaskRecord {
             update_time,
             progress,
             result_json,
-        ] = fields.0;
+        ] = fields;
         let task_id = text(task_id.as_ref())
             .or_else(|| text(task_id_snake.as_ref()))
             .ok_or("`taskId` is missing")?;
@@ -196,7 +199,7 @@ impl TaskRecord {
             Some(v) => decode_result(v)?,
             None => None,
         };
-        Ok(Decoded {
+        Ok(move |raw| TaskRecord {
             task_id,
             model: text(model.as_ref()),
             state,
@@ -208,6 +211,7 @@ impl TaskRecord {
             complete_time: integer(complete_time.as_ref()),
             update_time: integer(update_time.as_ref()),
             progress: integer(progress.as_ref()).map(|p| p.clamp(0, 100) as u8),
+            raw,
         })
     }
 
@@ -221,7 +225,8 @@ impl TaskRecord {
     ///
     /// A message saying what did not fit, when `param` or `param.input` is not JSON.
     pub fn param(&self) -> Result<Option<Value>, String> {
-        let Param(param) = serde_json::from_str(self.raw.get())
+        let [param] = Pick(&["param"])
+            .from(self.raw.get())
             .map_err(|e| format!("the record is not JSON ({e})"))?;
         match param {
             Some(value) => decode_param(&value),
@@ -230,54 +235,7 @@ impl TaskRecord {
     }
 }
 
-/// A record's decoded fields, waiting for the text they came from.
-struct Decoded {
-    task_id: String,
-    model: Option<String>,
-    state: TaskState,
-    result: Option<TaskResult>,
-    fail_code: Option<String>,
-    fail_msg: Option<String>,
-    cost_time: Option<i64>,
-    create_time: Option<i64>,
-    complete_time: Option<i64>,
-    update_time: Option<i64>,
-    progress: Option<u8>,
-}
-
-impl Decoded {
-    fn into_record(self, raw: Box<RawValue>) -> TaskRecord {
-        let Decoded {
-            task_id,
-            model,
-            state,
-            result,
-            fail_code,
-            fail_msg,
-            cost_time,
-            create_time,
-            complete_time,
-            update_time,
-            progress,
-        } = self;
-        TaskRecord {
-            task_id,
-            model,
-            state,
-            result,
-            fail_code,
-            fail_msg,
-            cost_time,
-            create_time,
-            complete_time,
-            update_time,
-            progress,
-            raw,
-        }
-    }
-}
-
-/// The keys a record is read from, in the order of [`Fields`]' slots.
+/// The keys a record is read from; `param` is not among them (see [`TaskRecord::param`]).
 const RECORD_KEYS: [&str; 12] = [
     "taskId",
     "task_id",
@@ -293,68 +251,46 @@ const RECORD_KEYS: [&str; 12] = [
     "resultJson",
 ];
 
-/// A record's fields, each as sent; other keys (`param` among them) are skipped
-/// unread. A repeated key keeps its last value, as in a `serde_json::Value`.
-struct Fields([Option<Value>; RECORD_KEYS.len()]);
+/// The values of the named keys of a JSON object, each as sent, in the order of the
+/// names; other keys are skipped unread. A repeated key keeps its last value, as in a
+/// `serde_json::Value`.
+struct Pick<const N: usize>(&'static [&'static str; N]);
 
-impl<'de> Deserialize<'de> for Fields {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(FieldsVisitor)
+impl<const N: usize> Pick<N> {
+    fn from(self, json: &str) -> serde_json::Result<[Option<Value>; N]> {
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let values = self.deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        Ok(values)
     }
 }
 
-struct FieldsVisitor;
+impl<'de, const N: usize> DeserializeSeed<'de> for Pick<N> {
+    type Value = [Option<Value>; N];
 
-impl<'de> Visitor<'de> for FieldsVisitor {
-    type Value = Fields;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for Pick<N> {
+    type Value = [Option<Value>; N];
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a task record")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields, A::Error> {
-        let mut fields = Fields(Default::default());
-        while let Some(key) = map.next_key_seed(KeyAmong(&RECORD_KEYS))? {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut values = std::array::from_fn(|_| None);
+        while let Some(key) = map.next_key_seed(KeyAmong(self.0))? {
             match key {
-                Some(slot) => fields.0[slot] = Some(map.next_value()?),
+                Some(slot) => values[slot] = Some(map.next_value()?),
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(fields)
-    }
-}
-
-/// A record's `param`, the one key read on demand.
-struct Param(Option<Value>);
-
-impl<'de> Deserialize<'de> for Param {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ParamVisitor)
-    }
-}
-
-struct ParamVisitor;
-
-impl<'de> Visitor<'de> for ParamVisitor {
-    type Value = Param;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a task record")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Param, A::Error> {
-        let mut param = None;
-        while let Some(key) = map.next_key_seed(KeyAmong(&["param"]))? {
-            match key {
-                Some(_) => param = Some(map.next_value()?),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(Param(param))
+        Ok(values)
     }
 }
 
