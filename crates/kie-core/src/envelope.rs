@@ -40,7 +40,7 @@ impl<'a> Answer<'a> {
             msg,
             message,
             data,
-        }) = serde_json::from_slice::<Envelope<'a>>(self.body)
+        }) = json_text(self.body).and_then(serde_json::from_str::<Envelope<'a>>)
         else {
             return Err(if success_status {
                 self.decode_error(describe_non_json(self.body))
@@ -187,6 +187,12 @@ pub(crate) fn unexpected_data(
     }
 }
 
+/// The body as text, when it is UTF-8, as JSON must be. Checked on its own because the
+/// envelope's reader skips what it does not read without looking inside strings.
+fn json_text(body: &[u8]) -> serde_json::Result<&str> {
+    std::str::from_utf8(body).map_err(|e| serde::de::Error::custom(format!("not UTF-8 ({e})")))
+}
+
 /// `data` as a `Value`, for the calls whose data is a scalar or a small object. Data
 /// too deeply nested for a `Value` reads as `null`, which every caller refuses, quoting
 /// the text.
@@ -248,5 +254,25 @@ mod tests {
             &cut[cut.len() - 40..]
         );
         assert!(cut.len() < BODY_EXCERPT + 40);
+    }
+
+    /// Found by the envelope fuzzer: bytes that are not UTF-8, inside a key the reader
+    /// skips, made a body that is not JSON pass as a success.
+    #[test]
+    fn a_body_that_is_not_utf8_is_not_json_even_where_unread() {
+        let mut body = br#"{"code":200,"msg":"success","other":{"x":"cat"#.to_vec();
+        body.extend_from_slice(&[0xff; 8]);
+        body.extend_from_slice(br#""},"data":{"taskId":"t"}}"#);
+        let answer = Answer {
+            operation: Operation::RecordInfo,
+            http_status: 200,
+            retry_after: None,
+            body: &body,
+        };
+        let err = answer.into_data().unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode { reason, .. } if reason.starts_with("the body is not JSON")),
+            "{err}"
+        );
     }
 }
