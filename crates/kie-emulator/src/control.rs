@@ -123,6 +123,7 @@ pub(crate) fn stats(shared: &Shared) -> Stats {
             requests: state.stats.requests.clone(),
             rejected_invalid: state.stats.rejected_invalid,
             rate_limited: state.stats.rate_limited,
+            ranged_file_requests: state.stats.ranged_file_requests,
             faults_fired: state.faults.fired(),
             callback_attempts: state.stats.callback_attempts,
             callbacks_delivered: state.stats.callbacks_delivered,

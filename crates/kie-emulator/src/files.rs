@@ -142,8 +142,12 @@ pub(crate) async fn serve(
     headers: HeaderMap,
 ) -> Response {
     let now = shared.clock.now_ms();
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let (drawn, file) = shared.with_state(|state| {
         state.count(Endpoint::Files);
+        if range.is_some() {
+            state.stats.ranged_file_requests += 1;
+        }
         let file = state.files.resolve(&path, now).cloned();
         let task_id = file.as_ref().and_then(|f| f.task_id.clone());
         let model = task_id
@@ -168,10 +172,7 @@ pub(crate) async fn serve(
             body: Bytes::from_static(b"file not found or expired"),
             content_type: "text/plain; charset=utf-8",
         },
-        Some(file) => file_reply(
-            &file,
-            headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-        ),
+        Some(file) => file_reply(&file, range),
     };
     faults::after(&drawn, reply, &shared.shutdown).await
 }

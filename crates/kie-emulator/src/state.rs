@@ -85,6 +85,7 @@ pub(crate) struct Counters {
     pub tasks_by_model: BTreeMap<String, u64>,
     pub rejected_invalid: u64,
     pub rate_limited: u64,
+    pub ranged_file_requests: u64,
     pub callback_attempts: u64,
     pub callbacks_delivered: u64,
 }
@@ -112,6 +113,9 @@ pub struct Stats {
     pub rejected_invalid: u64,
     /// Requests refused by the rate limits.
     pub rate_limited: u64,
+    /// File requests (`GET /files/...`) that asked for part of a file (`Range`): how a
+    /// client resuming a cut download shows.
+    pub ranged_file_requests: u64,
     /// Fault rule firings.
     pub faults_fired: u64,
     /// Callback attempts made.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{KEY, client, create, kling, poll_until_done, result_url};
-use kie_emulator::{Config, Emulator, Timeline};
+use kie_emulator::{Config, Emulator, Endpoint, Timeline};
 use serde_json::{Value, json};
 
 async fn result(emulator: &Emulator) -> String {
@@ -104,6 +104,10 @@ async fn result_is_a_valid_mp4_with_head_and_range() {
         beyond.headers()["content-range"],
         format!("bytes */{length}").as_str()
     );
+    // Of the five file requests, the three that asked for part of the file are counted.
+    let stats = emulator.stats();
+    assert_eq!(stats.requests[&Endpoint::Files], 5);
+    assert_eq!(stats.ranged_file_requests, 3);
 }
 
 #[tokio::test]

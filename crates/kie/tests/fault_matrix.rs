@@ -682,6 +682,7 @@ impl Lab {
             .await
             .expect("the file downloads before the fault");
         let before = self.requests(Endpoint::Files);
+        let ranged_before = self.emulator.stats().ranged_file_requests;
         self.inject();
         let target = self.dir.path().join("video.mp4");
         let result = task
@@ -701,11 +702,13 @@ impl Lab {
             Err(_) => assert!(left.is_empty(), "{}: left {left:?}", self.cell),
         }
         let requests = self.requests(Endpoint::Files) - before;
+        let ranged = self.emulator.stats().ranged_file_requests - ranged_before;
         let (kind, text) = self.about_task(result.map(drop), &task, requests, "ok");
-        let text = if kind == Expect::Ok {
-            text
-        } else {
-            format!("{text}, no file left")
+        let text = match (kind, ranged) {
+            (Expect::Ok, 0) => text,
+            (Expect::Ok, 1) => format!("{text}, 1 resumed with Range"),
+            (Expect::Ok, n) => format!("{text}, {n} resumed with Range"),
+            _ => format!("{text}, no file left"),
         };
         (kind, text)
     }
