@@ -11,11 +11,17 @@ use crate::failure::Failure;
 use crate::output::Output;
 use crate::progress::Display;
 
-/// `kie status`: the task's record in words, or as JSON.
+/// `kie status`: the task's record in words, or as JSON with the original request
+/// decoded beside it (`param`, `null` when kie.ai sent none or sent it garbled; the
+/// record's `raw` keeps it as sent).
 pub async fn status(client: &Client, task_id: &str) -> Result<Output, Failure> {
     let record = client.task(task_id).record().await?;
     let text = describe(&record);
-    Ok(Output::new(json!({ "record": record }), text))
+    let param = record.param().ok().flatten();
+    Ok(Output::new(
+        json!({ "record": record, "param": param }),
+        text,
+    ))
 }
 
 /// `kie wait`: waits, then prints the URL, or downloads it to `out`.

@@ -172,7 +172,10 @@ fn no_wait_prints_the_id_then_status_wait_and_download_take_it_from_there() {
         .args(["--json", "status", &task_id])
         .output()
         .expect("runs");
-    assert_eq!(json(&output)["record"]["state"], "success");
+    let status = json(&output);
+    assert_eq!(status["record"]["state"], "success");
+    assert_eq!(status["record"]["task_id"], task_id.as_str());
+    assert!(status["param"]["input"]["prompt"].is_string(), "{status}");
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let waited = dir.path().join("waited.mp4");
