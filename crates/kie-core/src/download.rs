@@ -17,20 +17,18 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{
     CONTENT_RANGE, ETAG, HeaderMap, HeaderName, HeaderValue, IF_RANGE, LAST_MODIFIED, RANGE,
-    RETRY_AFTER,
 };
 use tokio::io::{AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 
 use crate::client::{Client, USER_AGENT};
 use crate::envelope::excerpt;
-use crate::error::{Error, Operation, Unanswered};
-use crate::retry::{Attempt, Decision, RequestKind, parse_retry_after};
+use crate::error::{Error, Operation};
+use crate::retry::{Attempt, Decision, RequestKind, retry_after, unanswered};
 
 /// Bytes received so far, and the file's length when the server announced it.
 ///
@@ -444,11 +442,7 @@ impl Failed {
 /// An error status: [`Error::Http`], retried if transient.
 async fn refused(response: reqwest::Response) -> Failed {
     let http_status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, SystemTime::now()));
+    let retry_after = retry_after(&response);
     let body = response.bytes().await.unwrap_or_default();
     Failed {
         error: Error::Http {
@@ -469,14 +463,7 @@ async fn refused(response: reqwest::Response) -> Failed {
 /// A transport failure, before the answer or in its body: [`Error::Truncated`] when
 /// given (the body ended short of its length), else [`Error::Unanswered`].
 fn broken(e: reqwest::Error, truncated: Option<Error>) -> Failed {
-    // A connect error (even a connect timeout) means the request never left.
-    let (retry, cause) = if e.is_connect() {
-        (Attempt::ConnectFailed, Unanswered::ConnectFailed)
-    } else if e.is_timeout() {
-        (Attempt::Timeout, Unanswered::Timeout)
-    } else {
-        (Attempt::ConnectionLost, Unanswered::ConnectionLost)
-    };
+    let (retry, cause) = unanswered(&e);
     let error = truncated.unwrap_or(Error::Unanswered {
         operation: Operation::Download,
         task_id: None,

@@ -8,6 +8,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::error::Unanswered;
+
 /// Whether repeating a request could do harm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestKind {
@@ -170,6 +172,25 @@ fn retryable(kind: RequestKind, outcome: Attempt) -> bool {
             false
         }
     }
+}
+
+/// What a request that got no answer amounts to, for the retry policy and for its error.
+/// A connect error (even a connect timeout) means the request never left, so it is
+/// checked before the timeout.
+pub(crate) fn unanswered(e: &reqwest::Error) -> (Attempt, Unanswered) {
+    if e.is_connect() {
+        (Attempt::ConnectFailed, Unanswered::ConnectFailed)
+    } else if e.is_timeout() {
+        (Attempt::Timeout, Unanswered::Timeout)
+    } else {
+        (Attempt::ConnectionLost, Unanswered::ConnectionLost)
+    }
+}
+
+/// An answer's `Retry-After`, read now.
+pub(crate) fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    parse_retry_after(value.to_str().ok()?, SystemTime::now())
 }
 
 /// Reads a `Retry-After` value: delay-seconds or an HTTP date (relative to `now`).

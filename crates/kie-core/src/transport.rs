@@ -1,15 +1,13 @@
 //! Sending one call: authentication, timeouts, retries by [`RetryPolicy`], and turning
 //! what came back into data or an [`Error`] that says where it failed.
 
-use std::time::SystemTime;
-
 use secrecy::ExposeSecret;
 use serde_json::value::RawValue;
 
 use crate::client::{Client, USER_AGENT};
 use crate::envelope::Answer;
-use crate::error::{Error, Operation, Unanswered};
-use crate::retry::{Attempt, Decision, RequestKind, parse_retry_after};
+use crate::error::{Error, Operation};
+use crate::retry::{Attempt, Decision, RequestKind, retry_after, unanswered};
 
 /// One call, ready to be sent (and re-sent) as often as its policy allows.
 pub(crate) struct Request<'a, F> {
@@ -89,11 +87,7 @@ where
             Err(e) => return self.unanswered(e),
         };
         let http_status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let retry_after = retry_after(&response);
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(e) => return self.unanswered(e),
@@ -134,14 +128,7 @@ where
     }
 
     fn unanswered(&self, e: reqwest::Error) -> (Attempt, Result<(u16, Box<RawValue>), Error>) {
-        // A connect error (even a connect timeout) means the request never left.
-        let (outcome, cause) = if e.is_connect() {
-            (Attempt::ConnectFailed, Unanswered::ConnectFailed)
-        } else if e.is_timeout() {
-            (Attempt::Timeout, Unanswered::Timeout)
-        } else {
-            (Attempt::ConnectionLost, Unanswered::ConnectionLost)
-        };
+        let (outcome, cause) = unanswered(&e);
         let error = Error::Unanswered {
             operation: self.operation,
             task_id: None,
