@@ -53,14 +53,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let _slot = slots.acquire_owned().await.map_err(|e| e.to_string())?;
             let task = client.submit(&input).await.map_err(|e| e.to_string())?;
             eprintln!("{}: task {} created", out.display(), task.id());
-            let (_, bytes) = task
+            let (_, saved) = task
                 .wait()
                 .download_to(&out)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok::<_, String>(format!(
-                "{} ({bytes} bytes) from task {}",
+                "{} ({} bytes) from task {}",
                 out.display(),
+                saved.bytes,
                 task.id()
             ))
         });

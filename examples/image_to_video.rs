@@ -46,7 +46,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         task.id()
     );
 
-    let (video, bytes) = task
+    let (video, saved) = task
         .wait()
         .on_progress(|p| {
             eprintln!(
@@ -58,8 +58,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .download_to(&out)
         .await?;
     println!(
-        "{} ({bytes} bytes) from {}",
+        "{} ({} bytes) from {}",
         out.display(),
+        saved.bytes,
         video.video_url()
     );
     Ok(())

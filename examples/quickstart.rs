@@ -25,11 +25,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the id: after a crash, `client.task(id).wait()` picks the task up again.
     eprintln!("task {} created", task.id());
 
-    let (video, bytes) = task
+    let (video, saved) = task
         .wait()
         .on_progress(|p| eprintln!("  {} after {}s", p.state, p.elapsed.as_secs()))
         .download_to(&out)
         .await?;
-    println!("{out} ({bytes} bytes) from {}", video.video_url());
+    println!("{out} ({} bytes) from {}", saved.bytes, video.video_url());
     Ok(())
 }

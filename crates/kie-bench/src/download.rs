@@ -211,13 +211,14 @@ pub async fn worker(args: WorkerArgs) -> Result<Outcome, BoxError> {
         Variant::SdkWriter => {
             let client = sdk_client(&args.url)?;
             let mut file = tokio::fs::File::create(&target).await?;
-            client.download(&args.url).to_writer(&mut file).await?
+            client.download(&args.url).to_writer(&mut file).await?.bytes
         }
         Variant::SdkPath => {
             sdk_client(&args.url)?
                 .download(&args.url)
                 .to_path(&target)
                 .await?
+                .bytes
         }
         Variant::RawWriter => {
             let mut file = tokio::fs::File::create(&target).await?;

@@ -178,6 +178,7 @@ pub async fn save(
         .on_progress(move |progress| sink.downloaded(progress))
         .to_path(out)
         .await
+        .map(|done| done.bytes)
         .map_err(|e| e.for_task(&video.task_id));
     shown.finish();
     Ok(Saved {

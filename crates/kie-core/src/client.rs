@@ -13,10 +13,13 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 use url::Url;
 
-use crate::envelope::{unexpected_data, value};
+use crate::download::MinSpeed;
+use crate::envelope::value;
 use crate::error::{Error, Operation};
 use crate::model::ModelInput;
+use crate::pace::{Pacer, Pacers, Rate};
 use crate::record::{TaskRecord, kind_of_text};
+use crate::redact::Redactor;
 use crate::retry::{RequestKind, RetryPolicy};
 use crate::task::{Task, TaskRef};
 use crate::time::{Timer, TokioTimer};
@@ -32,6 +35,10 @@ pub const USER_AGENT: &str = concat!("kie-rs/", env!("CARGO_PKG_VERSION"));
 /// How many API calls one client sends at once unless told otherwise
 /// ([`ClientBuilder::max_concurrent_requests`]).
 const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
+/// The largest API or upload answer read unless told otherwise
+/// ([`ClientBuilder::max_answer_bytes`]): kie.ai's answers are a few KB (a record with
+/// a long prompt, tens of KB), so 4 MiB is far above any real one.
+pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A kie.ai client. Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
@@ -49,6 +56,14 @@ pub(crate) struct Inner {
     pub timer: Arc<dyn Timer>,
     /// One permit per API call in flight.
     pub in_flight: tokio::sync::Semaphore,
+    /// The createTask and recordInfo rate limits, shared by every clone.
+    pub pacers: Pacers,
+    /// The largest answer read.
+    pub max_answer_bytes: u64,
+    /// The floor under every download's speed, unless the download sets its own.
+    pub download_min_speed: MinSpeed,
+    /// The key and the other secrets errors must not quote.
+    pub redactor: Redactor,
 }
 
 impl fmt::Debug for Client {
@@ -60,6 +75,8 @@ impl fmt::Debug for Client {
             .field("upload_base_url", &inner.upload_base_url)
             .field("request_timeout", &inner.request_timeout)
             .field("retry", &inner.retry)
+            .field("pacers", &inner.pacers)
+            .field("max_answer_bytes", &inner.max_answer_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -128,11 +145,7 @@ impl Client {
         let request = Request::new(self, Operation::RecordInfo, RequestKind::Read, move |c| {
             Ok(c.get(&url).query(&[("taskId", task_id)]))
         });
-        let result = request.send().await.and_then(|(answer_status, data)| {
-            TaskRecord::from_raw(data).map_err(|(reason, data)| {
-                unexpected_data(Operation::RecordInfo, answer_status, reason, &data)
-            })
-        });
+        let result = request.send(TaskRecord::from_raw).await;
         result.map_err(|e| e.for_task(task_id))
     }
 
@@ -148,19 +161,22 @@ impl Client {
         let request = Request::new(self, Operation::Credits, RequestKind::Read, move |c| {
             Ok(c.get(&url))
         });
-        let (status, data) = request.send().await?;
-        let credits = match &value(&data) {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        credits.ok_or_else(|| {
-            let reason = format!(
-                "`data` is {}, not a number of credits",
-                kind_of_text(data.get())
-            );
-            unexpected_data(Operation::Credits, status, reason, &data)
-        })
+        request
+            .send(|data| {
+                let credits = match &value(&data) {
+                    Value::Number(n) => n.as_f64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                };
+                credits.ok_or_else(|| {
+                    let reason = format!(
+                        "`data` is {}, not a number of credits",
+                        kind_of_text(data.get())
+                    );
+                    (reason, data)
+                })
+            })
+            .await
     }
 
     /// A fresh temporary link (valid 20 minutes) for a file kie.ai generated
@@ -180,40 +196,42 @@ impl Client {
         let request = Request::new(self, Operation::DownloadUrl, RequestKind::Read, move |c| {
             Ok(c.post(&url).json(&body))
         });
-        let (status, data) = request.send().await?;
-        match value(&data) {
-            Value::String(link) if !link.is_empty() => Ok(link),
-            _ => {
-                let reason = format!("`data` is {}, not a URL", kind_of_text(data.get()));
-                Err(unexpected_data(
-                    Operation::DownloadUrl,
-                    status,
-                    reason,
-                    &data,
-                ))
-            }
-        }
+        request
+            .send(|data| match value(&data) {
+                Value::String(link) if !link.is_empty() => Ok(link),
+                _ => {
+                    let reason = format!("`data` is {}, not a URL", kind_of_text(data.get()));
+                    Err((reason, data))
+                }
+            })
+            .await
     }
 
-    async fn create_task(&self, model: &str, body: Vec<u8>) -> Result<Task, Error> {
+    /// Sends createTask. `secrets` (the callback URLs' queries) are kept out of errors,
+    /// as the key is: a proxy that echoes the request would quote them.
+    async fn create_task(
+        &self,
+        model: &str,
+        body: Vec<u8>,
+        secrets: Vec<String>,
+    ) -> Result<Task, Error> {
         let url = format!("{}/api/v1/jobs/createTask", self.inner.base_url);
         let request = Request::new(self, Operation::CreateTask, RequestKind::Create, move |c| {
             Ok(c.post(&url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone()))
-        });
-        let (status, data) = request.send().await?;
-        let task_id = value(&data)
-            .get("taskId")
-            .and_then(|id| match id {
-                Value::String(s) if !s.is_empty() => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
+        })
+        .secrets(secrets);
+        let task_id = request
+            .send(|data| {
+                let id = value(&data).get("taskId").and_then(|id| match id {
+                    Value::String(s) if !s.is_empty() => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                });
+                id.ok_or_else(|| ("the answer has no `data.taskId`".to_owned(), data))
             })
-            .ok_or_else(|| {
-                let reason = "the answer has no `data.taskId`";
-                unexpected_data(Operation::CreateTask, status, reason, &data)
-            })?;
+            .await?;
         tracing::Span::current().record("task_id", task_id.as_str());
         Ok(Task::new(
             self.clone(),
@@ -325,14 +343,33 @@ impl<'a, I: ModelInput + ?Sized> IntoFuture for Submit<'a, I> {
     fn into_future(self) -> Self::IntoFuture {
         let model = self.input.model_id().to_owned();
         let body = self.body();
+        let secrets = [&self.callback_url, &self.progress_callback_url]
+            .into_iter()
+            .flatten()
+            .flat_map(|url| url_secrets(url))
+            .collect();
         let client = self.client;
         let span = tracing::info_span!(
             "kie.createTask",
             model = %model,
             task_id = tracing::field::Empty
         );
-        Box::pin(async move { client.create_task(&model, body?).await }.instrument(span))
+        Box::pin(async move { client.create_task(&model, body?, secrets).await }.instrument(span))
     }
+}
+
+/// The parts of a callback URL that may hold a secret: its query (and each value) and
+/// its password.
+fn url_secrets(url: &str) -> Vec<String> {
+    let Ok(url) = Url::parse(url) else {
+        return Vec::new();
+    };
+    let mut secrets: Vec<String> = url.password().map(str::to_owned).into_iter().collect();
+    if let Some(query) = url.query() {
+        secrets.push(query.to_owned());
+        secrets.extend(url.query_pairs().map(|(_, value)| value.into_owned()));
+    }
+    secrets
 }
 
 /// Builds a [`Client`]. Every setting has a default; only the API key is required.
@@ -347,6 +384,11 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     timer: Option<Arc<dyn Timer>>,
     max_concurrent_requests: Option<usize>,
+    create_rate: Option<Option<Rate>>,
+    poll_rate: Option<Option<Rate>>,
+    max_answer_bytes: Option<u64>,
+    download_min_speed: Option<MinSpeed>,
+    secrets: Vec<SecretString>,
 }
 
 impl ClientBuilder {
@@ -392,7 +434,11 @@ impl ClientBuilder {
         self
     }
 
-    /// A `reqwest::Client` to send with, sharing its pool, proxy and TLS settings.
+    /// A `reqwest::Client` to send with, sharing its pool, proxy and TLS settings. Build
+    /// it with `redirect(reqwest::redirect::Policy::none())`: the client then follows a
+    /// file host's redirects itself, checking each. With a client that follows
+    /// redirects, an API answer from another origin is still refused
+    /// ([`Error::Redirected`]), but the request has by then reached that origin.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -407,6 +453,47 @@ impl ClientBuilder {
     /// Downloads are not counted.
     pub fn max_concurrent_requests(mut self, max: usize) -> Self {
         self.max_concurrent_requests = Some(max);
+        self
+    }
+
+    /// How fast the client and its clones send createTask (default
+    /// [`Rate::KIE_CREATE_TASK`], kie.ai's 20 per 10 s per account; `None`: unpaced).
+    /// Calls beyond it wait their turn, first come first served, instead of being
+    /// refused with 429 by kie.ai. Lower it when other programs share the account.
+    pub fn create_rate(mut self, rate: impl Into<Option<Rate>>) -> Self {
+        self.create_rate = Some(rate.into());
+        self
+    }
+
+    /// How fast the client and its clones send recordInfo, the status calls of waits
+    /// (default [`Rate::KIE_RECORD_INFO`], kie.ai's 10 per second per key; `None`:
+    /// unpaced).
+    pub fn poll_rate(mut self, rate: impl Into<Option<Rate>>) -> Self {
+        self.poll_rate = Some(rate.into());
+        self
+    }
+
+    /// The largest API or upload answer read, in bytes (default
+    /// [`DEFAULT_MAX_ANSWER_BYTES`], 4 MiB). Reading stops there and the call fails with
+    /// [`Error::AnswerTooLarge`], so a runaway or hostile server cannot fill memory.
+    /// Downloads are streamed and not limited by it.
+    pub fn max_answer_bytes(mut self, max: u64) -> Self {
+        self.max_answer_bytes = Some(max);
+        self
+    }
+
+    /// The floor under every download's speed (default [`MinSpeed::DEFAULT`]); a single
+    /// download can set its own with [`crate::Download::min_speed`].
+    pub fn download_min_speed(mut self, floor: MinSpeed) -> Self {
+        self.download_min_speed = Some(floor);
+        self
+    }
+
+    /// Another secret that errors must never quote, as they never quote the API key:
+    /// a webhook key, a token your callback URLs carry. (The queries of the callback
+    /// URLs given to a submission are kept out of its errors without this.)
+    pub fn redact(mut self, secret: impl Into<String>) -> Self {
+        self.secrets.push(SecretString::from(secret.into()));
         self
     }
 
@@ -466,9 +553,27 @@ impl ClientBuilder {
                 // Downloads have no total timeout; without this, a file host that stops
                 // sending would hold a download (and `Wait::download_to`) forever.
                 .read_timeout(request_timeout)
+                // API calls must not follow redirects (the body would go elsewhere);
+                // downloads follow them one by one, checking each (`download`).
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?,
         };
+        let timer = self
+            .timer
+            .unwrap_or_else(|| Arc::new(TokioTimer::default()));
+        let pacer = |rate: Option<Option<Rate>>, default: Rate| {
+            rate.unwrap_or(Some(default))
+                .map(|rate| Pacer::new(rate, Arc::clone(&timer)))
+        };
+        let pacers = Pacers {
+            create_task: pacer(self.create_rate, Rate::KIE_CREATE_TASK),
+            record_info: pacer(self.poll_rate, Rate::KIE_RECORD_INFO),
+        };
+        let mut redactor = Redactor::default();
+        for secret in std::iter::once(&api_key).chain(&self.secrets) {
+            redactor.add(secret.expose_secret());
+        }
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -477,16 +582,28 @@ impl ClientBuilder {
                 upload_base_url,
                 request_timeout,
                 retry: self.retry.unwrap_or_default(),
-                timer: self
-                    .timer
-                    .unwrap_or_else(|| Arc::new(TokioTimer::default())),
+                timer,
                 in_flight: tokio::sync::Semaphore::new(
                     self.max_concurrent_requests
                         .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS)
                         .max(1),
                 ),
+                pacers,
+                max_answer_bytes: self.max_answer_bytes.unwrap_or(DEFAULT_MAX_ANSWER_BYTES),
+                download_min_speed: self.download_min_speed.unwrap_or(MinSpeed::DEFAULT),
+                redactor,
             }),
         })
+    }
+}
+
+/// Whether `url`'s host is this machine: the one place plain `http://` is acceptable.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
     }
 }
 
@@ -495,12 +612,7 @@ fn checked_base_url(what: &str, given: Option<String>, default: &str) -> Result<
     let text = given.unwrap_or_else(|| default.to_owned());
     let url = Url::parse(text.trim())
         .map_err(|e| Error::Config(format!("the {what} {text:?} is not a URL: {e}")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    };
+    let loopback = is_loopback(&url);
     match url.scheme() {
         "https" if url.host().is_some() => {}
         "http" if loopback => {}

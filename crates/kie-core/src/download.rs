@@ -14,21 +14,99 @@
 //! (`If-Range`): a file that changed in between is never spliced onto the old bytes.
 //! The first request is a plain `GET`, so a download that never breaks costs nothing
 //! more.
+//!
+//! What a file host can do to a download is bounded. Its redirects are followed one by
+//! one (never to plain `http://` outside loopback, at most [`MAX_REDIRECTS`] in a row,
+//! never with the key). A body that trickles in is given up below a floor
+//! ([`MinSpeed`], checked over each window) or past a deadline, and resumed like a cut
+//! one. A `206` to a request for the whole file is used only if it is the whole file. A
+//! body whose end only the closing of the connection marks (no `Content-Length`, not
+//! chunked, HTTP/1) is checked against the length a `HEAD` gives, and reported as
+//! unverified ([`Downloaded::verified`]) when the host gives none.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use futures_util::StreamExt;
-use reqwest::StatusCode;
 use reqwest::header::{
-    CONTENT_RANGE, ETAG, HeaderMap, HeaderName, HeaderValue, IF_RANGE, LAST_MODIFIED, RANGE,
+    CONTENT_LENGTH, CONTENT_RANGE, ETAG, HeaderMap, HeaderName, HeaderValue, IF_RANGE,
+    LAST_MODIFIED, LOCATION, RANGE, TRANSFER_ENCODING,
 };
+use reqwest::{StatusCode, Version};
 use tokio::io::{AsyncSeekExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+use url::Url;
 
-use crate::client::{Client, USER_AGENT};
-use crate::envelope::excerpt;
-use crate::error::{Error, Operation};
+use crate::client::{Client, USER_AGENT, is_loopback};
+use crate::envelope::{BODY_EXCERPT, excerpt};
+use crate::error::{Error, Operation, SpeedLimit};
 use crate::retry::{Attempt, Decision, RequestKind, retry_after, unanswered};
+use crate::transport::{Read, read_at_most};
+
+/// The most redirects a download follows in a row.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// A floor under a download's speed: at least `bytes_per_sec` on average over each
+/// window of `window`, counted from the first byte of an answer. Below it, the attempt
+/// is given up and resumed (a host that trickles a byte a second never times out on
+/// silence alone); after the retries, the download fails with [`Error::TooSlow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinSpeed {
+    bytes_per_sec: u64,
+    window: Duration,
+}
+
+impl MinSpeed {
+    /// 4 KiB/s over 30 s windows: far below any working link (a 50 MB video at this
+    /// speed would take three and a half hours), far above a host that trickles.
+    pub const DEFAULT: MinSpeed = MinSpeed::new(4 * 1024, Duration::from_secs(30));
+
+    /// No floor: only silence for the client's request timeout ends an attempt.
+    pub const NONE: MinSpeed = MinSpeed::new(0, Duration::from_secs(30));
+
+    /// At least `bytes_per_sec` over each `window` (at least 1 ms).
+    pub const fn new(bytes_per_sec: u64, window: Duration) -> Self {
+        let window = if window.is_zero() {
+            Duration::from_millis(1)
+        } else {
+            window
+        };
+        Self {
+            bytes_per_sec,
+            window,
+        }
+    }
+
+    /// The speed, in bytes per second.
+    pub fn bytes_per_sec(&self) -> u64 {
+        self.bytes_per_sec
+    }
+
+    /// The window it is averaged over.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// The bytes one window must bring.
+    fn per_window(&self) -> u64 {
+        let bytes = u128::from(self.bytes_per_sec) * self.window.as_millis() / 1000;
+        u64::try_from(bytes).unwrap_or(u64::MAX)
+    }
+}
+
+/// A finished download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Downloaded {
+    /// The bytes written.
+    pub bytes: u64,
+    /// Whether the length is confirmed: by `Content-Length` or `Content-Range`, by the
+    /// protocol's own framing (chunked, HTTP/2), or, for a body ended by closing the
+    /// connection, by the length a `HEAD` gives. `false` only when the host offers no
+    /// way to tell a whole body from one cut short.
+    pub verified: bool,
+}
 
 /// Bytes received so far, and the file's length when the server announced it.
 ///
@@ -47,19 +125,20 @@ pub struct DownloadProgress {
 
 type ProgressFn = Box<dyn FnMut(DownloadProgress) + Send>;
 
-/// A download being prepared: set a progress callback, then call
-/// [`Download::to_path`] or [`Download::to_writer`].
+/// A download being prepared: set a progress callback, a floor or a deadline, then
+/// call [`Download::to_path`] or [`Download::to_writer`].
 #[must_use = "a download does nothing until `to_path` or `to_writer` is awaited"]
 pub struct Download {
-    client: Client,
-    url: String,
+    source: Source,
     on_progress: Option<ProgressFn>,
+    min_speed: MinSpeed,
+    deadline: Option<Duration>,
 }
 
 impl fmt::Debug for Download {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Download")
-            .field("url", &self.url)
+            .field("url", &self.source.url)
             .finish_non_exhaustive()
     }
 }
@@ -69,9 +148,13 @@ impl Client {
     /// other hosts, which must never see it.
     pub fn download(&self, url: impl Into<String>) -> Download {
         Download {
-            client: self.clone(),
-            url: url.into(),
+            source: Source {
+                client: self.clone(),
+                url: url.into(),
+            },
             on_progress: None,
+            min_speed: self.inner.download_min_speed,
+            deadline: None,
         }
     }
 }
@@ -83,8 +166,24 @@ impl Download {
         self
     }
 
+    /// The floor under this download's speed (default: the client's,
+    /// [`MinSpeed::DEFAULT`] unless set with
+    /// [`ClientBuilder::download_min_speed`](crate::ClientBuilder::download_min_speed)).
+    pub fn min_speed(mut self, floor: MinSpeed) -> Self {
+        self.min_speed = floor;
+        self
+    }
+
+    /// The longest the whole download may take, retries included (default: none; the
+    /// floor and the retry policy bound it). Past it the download fails with
+    /// [`Error::TooSlow`].
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     /// Downloads to `path`, atomically: the file appears whole, or not at all.
-    /// Returns the number of bytes written.
+    /// Returns what was written.
     ///
     /// A connection that breaks is resumed from the bytes received; if the host sends
     /// the whole file instead (it changed, or the host ignores `Range`), the download
@@ -94,26 +193,29 @@ impl Download {
     ///
     /// [`Error::Http`] for an error status (such as an expired link),
     /// [`Error::Truncated`] when fewer bytes came than announced, [`Error::Unanswered`]
-    /// when the connection failed: each once the client's retry policy stops (at once
-    /// for a status that is not transient, such as 403 or 404). Without a retry:
-    /// [`Error::NotResumed`] when the host's answer to a resumed request does not
-    /// continue the same file, [`Error::Io`] when the file could not be written.
-    pub async fn to_path(self, path: impl AsRef<Path>) -> Result<u64, Error> {
+    /// when the connection failed, [`Error::TooSlow`] below the floor: each once the
+    /// client's retry policy stops (at once for a status that is not transient, such as
+    /// 403 or 404). Without a retry: [`Error::NotResumed`] when the host's answer to a
+    /// resumed request does not continue the same file (or a request for the whole
+    /// file gets a part of it), [`Error::Redirected`] for a redirect not followed,
+    /// [`Error::TooSlow`] past the deadline, and [`Error::Io`], naming `path`, when the
+    /// file could not be written (its directory missing, say).
+    pub async fn to_path(self, path: impl AsRef<Path>) -> Result<Downloaded, Error> {
         let path = path.as_ref();
         let partial = PartialFile::create(path)?;
         let mut file = tokio::fs::File::from_std(partial.reopen().map_err(|e| io(path, e))?);
-        let bytes = self
-            .fetch(Sink::<tokio::fs::File>::Owned(&mut file))
+        let downloaded = self
+            .fetch(Sink::<tokio::fs::File>::Owned(&mut file, path))
             .await?;
         file.sync_all().await.map_err(|e| io(path, e))?;
         drop(file);
         partial.persist(path).await?;
-        Ok(bytes)
+        Ok(downloaded)
     }
 
-    /// Streams the body into `writer` and flushes it. Returns the number of bytes
-    /// written. A connection that breaks is resumed from the bytes written. On failure
-    /// the writer holds a partial body: prefer [`Download::to_path`] for files.
+    /// Streams the body into `writer` and flushes it. Returns what was written. A
+    /// connection that breaks is resumed from the bytes written. On failure the writer
+    /// holds a partial body: prefer [`Download::to_path`] for files.
     ///
     /// # Errors
     ///
@@ -123,7 +225,7 @@ impl Download {
     pub async fn to_writer<W: AsyncWrite + Unpin + ?Sized>(
         self,
         writer: &mut W,
-    ) -> Result<u64, Error> {
+    ) -> Result<Downloaded, Error> {
         self.fetch(Sink::Callers(writer)).await
     }
 
@@ -131,18 +233,27 @@ impl Download {
     async fn fetch<W: AsyncWrite + Unpin + ?Sized>(
         mut self,
         mut sink: Sink<'_, W>,
-    ) -> Result<u64, Error> {
-        let inner = self.client.inner.clone();
+    ) -> Result<Downloaded, Error> {
+        let inner = self.source.client.inner.clone();
+        let deadline = self.deadline.map(|d| (Instant::now() + d, d));
         let mut file = FileState::default();
         let mut attempts = 0;
         // The retry policy's time budget runs from the last byte received, so a long
         // download that was making progress can still be resumed.
         let mut since = inner.timer.now();
-        loop {
+        let verified = loop {
             attempts += 1;
             let before = file.received;
-            let failed = match self.attempt(&mut file, &mut sink).await {
-                Ok(()) => break,
+            let attempt = self.attempt(&mut file, &mut sink);
+            let result = match deadline {
+                Some((at, limit)) => match tokio::time::timeout_at(at, attempt).await {
+                    Ok(result) => result,
+                    Err(_) => Err(self.source.too_slow(&file, SpeedLimit::Deadline(limit))),
+                },
+                None => attempt.await,
+            };
+            let failed = match result {
+                Ok(verified) => break verified,
                 Err(failed) => failed,
             };
             if file.received != before {
@@ -161,6 +272,14 @@ impl Download {
             ) {
                 Decision::Stop => return Err(failed.error),
                 Decision::RetryAfter(delay) => {
+                    if let Some((at, limit)) = deadline
+                        && Instant::now() + delay >= at
+                    {
+                        return Err(self
+                            .source
+                            .too_slow(&file, SpeedLimit::Deadline(limit))
+                            .error);
+                    }
                     tracing::warn!(
                         operation = %Operation::Download,
                         attempt = attempts,
@@ -173,68 +292,88 @@ impl Download {
                     inner.timer.sleep(delay).await;
                 }
             }
-        }
-        sink.flush().await.map_err(written)?;
-        Ok(file.received)
+        };
+        sink.flush().await.map_err(|e| sink.error(e))?;
+        Ok(Downloaded {
+            bytes: file.received,
+            verified,
+        })
     }
 
-    /// One request, and its body into `sink`.
+    /// One request, and its body into `sink`; whether the length was confirmed.
     async fn attempt<W: AsyncWrite + Unpin + ?Sized>(
         &mut self,
         file: &mut FileState,
         sink: &mut Sink<'_, W>,
-    ) -> Result<(), Failed> {
+    ) -> Result<bool, Failed> {
         let resuming = file.received > 0;
-        let mut request = self
-            .client
-            .inner
-            .http
-            .get(&self.url)
-            .header(reqwest::header::USER_AGENT, USER_AGENT);
-        if resuming {
-            request = request.header(RANGE, format!("bytes={}-", file.received));
-            if let Some((_, version)) = file.version() {
-                request = request.header(IF_RANGE, version.clone());
-            }
-        }
-        let response = request.send().await.map_err(|e| broken(e, None))?;
+        let response = self.source.get(file).await?;
         let status = response.status();
         if resuming && status == StatusCode::PARTIAL_CONTENT {
             if !file.continues(response.headers()) {
-                return Err(self.not_resumed(file, sink, &response));
+                return Err(self.source.not_resumed(file, sink, &response));
             }
         } else if resuming && status == StatusCode::RANGE_NOT_SATISFIABLE {
             return if file.ends_here(response.headers()) {
-                Ok(())
+                Ok(true)
             } else {
-                Err(self.not_resumed(file, sink, &response))
+                Err(self.source.not_resumed(file, sink, &response))
             };
+        } else if status == StatusCode::PARTIAL_CONTENT {
+            // A part, where the whole file was asked for: usable only if it is the whole.
+            if !file.begin_whole(&response) {
+                return Err(self.source.not_resumed(file, sink, &response));
+            }
         } else if status.is_success() {
             if resuming {
                 if !sink
                     .start_over()
                     .await
-                    .map_err(|e| Failed::fatal(written(e)))?
+                    .map_err(|e| Failed::fatal(sink.error(e)))?
                 {
-                    return Err(self.not_resumed(file, sink, &response));
+                    return Err(self.source.not_resumed(file, sink, &response));
                 }
                 tracing::warn!(
-                    url = %self.url,
+                    url = %self.source.url,
                     discarded = file.received,
                     "the host sent the whole file again; starting over"
                 );
             }
             file.begin(&response);
         } else {
-            return Err(refused(response).await);
+            return Err(self.source.refused(response).await);
         }
+        let framed = is_framed(&response);
         let mut body = response.bytes_stream();
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| broken(e, file.short_of(&self.url)))?;
+        let floor = self.min_speed.per_window();
+        let mut window_end = Instant::now() + self.min_speed.window;
+        let mut in_window = 0;
+        loop {
+            let chunk = if floor == 0 {
+                body.next().await
+            } else {
+                match tokio::time::timeout_at(window_end, body.next()).await {
+                    Ok(chunk) => chunk,
+                    Err(_) if in_window < floor => {
+                        let limit = SpeedLimit::MinSpeed(self.min_speed);
+                        let mut failed = self.source.too_slow(file, limit);
+                        failed.retry = Some(Attempt::Timeout);
+                        return Err(failed);
+                    }
+                    Err(_) => {
+                        window_end += self.min_speed.window;
+                        in_window = 0;
+                        continue;
+                    }
+                }
+            };
+            let Some(chunk) = chunk else { break };
+            let chunk = chunk.map_err(|e| broken(e, file.short_of(&self.source.url)))?;
             sink.write_all(&chunk)
                 .await
-                .map_err(|e| Failed::fatal(written(e)))?;
+                .map_err(|e| Failed::fatal(sink.error(e)))?;
             file.received += chunk.len() as u64;
+            in_window += chunk.len() as u64;
             if let Some(f) = self.on_progress.as_mut() {
                 f(DownloadProgress {
                     bytes: file.received,
@@ -242,13 +381,144 @@ impl Download {
                 });
             }
         }
-        match file.short_of(&self.url) {
-            None => Ok(()),
-            Some(error) => Err(Failed {
+        if let Some(error) = file.short_of(&self.source.url) {
+            return Err(Failed {
                 error,
                 retry: Some(Attempt::ConnectionLost),
+            });
+        }
+        if file.total.is_some() || framed {
+            return Ok(true);
+        }
+        self.source.verify(file).await
+    }
+}
+
+/// What is downloaded, from where: the part of a [`Download`] its requests need.
+struct Source {
+    client: Client,
+    url: String,
+}
+
+impl Source {
+    /// Checks a body that only the closing of the connection ended against the length a
+    /// `HEAD` gives: equal, it is whole; longer, the body was cut, and the next attempt
+    /// resumes it; no length (or a shorter one), it cannot be verified.
+    async fn verify(&self, file: &mut FileState) -> Result<bool, Failed> {
+        let head = self
+            .client
+            .inner
+            .http
+            .head(file.location.as_deref().unwrap_or(&self.url))
+            .header(reqwest::header::USER_AGENT, USER_AGENT)
+            .send()
+            .await;
+        let length = head.ok().filter(|h| h.status().is_success()).and_then(|h| {
+            let value = h.headers().get(CONTENT_LENGTH)?.to_str().ok()?;
+            value.trim().parse::<u64>().ok()
+        });
+        match length {
+            Some(len) if len == file.received => Ok(true),
+            Some(len) if len > file.received => {
+                file.total = Some(len);
+                let error = file.short_of(&self.url).unwrap_or_else(|| {
+                    unreachable!("the length was just set above the bytes received")
+                });
+                Err(Failed {
+                    error,
+                    retry: Some(Attempt::ConnectionLost),
+                })
+            }
+            _ => {
+                tracing::warn!(url = %self.url, bytes = file.received, "the download's length cannot be verified");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Sends the attempt's GET, following the file host's redirects one by one: only to
+    /// https (or http on loopback), at most [`MAX_REDIRECTS`] in a row.
+    async fn get(&self, file: &mut FileState) -> Result<reqwest::Response, Failed> {
+        let http = &self.client.inner.http;
+        let mut url = self.url.clone();
+        for hop in 0..=MAX_REDIRECTS {
+            let mut request = http
+                .get(&url)
+                .header(reqwest::header::USER_AGENT, USER_AGENT);
+            if file.received > 0 {
+                request = request.header(RANGE, format!("bytes={}-", file.received));
+                if let Some((_, version)) = file.version() {
+                    request = request.header(IF_RANGE, version.clone());
+                }
+            }
+            let response = request.send().await.map_err(|e| broken(e, None))?;
+            // An injected client may have followed redirects itself.
+            if response.url().as_str() != url && !acceptable(response.url()) {
+                return Err(self.redirected(&response, response.url().to_string()));
+            }
+            if !response.status().is_redirection() {
+                file.location = Some(response.url().to_string());
+                return Ok(response);
+            }
+            let Some(next) = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| response.url().join(l).ok())
+            else {
+                return Err(self.refused(response).await);
+            };
+            if !acceptable(&next) || hop == MAX_REDIRECTS {
+                return Err(self.redirected(&response, next.to_string()));
+            }
+            tracing::debug!(from = %url, to = %next, "following the file host's redirect");
+            url = next.to_string();
+        }
+        unreachable!("the last hop returns")
+    }
+
+    fn redirected(&self, response: &reqwest::Response, location: String) -> Failed {
+        Failed::fatal(Error::Redirected {
+            operation: Operation::Download,
+            task_id: None,
+            http_status: response.status().as_u16(),
+            location: self.client.inner.redactor.redact(&location).into_owned(),
+        })
+    }
+
+    /// An error status: [`Error::Http`], retried if transient. Only the start of its
+    /// body is read.
+    async fn refused(&self, mut response: reqwest::Response) -> Failed {
+        let http_status = response.status().as_u16();
+        let retry_after = retry_after(&response);
+        let body = match read_at_most(&mut response, BODY_EXCERPT as u64).await {
+            Ok(Read::Whole(body) | Read::Cut(body)) => body,
+            Err(_) => bytes::Bytes::new(),
+        };
+        Failed {
+            error: Error::Http {
+                operation: Operation::Download,
+                task_id: None,
+                http_status,
+                body: excerpt(&body, &self.client.inner.redactor),
+                retry_after,
+            },
+            retry: Some(Attempt::Answered {
+                http_status,
+                code: None,
+                retry_after,
             }),
         }
+    }
+
+    fn too_slow(&self, file: &FileState, limit: SpeedLimit) -> Failed {
+        Failed::fatal(Error::TooSlow {
+            task_id: None,
+            url: self.url.clone(),
+            received: file.received,
+            total: file.total,
+            limit,
+        })
     }
 
     fn not_resumed<W: ?Sized>(
@@ -272,6 +542,29 @@ impl Download {
     }
 }
 
+/// Whether a redirect may lead to `url`: https, or http to this machine.
+fn acceptable(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
+/// Whether the protocol marks where the body ends, so that a body cut short is an
+/// error rather than an early end: HTTP/2 and later, or chunked transfer coding.
+fn is_framed(response: &reqwest::Response) -> bool {
+    response.version() >= Version::HTTP_2
+        || response
+            .headers()
+            .get_all(TRANSFER_ENCODING)
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+}
+
 /// What the download knows of the file, across attempts.
 #[derive(Debug, Default)]
 struct FileState {
@@ -282,6 +575,8 @@ struct FileState {
     /// The validators of the answer that began the body.
     etag: Option<HeaderValue>,
     last_modified: Option<HeaderValue>,
+    /// Where the last answer came from, after redirects.
+    location: Option<String>,
 }
 
 impl FileState {
@@ -293,7 +588,21 @@ impl FileState {
             total: response.content_length(),
             etag: headers.get(ETAG).cloned(),
             last_modified: headers.get(LAST_MODIFIED).cloned(),
+            location: self.location.take(),
         };
+    }
+
+    /// Takes a 206 answer to a request for the whole file, if its `Content-Range` is
+    /// the whole file (`bytes 0-<len - 1>/<len>`); some hosts send that for any GET.
+    fn begin_whole(&mut self, response: &reqwest::Response) -> bool {
+        let whole = matches!(
+            content_range(response.headers()),
+            Some(ContentRange::Bytes { first: 0, last, len: Some(len) }) if last.checked_add(1) == Some(len)
+        );
+        if whole {
+            self.begin(response);
+        }
+        whole
     }
 
     /// The validator for `If-Range`, and the header it came from: a strong `ETag`
@@ -390,8 +699,9 @@ fn content_range(headers: &HeaderMap) -> Option<ContentRange> {
 
 /// Where the body goes.
 enum Sink<'a, W: ?Sized> {
-    /// `to_path`'s partial file: the download owns it, so it can empty it and start over.
-    Owned(&'a mut tokio::fs::File),
+    /// `to_path`'s partial file, and the target it becomes: the download owns it, so it
+    /// can empty it and start over.
+    Owned(&'a mut tokio::fs::File, &'a Path),
     /// The caller's writer: what it was given stays written.
     Callers(&'a mut W),
 }
@@ -399,15 +709,28 @@ enum Sink<'a, W: ?Sized> {
 impl<W: AsyncWrite + Unpin + ?Sized> Sink<'_, W> {
     async fn write_all(&mut self, chunk: &[u8]) -> std::io::Result<()> {
         match self {
-            Sink::Owned(file) => file.write_all(chunk).await,
+            Sink::Owned(file, _) => file.write_all(chunk).await,
             Sink::Callers(writer) => writer.write_all(chunk).await,
         }
     }
 
     async fn flush(&mut self) -> std::io::Result<()> {
         match self {
-            Sink::Owned(file) => file.flush().await,
+            Sink::Owned(file, _) => file.flush().await,
             Sink::Callers(writer) => writer.flush().await,
+        }
+    }
+
+    /// A write error, naming the user's target (never the temporary file beside it).
+    fn error(&self, source: std::io::Error) -> Error {
+        Error::Io {
+            operation: Operation::Download,
+            task_id: None,
+            path: match self {
+                Sink::Owned(_, target) => Some(target.to_path_buf()),
+                Sink::Callers(_) => None,
+            },
+            source,
         }
     }
 
@@ -415,7 +738,7 @@ impl<W: AsyncWrite + Unpin + ?Sized> Sink<'_, W> {
     /// holds.
     async fn start_over(&mut self) -> std::io::Result<bool> {
         match self {
-            Sink::Owned(file) => {
+            Sink::Owned(file, _) => {
                 file.flush().await?;
                 file.set_len(0).await?;
                 file.rewind().await?;
@@ -439,27 +762,6 @@ impl Failed {
     }
 }
 
-/// An error status: [`Error::Http`], retried if transient.
-async fn refused(response: reqwest::Response) -> Failed {
-    let http_status = response.status().as_u16();
-    let retry_after = retry_after(&response);
-    let body = response.bytes().await.unwrap_or_default();
-    Failed {
-        error: Error::Http {
-            operation: Operation::Download,
-            task_id: None,
-            http_status,
-            body: excerpt(&body),
-            retry_after,
-        },
-        retry: Some(Attempt::Answered {
-            http_status,
-            code: None,
-            retry_after,
-        }),
-    }
-}
-
 /// A transport failure, before the answer or in its body: [`Error::Truncated`] when
 /// given (the body ended short of its length), else [`Error::Unanswered`].
 fn broken(e: reqwest::Error, truncated: Option<Error>) -> Failed {
@@ -473,15 +775,6 @@ fn broken(e: reqwest::Error, truncated: Option<Error>) -> Failed {
     Failed {
         error,
         retry: Some(retry),
-    }
-}
-
-fn written(source: std::io::Error) -> Error {
-    Error::Io {
-        operation: Operation::Download,
-        task_id: None,
-        path: None,
-        source,
     }
 }
 
@@ -516,11 +809,12 @@ impl PartialFile {
             })?
             .to_string_lossy();
         let path = dir.join(format!(".{name}.{:016x}.partial", fastrand::u64(..)));
+        // Errors name the target: the temporary file is ours, not the user's.
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
-            .map_err(|e| io(&path, e))?;
+            .map_err(|e| io(target, e))?;
         Ok(Self {
             path,
             file: Some(file),
@@ -613,6 +907,7 @@ mod tests {
             total: Some(1000),
             etag: Some(HeaderValue::from_static("\"v1\"")),
             last_modified: None,
+            location: None,
         };
         #[rustfmt::skip]
         let table: &[(&[(HeaderName, &str)], bool)] = &[

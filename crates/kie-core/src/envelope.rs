@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::error::{ApiCode, Error, Operation};
 use crate::record::kind_of;
+use crate::redact::Redactor;
 
 /// How much of an undecodable body an error keeps.
 pub(crate) const BODY_EXCERPT: usize = 4096;
@@ -24,6 +25,8 @@ pub(crate) struct Answer<'a> {
     pub http_status: u16,
     pub retry_after: Option<Duration>,
     pub body: &'a [u8],
+    /// What to blank from any text of the body an error keeps.
+    pub redactor: &'a Redactor,
 }
 
 impl<'a> Answer<'a> {
@@ -71,6 +74,7 @@ impl<'a> Answer<'a> {
                 _ => None,
             })
             .unwrap_or_default();
+        let message = self.redactor.redact(&message).into_owned();
         Err(Error::Api {
             operation: self.operation,
             task_id: None,
@@ -86,7 +90,7 @@ impl<'a> Answer<'a> {
             operation: self.operation,
             task_id: None,
             http_status: self.http_status,
-            body: excerpt(self.body),
+            body: excerpt(self.body, self.redactor),
             retry_after: self.retry_after,
         }
     }
@@ -97,7 +101,7 @@ impl<'a> Answer<'a> {
             task_id: None,
             http_status: self.http_status,
             reason,
-            body: excerpt(self.body),
+            body: excerpt(self.body, self.redactor),
         }
     }
 }
@@ -178,12 +182,23 @@ pub(crate) fn unexpected_data(
     reason: impl Into<String>,
     data: &RawValue,
 ) -> Error {
+    unexpected(operation, http_status, reason, data, &Redactor::default())
+}
+
+/// [`unexpected_data`], redacted.
+pub(crate) fn unexpected(
+    operation: Operation,
+    http_status: u16,
+    reason: impl Into<String>,
+    data: &RawValue,
+    redactor: &Redactor,
+) -> Error {
     Error::Decode {
         operation,
         task_id: None,
         http_status,
-        reason: reason.into(),
-        body: excerpt(data.get().as_bytes()),
+        reason: redactor.redact(&reason.into()).into_owned(),
+        body: excerpt(data.get().as_bytes(), redactor),
     }
 }
 
@@ -227,9 +242,11 @@ fn looks_like_html(body: &[u8]) -> bool {
     start.starts_with("<!doctype html") || start.starts_with("<html")
 }
 
-/// The body as text, cut to a few KB on a character boundary.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+/// The body as text, redacted, then cut to a few KB on a character boundary (in that
+/// order, so that no part of a secret survives at the cut).
+pub(crate) fn excerpt(body: &[u8], redactor: &Redactor) -> String {
+    let lossy = String::from_utf8_lossy(body);
+    let text = redactor.redact(&lossy);
     if text.len() <= BODY_EXCERPT {
         return text.into_owned();
     }
@@ -247,7 +264,7 @@ mod tests {
     #[test]
     fn long_bodies_are_cut_on_a_character_boundary() {
         let body = "狐".repeat(3000);
-        let cut = excerpt(body.as_bytes());
+        let cut = excerpt(body.as_bytes(), &Redactor::default());
         assert!(
             cut.ends_with("… (9000 bytes in all)"),
             "{}",
@@ -268,6 +285,7 @@ mod tests {
             http_status: 200,
             retry_after: None,
             body: &body,
+            redactor: &Redactor::default(),
         };
         let err = answer.into_data().unwrap_err();
         assert!(

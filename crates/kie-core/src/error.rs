@@ -11,6 +11,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::download::MinSpeed;
 use crate::record::{TaskRecord, TaskState};
 use crate::retry::is_transient_code;
 use crate::validation::ValidationError;
@@ -93,6 +94,53 @@ pub enum Error {
         /// The I/O error.
         #[source]
         source: std::io::Error,
+    },
+
+    /// An answer larger than the client reads ([`crate::ClientBuilder::max_answer_bytes`]):
+    /// reading stopped at the limit, so a runaway or hostile server cannot fill memory.
+    AnswerTooLarge {
+        /// The call that was made.
+        operation: Operation,
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// The HTTP status of the answer.
+        http_status: u16,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+
+    /// An answer that redirects elsewhere, not followed. kie.ai's API and upload host do
+    /// not redirect, and a followed redirect would hand the request (its body, with the
+    /// prompt and the callback URL) to another host, so API calls follow none. Downloads
+    /// follow a file host's redirects (without the key), but not to plain `http://`
+    /// outside loopback, nor more than [`crate::MAX_REDIRECTS`] in a row.
+    Redirected {
+        /// The call that was made.
+        operation: Operation,
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// The HTTP status of the redirect.
+        http_status: u16,
+        /// Where it pointed (`Location`), or the URL an injected HTTP client had
+        /// already followed it to.
+        location: String,
+    },
+
+    /// A download went on too slowly: fewer bytes than its floor in one of its windows
+    /// ([`crate::Download::min_speed`]), after the retries resuming it, or it was not
+    /// done by its deadline ([`crate::Download::deadline`]). Nothing was kept: a
+    /// download to a path leaves no file, and downloading again may succeed.
+    TooSlow {
+        /// The task concerned, when known.
+        task_id: Option<String>,
+        /// What was downloaded.
+        url: String,
+        /// The bytes received before giving up.
+        received: u64,
+        /// The file's length, if the host said.
+        total: Option<u64>,
+        /// The limit the download fell short of.
+        limit: SpeedLimit,
     },
 
     /// A download ended before the length its server announced.
@@ -184,7 +232,7 @@ impl fmt::Display for Error {
                     code.explanation()
                 )?;
                 if !message.is_empty() {
-                    write!(f, ": {message}")?;
+                    write!(f, ": {}", Escaped(message))?;
                 }
                 if i64::from(*http_status) != code.as_i64() {
                     write!(f, " [HTTP {http_status}]")?;
@@ -221,6 +269,58 @@ impl fmt::Display for Error {
                 Some(path) => write!(f, "{operation}: {}: {source}", path.display())?,
                 None => write!(f, "{operation}: {source}")?,
             },
+            Error::AnswerTooLarge {
+                operation,
+                http_status,
+                limit,
+                ..
+            } => write!(
+                f,
+                "{operation}: the answer (HTTP {http_status}) is larger than {limit} bytes; \
+                 reading stopped there (ClientBuilder::max_answer_bytes)"
+            )?,
+            Error::Redirected {
+                operation: Operation::Download,
+                http_status,
+                location,
+                ..
+            } => write!(
+                f,
+                "download: the file host's redirect (HTTP {http_status}) to {location} was not followed: \
+                 only https, or http on loopback, and at most {} redirects in a row",
+                crate::MAX_REDIRECTS
+            )?,
+            Error::Redirected {
+                operation,
+                http_status,
+                location,
+                ..
+            } => write!(
+                f,
+                "{operation}: the answer redirects (HTTP {http_status}) to {location}; kie.ai's API \
+                 does not redirect, so it was not followed and nothing was sent there: check the base URL"
+            )?,
+            Error::TooSlow {
+                url,
+                received,
+                limit,
+                ..
+            } => {
+                write!(f, "download of {url} was too slow: ")?;
+                match limit {
+                    SpeedLimit::MinSpeed(floor) => write!(
+                        f,
+                        "less than {} bytes per second over {:?}, even after resuming (Download::min_speed)",
+                        floor.bytes_per_sec(),
+                        floor.window()
+                    )?,
+                    SpeedLimit::Deadline(deadline) => write!(
+                        f,
+                        "not done within its deadline of {deadline:?} (Download::deadline)"
+                    )?,
+                }
+                write!(f, "; {received} bytes received, none kept: download again")?;
+            }
             Error::Truncated {
                 url,
                 expected,
@@ -238,11 +338,18 @@ impl fmt::Display for Error {
                 in_writer,
                 ..
             } => {
-                write!(
-                    f,
-                    "download of {url} broke off after {received} bytes and could not be resumed: "
-                )?;
+                if *received == 0 {
+                    write!(f, "download of {url} could not be used: ")?;
+                } else {
+                    write!(
+                        f,
+                        "download of {url} broke off after {received} bytes and could not be resumed: "
+                    )?;
+                }
                 match http_status {
+                    206 if *received == 0 => f.write_str(
+                        "the host answered a request for the whole file with a part of it (HTTP 206)",
+                    )?,
                     200 => f.write_str(
                         "the host sent the whole file again (it changed, or the host ignores Range)",
                     )?,
@@ -271,9 +378,12 @@ impl fmt::Display for Error {
                 ..
             } => {
                 write!(f, "task {task_id} failed: ")?;
-                match (fail_code, fail_msg) {
+                match (
+                    fail_code.as_deref().map(Escaped),
+                    fail_msg.as_deref().map(Escaped),
+                ) {
                     (Some(c), Some(m)) => write!(f, "{m} (failCode {c})")?,
-                    (None, Some(m)) => f.write_str(m)?,
+                    (None, Some(m)) => write!(f, "{m}")?,
                     (Some(c), None) => write!(f, "failCode {c}")?,
                     (None, None) => f.write_str("kie.ai gave no reason")?,
                 }
@@ -312,6 +422,9 @@ impl Error {
             | Error::Http { task_id, .. }
             | Error::Decode { task_id, .. }
             | Error::Io { task_id, .. }
+            | Error::AnswerTooLarge { task_id, .. }
+            | Error::Redirected { task_id, .. }
+            | Error::TooSlow { task_id, .. }
             | Error::Truncated { task_id, .. }
             | Error::NotResumed { task_id, .. } => task_id.as_deref(),
             Error::TaskFailed { task_id, .. } | Error::WaitTimeout { task_id, .. } => Some(task_id),
@@ -333,7 +446,11 @@ impl Error {
                 code,
                 ApiCode::Success | ApiCode::ServerError | ApiCode::Other(_)
             ),
-            Error::Http { .. } | Error::Decode { .. } => true,
+            // The answer was not read, or pointed elsewhere: what kie.ai did is unknown.
+            Error::Http { .. }
+            | Error::Decode { .. }
+            | Error::AnswerTooLarge { .. }
+            | Error::Redirected { .. } => true,
             _ => false,
         }
     }
@@ -344,6 +461,8 @@ impl Error {
         match self {
             Error::Unanswered { .. }
             | Error::Decode { .. }
+            | Error::AnswerTooLarge { .. }
+            | Error::TooSlow { .. }
             | Error::Truncated { .. }
             | Error::NotResumed { .. } => true,
             Error::Api {
@@ -391,6 +510,12 @@ impl Error {
             } | Error::Decode {
                 operation: Operation::CreateTask,
                 ..
+            } | Error::AnswerTooLarge {
+                operation: Operation::CreateTask,
+                ..
+            } | Error::Redirected {
+                operation: Operation::CreateTask,
+                ..
             }
         )
     }
@@ -403,6 +528,9 @@ impl Error {
             | Error::Http { task_id, .. }
             | Error::Decode { task_id, .. }
             | Error::Io { task_id, .. }
+            | Error::AnswerTooLarge { task_id, .. }
+            | Error::Redirected { task_id, .. }
+            | Error::TooSlow { task_id, .. }
             | Error::Truncated { task_id, .. }
             | Error::NotResumed { task_id, .. } => {
                 task_id.get_or_insert_with(|| id.to_owned());
@@ -411,6 +539,41 @@ impl Error {
         }
         self
     }
+}
+
+/// The limit a download that was too slow fell short of ([`Error::TooSlow`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpeedLimit {
+    /// Its floor: fewer bytes than this in one window.
+    MinSpeed(MinSpeed),
+    /// Its deadline, from the first request.
+    Deadline(Duration),
+}
+
+/// Server-provided text, shown on one line with every control character (a newline, an
+/// escape sequence that would drive a terminal, a bidirectional override that would
+/// reorder what is shown) escaped, so that a message cannot forge lines of a log or
+/// repaint a terminal.
+pub(crate) struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() || is_bidi_control(c) {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                fmt::Write::write_char(f, c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The characters that reorder text as displayed (Unicode's explicit directional
+/// embeddings, overrides and isolates, and the marks).
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Why a sent request got no usable answer.

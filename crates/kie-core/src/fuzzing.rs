@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use crate::envelope::{Answer, BODY_EXCERPT};
 use crate::error::{Error, Operation};
 use crate::record::TaskRecord;
+use crate::redact::Redactor;
 use crate::wait::VideoResult;
 
 /// The most of an undecodable body an error keeps, before the "(N bytes in all)" note.
@@ -34,6 +35,7 @@ pub fn decode_answer(
         http_status,
         retry_after,
         body,
+        redactor: &Redactor::default(),
     }
     .into_data()
     .map(ToOwned::to_owned)

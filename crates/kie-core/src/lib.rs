@@ -32,7 +32,9 @@ pub mod fuzzing;
 mod inbox;
 pub mod mapping;
 mod model;
+mod pace;
 mod record;
+mod redact;
 pub mod retry;
 mod task;
 pub mod time;
@@ -43,10 +45,11 @@ mod wait;
 
 pub use callback::{Callback, CallbackError, CallbackVerifier};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL, Submit, USER_AGENT,
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_ANSWER_BYTES, DEFAULT_UPLOAD_BASE_URL,
+    Submit, USER_AGENT,
 };
-pub use download::{Download, DownloadProgress};
-pub use error::{ApiCode, Error, Operation, Unanswered};
+pub use download::{Download, DownloadProgress, Downloaded, MAX_REDIRECTS, MinSpeed};
+pub use error::{ApiCode, Error, Operation, SpeedLimit, Unanswered};
 #[cfg(feature = "axum")]
 pub use inbox::MAX_CALLBACK_BODY;
 pub use inbox::{CallbackInbox, Receipt};
@@ -54,6 +57,7 @@ pub use model::{
     AspectRatio, Modality, ModelInfo, ModelInput, Param, ParamKind, RawInput, Resolution,
     VideoModel, VideoRequest,
 };
+pub use pace::Rate;
 pub use record::{TaskRecord, TaskResult, TaskState};
 pub use retry::RetryPolicy;
 pub use task::{Task, TaskRef};

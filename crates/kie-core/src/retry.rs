@@ -111,7 +111,9 @@ impl RetryPolicy {
 
     /// Decides after attempt number `attempts` (1 for the first) ended in `outcome`,
     /// `elapsed` after the call began. `jitter` in `[0, 1)` scales the backoff (full
-    /// jitter), so that many clients throttled at once do not retry in step.
+    /// jitter), so that many clients throttled at once do not retry in step. A server's
+    /// `Retry-After` is honoured, plus the same jitter: calls throttled together would
+    /// otherwise all come back in the same instant and be throttled again.
     pub fn decide(
         &self,
         kind: RequestKind,
@@ -128,12 +130,13 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(1 << exponent)
             .min(self.max_delay);
+        let spread = step.mul_f64(jitter.clamp(0.0, 1.0));
         let delay = match outcome {
             Attempt::Answered {
                 retry_after: Some(after),
                 ..
-            } => after,
-            _ => step.mul_f64(jitter.clamp(0.0, 1.0)),
+            } => after + spread,
+            _ => spread,
         };
         if elapsed.saturating_add(delay) > self.max_elapsed {
             Decision::Stop
@@ -287,16 +290,48 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_honoured_over_backoff() {
+    fn retry_after_is_honoured_plus_jitter() {
         let policy = RetryPolicy::default();
         let outcome = Answered {
             http_status: 429,
             code: Some(429),
             retry_after: Some(Duration::from_secs(7)),
         };
-        assert_eq!(
-            policy.decide(Create, outcome, 1, Duration::ZERO, 0.9),
-            Decision::RetryAfter(Duration::from_secs(7))
+        // The first backoff step is 500 ms; the jitter picks a point in it.
+        for (jitter, ms) in [(0.0, 7_000), (0.5, 7_250), (0.9, 7_450)] {
+            assert_eq!(
+                policy.decide(Create, outcome, 1, Duration::ZERO, jitter),
+                Decision::RetryAfter(Duration::from_millis(ms)),
+                "jitter {jitter}"
+            );
+        }
+    }
+
+    /// Found when a thousand submits were throttled at once: every retry honoured the
+    /// same `Retry-After` to the millisecond, 139 of them landed in one 100 ms slot, and
+    /// were throttled again.
+    #[test]
+    fn calls_throttled_together_do_not_come_back_together() {
+        let policy = RetryPolicy::default();
+        let outcome = Answered {
+            http_status: 429,
+            code: Some(429),
+            retry_after: Some(Duration::from_secs(1)),
+        };
+        let mut slots = std::collections::BTreeMap::<u128, usize>::new();
+        for i in 0..1000 {
+            let jitter = f64::from(i) / 1000.0;
+            let Decision::RetryAfter(delay) =
+                policy.decide(Create, outcome, 1, Duration::ZERO, jitter)
+            else {
+                panic!("a 429 is retried");
+            };
+            *slots.entry(delay.as_millis() / 100).or_default() += 1;
+        }
+        let fullest = slots.values().max().copied().unwrap_or_default();
+        assert!(
+            fullest <= 200,
+            "{fullest} retries in one 100 ms slot: {slots:?}"
         );
     }
 
@@ -316,11 +351,11 @@ mod tests {
             retry_after: Some(Duration::from_secs(8)),
         };
         assert_eq!(
-            policy.decide(Read, late, 1, Duration::from_secs(3), 0.5),
+            policy.decide(Read, late, 1, Duration::from_secs(3), 0.0),
             Decision::Stop
         );
         assert_eq!(
-            policy.decide(Read, late, 1, Duration::from_secs(2), 0.5),
+            policy.decide(Read, late, 1, Duration::from_secs(2), 0.0),
             Decision::RetryAfter(Duration::from_secs(8))
         );
         assert_eq!(

@@ -1,12 +1,18 @@
-//! Sending one call: authentication, timeouts, retries by [`RetryPolicy`], and turning
-//! what came back into data or an [`Error`] that says where it failed.
+//! Sending one call: pacing, authentication, timeouts, retries by [`RetryPolicy`], and
+//! turning what came back into data or an [`Error`] that says where it failed.
+//!
+//! What a server can do to a call is bounded here: its answer is read up to the
+//! client's limit and no further, a redirect is refused rather than followed (the body
+//! would go to another host), and the text an error keeps from the answer is redacted.
 
+use bytes::{Bytes, BytesMut};
 use secrecy::ExposeSecret;
 use serde_json::value::RawValue;
 
 use crate::client::{Client, USER_AGENT};
-use crate::envelope::Answer;
+use crate::envelope::{Answer, unexpected};
 use crate::error::{Error, Operation};
+use crate::redact::Redactor;
 use crate::retry::{Attempt, Decision, RequestKind, retry_after, unanswered};
 
 /// One call, ready to be sent (and re-sent) as often as its policy allows.
@@ -15,7 +21,11 @@ pub(crate) struct Request<'a, F> {
     operation: Operation,
     kind: RequestKind,
     build: F,
+    redactor: Redactor,
 }
+
+/// A success whose `data` does not have the shape the call expects: why, and the data.
+pub(crate) type Unexpected = (String, Box<RawValue>);
 
 impl<'a, F> Request<'a, F>
 where
@@ -32,13 +42,31 @@ where
             operation,
             kind,
             build,
+            redactor: client.inner.redactor.clone(),
         }
     }
 
-    /// Sends until success or the policy says stop; returns the HTTP status and `data`
-    /// as JSON text, for the caller to decode into its own types.
-    /// `build` runs before each attempt; an error from it ends the call unsent.
-    pub(crate) async fn send(self) -> Result<(u16, Box<RawValue>), Error> {
+    /// Also keeps these secrets (a callback URL's query, say) out of the call's errors.
+    pub(crate) fn secrets(mut self, secrets: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        self.redactor = self.redactor.with(secrets);
+        self
+    }
+
+    /// Sends until success or the policy says stop, then decodes `data` with `decode`.
+    /// `build` runs before each attempt; an error from it ends the call unsent. Text an
+    /// error keeps from the answer is redacted.
+    pub(crate) async fn send<T>(
+        self,
+        decode: impl FnOnce(Box<RawValue>) -> Result<T, Unexpected>,
+    ) -> Result<T, Error> {
+        let operation = self.operation;
+        let redactor = self.redactor.clone();
+        let (status, data) = self.send_raw().await?;
+        decode(data)
+            .map_err(|(reason, data)| unexpected(operation, status, reason, &data, &redactor))
+    }
+
+    async fn send_raw(self) -> Result<(u16, Box<RawValue>), Error> {
         let inner = &self.client.inner;
         let started = inner.timer.now();
         let mut attempts = 0;
@@ -75,21 +103,54 @@ where
         builder: reqwest::RequestBuilder,
     ) -> (Attempt, Result<(u16, Box<RawValue>), Error>) {
         let inner = &self.client.inner;
+        // Paced first, so that a call waiting for its turn holds no connection slot.
+        inner.pacers.admit(self.operation).await;
         // Held until the answer is read; the semaphore is never closed.
         let _permit = inner.in_flight.acquire().await.ok();
-        let request = builder
+        let (http, request) = builder
             .bearer_auth(inner.api_key.expose_secret())
             .header(reqwest::header::USER_AGENT, USER_AGENT)
             .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(inner.request_timeout);
-        let response = match request.send().await {
+            .timeout(inner.request_timeout)
+            .build_split();
+        let request = match request {
+            Ok(request) => request,
+            Err(e) => return self.unanswered(e),
+        };
+        let origin = request.url().origin();
+        let mut response = match http.execute(request).await {
             Ok(response) => response,
             Err(e) => return self.unanswered(e),
         };
         let http_status = response.status().as_u16();
         let retry_after = retry_after(&response);
-        let body = match response.bytes().await {
-            Ok(body) => body,
+        let answered = Attempt::Answered {
+            http_status,
+            code: None,
+            retry_after,
+        };
+        // The client built by default follows no redirect; one injected with
+        // `ClientBuilder::http_client` may have, and its answer comes from elsewhere.
+        if let Some(location) = redirected(&response, &origin) {
+            let error = Error::Redirected {
+                operation: self.operation,
+                task_id: None,
+                http_status,
+                location: self.redactor.redact(&location).into_owned(),
+            };
+            return (answered, Err(error));
+        }
+        let body = match read_at_most(&mut response, inner.max_answer_bytes).await {
+            Ok(Read::Whole(body)) => body,
+            Ok(Read::Cut(_)) => {
+                let error = Error::AnswerTooLarge {
+                    operation: self.operation,
+                    task_id: None,
+                    http_status,
+                    limit: inner.max_answer_bytes,
+                };
+                return (Attempt::Garbled, Err(error));
+            }
             Err(e) => return self.unanswered(e),
         };
         tracing::debug!(operation = %self.operation, http_status, bytes = body.len(), "answer");
@@ -98,6 +159,7 @@ where
             http_status,
             retry_after,
             body: &body,
+            redactor: &self.redactor,
         };
         match answer.into_data() {
             Ok(data) => (
@@ -116,11 +178,7 @@ where
                         code: Some(code.as_i64()),
                         retry_after,
                     },
-                    _ => Attempt::Answered {
-                        http_status,
-                        code: None,
-                        retry_after,
-                    },
+                    _ => answered,
                 };
                 (outcome, Err(error))
             }
@@ -137,4 +195,53 @@ where
         };
         (outcome, Err(error))
     }
+}
+
+/// Where an answer points instead of answering: its `Location` when it is a redirect,
+/// or its own URL when the HTTP client already followed one away from `origin`.
+pub(crate) fn redirected(response: &reqwest::Response, origin: &url::Origin) -> Option<String> {
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map_or_else(
+                || "nowhere (no Location)".to_owned(),
+                |l| String::from_utf8_lossy(l.as_bytes()).into_owned(),
+            );
+        return Some(location);
+    }
+    (response.url().origin() != *origin).then(|| response.url().to_string())
+}
+
+/// A body read up to a limit.
+pub(crate) enum Read {
+    /// The whole body.
+    Whole(Bytes),
+    /// The first `limit` bytes of a longer body; the rest was not read.
+    Cut(Bytes),
+}
+
+/// Reads `response`'s body, but no more than `limit` bytes: an answer that announces a
+/// longer body is not read at all, and one that turns out longer stops at the limit.
+/// Memory stays bounded whatever the server sends.
+pub(crate) async fn read_at_most(
+    response: &mut reqwest::Response,
+    limit: u64,
+) -> Result<Read, reqwest::Error> {
+    if response.content_length().is_some_and(|len| len > limit) {
+        return Ok(Read::Cut(Bytes::new()));
+    }
+    let capacity = response.content_length().unwrap_or(0).min(limit);
+    let mut body = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await? {
+        let room = usize::try_from(limit)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(body.len());
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok(Read::Cut(body.freeze()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Read::Whole(body.freeze()))
 }

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::client::Client;
-use crate::envelope::{unexpected_data, value};
+use crate::envelope::value;
 use crate::error::{Error, Operation};
 use crate::record::kind_of;
 use crate::retry::RequestKind;
@@ -229,7 +229,7 @@ impl Upload {
         if let Some(name) = &self.file_name {
             fields["fileName"] = json!(name);
         }
-        let (status, data) = match &self.source {
+        match &self.source {
             Source::File(path) => {
                 let size = self.check_file(path).await?;
                 let url = format!("{base}/api/file-stream-upload");
@@ -262,8 +262,8 @@ impl Upload {
                         Ok(c.post(&url).multipart(form))
                     },
                 )
-                .send()
-                .await?
+                .send(UploadedFile::from_data)
+                .await
             }
             Source::Bytes(bytes) => {
                 if let Some(limits) = self.limits {
@@ -273,7 +273,7 @@ impl Upload {
                 fields["base64Data"] =
                     json!(base64::engine::general_purpose::STANDARD.encode(bytes));
                 self.send_json(format!("{base}/api/file-base64-upload"), fields)
-                    .await?
+                    .await
             }
             Source::Url(file_url) => {
                 let mut v = Violations::default();
@@ -281,21 +281,19 @@ impl Upload {
                 v.finish()?;
                 fields["fileUrl"] = json!(file_url);
                 self.send_json(format!("{base}/api/file-url-upload"), fields)
-                    .await?
+                    .await
             }
-        };
-        UploadedFile::from_data(data)
-            .map_err(|(reason, data)| unexpected_data(Operation::Upload, status, reason, &data))
+        }
     }
 
-    async fn send_json(&self, url: String, fields: Value) -> Result<(u16, Box<RawValue>), Error> {
+    async fn send_json(&self, url: String, fields: Value) -> Result<UploadedFile, Error> {
         Request::new(
             &self.client,
             Operation::Upload,
             RequestKind::Read,
             move |c| Ok(c.post(&url).json(&fields)),
         )
-        .send()
+        .send(UploadedFile::from_data)
         .await
     }
 

@@ -240,7 +240,7 @@ impl Wait {
     }
 
     /// Waits, then downloads the video to `path` (atomically). Returns the result and
-    /// the number of bytes written.
+    /// what was written.
     ///
     /// # Errors
     ///
@@ -248,15 +248,15 @@ impl Wait {
     pub async fn download_to(
         self,
         path: impl AsRef<std::path::Path>,
-    ) -> Result<(VideoResult, u64), Error> {
+    ) -> Result<(VideoResult, crate::Downloaded), Error> {
         let client = self.poller.task.client().clone();
         let video = self.await?;
-        let bytes = client
+        let downloaded = client
             .download(video.video_url())
             .to_path(path)
             .await
             .map_err(|e| e.for_task(&video.task_id))?;
-        Ok((video, bytes))
+        Ok((video, downloaded))
     }
 
     /// The wait as a stream: progress events, then one [`WaitEvent::Finished`] or an

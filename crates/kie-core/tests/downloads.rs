@@ -320,7 +320,8 @@ async fn a_complete_download_appears_whole_with_progress_and_no_key() {
         .on_progress(move |p| sink.lock().unwrap().push(p))
         .to_path(&target)
         .await
-        .unwrap();
+        .unwrap()
+        .bytes;
     assert_eq!(written, body.len() as u64);
     assert_eq!(std::fs::read(&target).unwrap(), body);
     assert_eq!(entries(dir.path()), ["fox.mp4"]);
@@ -456,7 +457,8 @@ async fn a_download_streams_into_any_writer() {
         .download(format!("{}/a.mp4", server.uri()))
         .to_writer(&mut sink)
         .await
-        .unwrap();
+        .unwrap()
+        .bytes;
     assert_eq!(n, 10_000);
     assert_eq!(sink, body);
 }
@@ -481,7 +483,7 @@ async fn a_task_waits_then_downloads() {
     let target = dir.path().join("t1.mp4");
     let (video, bytes) = client.task("t1").wait().download_to(&target).await.unwrap();
     assert_eq!(video.task_id, "t1");
-    assert_eq!(bytes, 2048);
+    assert_eq!(bytes.bytes, 2048);
     assert_eq!(std::fs::read(&target).unwrap(), body);
 
     // A failed download after the wait carries the task id.
@@ -528,7 +530,11 @@ async fn save(client: &Client, url: &str) -> Saved {
         .download(url)
         .on_progress(log)
         .to_path(dir.path().join("video.mp4"))
-        .await;
+        .await
+        .map(|done| {
+            assert!(done.verified, "the host sends Content-Length");
+            done.bytes
+        });
     let progress = seen.lock().unwrap().clone();
     Saved {
         dir,
@@ -541,7 +547,7 @@ async fn save(client: &Client, url: &str) -> Saved {
 async fn stream(client: &Client, url: &str) -> (Vec<u8>, Result<u64, Error>) {
     let mut sink = Vec::new();
     let result = client.download(url).to_writer(&mut sink).await;
-    (sink, result)
+    (sink, result.map(|done| done.bytes))
 }
 
 #[tokio::test]
@@ -584,7 +590,8 @@ async fn a_download_cut_several_times_resumes_each_time() {
         .on_progress(log)
         .to_writer(&mut sink)
         .await
-        .unwrap();
+        .unwrap()
+        .bytes;
     assert_eq!(written, LEN as u64);
     assert_same(&sink, &file);
     let tag = Some("\"v1\"");
@@ -650,7 +657,12 @@ async fn transient_statuses_before_the_body_are_retried_after_the_hosts_delay() 
     assert_same(&sink, &file);
     // Nothing had arrived: each attempt asks for the whole file.
     assert_eq!(host.seen(), [Seen::plain(), Seen::plain(), Seen::plain()]);
-    assert_eq!(timer.sleeps()[0], Duration::from_secs(3), "Retry-After");
+    // Retry-After, plus at most the first backoff step of jitter.
+    let first = timer.sleeps()[0];
+    assert!(
+        first >= Duration::from_secs(3) && first < Duration::from_millis(3_500),
+        "Retry-After: {first:?}"
+    );
 
     host.script(vec![Step::Status(503, None); 3]);
     let (_, result) = stream(&client, &host.url()).await;

@@ -80,7 +80,7 @@ async fn every_model_submits_waits_and_downloads_a_real_mp4() {
         assert_eq!(video.model.as_deref(), Some(model.as_str()));
         assert_eq!(video.record.state, TaskState::Success);
         let file = std::fs::read(&target).unwrap();
-        assert_eq!(file.len() as u64, bytes);
+        assert_eq!(file.len() as u64, bytes.bytes);
         assert!(is_mp4(&file), "{model}: not an mp4");
         // recordInfo echoes the request, decoded even though `input` is encoded twice.
         let param = video.record.param().unwrap().expect("a param");

@@ -55,8 +55,15 @@ async fn create_is_retried_after_429_and_honours_retry_after() {
     let task = client.submit(&input()).await.unwrap();
     assert_eq!(task.id(), "t1");
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
-    // 7 s as asked, then a date in the past: retry at once.
-    assert_eq!(timer.sleeps(), [Duration::from_secs(7), Duration::ZERO]);
+    // 7 s as asked, then a date in the past: at once; each plus at most its backoff
+    // step of jitter (500 ms, then 1 s).
+    let sleeps = timer.sleeps();
+    assert_eq!(sleeps.len(), 2, "{sleeps:?}");
+    assert!(
+        (Duration::from_secs(7)..Duration::from_millis(7_500)).contains(&sleeps[0]),
+        "{sleeps:?}"
+    );
+    assert!(sleeps[1] < Duration::from_secs(1), "{sleeps:?}");
 }
 
 #[tokio::test]

@@ -590,7 +590,12 @@ impl Lab {
 
     /// Success text, noting a `Retry-After` the SDK waited for.
     fn ok(&self, what: &str, requests: u64) -> String {
-        let retry_after = self.timer.sleeps().contains(&Duration::from_secs(1));
+        // Retry-After (1 s), plus at most a backoff step (under 1 s) of jitter.
+        let retry_after = self
+            .timer
+            .sleeps()
+            .iter()
+            .any(|sleep| (Duration::from_secs(1)..Duration::from_secs(2)).contains(sleep));
         if self.cell.fault == Fault::RateLimited && requests > 1 {
             assert!(retry_after, "{}: Retry-After was not honoured", self.cell);
         }

@@ -107,3 +107,98 @@ pub fn raw_http_server(head: String, body: Vec<u8>, stall: bool) -> String {
     });
     base
 }
+
+/// A request as a raw test server read it.
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    /// `GET`, `POST`, `HEAD`...
+    pub method: String,
+    /// The path and query.
+    pub target: String,
+    /// Header lines, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// The body (read by `Content-Length`).
+    pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A server on 127.0.0.1 that hands each request, read, to `answer` with its
+/// connection, to write whatever it likes (one request per connection). Returns its
+/// base URL and every request it read.
+pub fn scripted_server(
+    answer: impl Fn(&RawRequest, &mut std::net::TcpStream) + Send + Sync + 'static,
+) -> (String, Arc<std::sync::Mutex<Vec<RawRequest>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let answer = Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let (answer, log) = (answer.clone(), log.clone());
+            std::thread::spawn(move || {
+                let Some(request) = read_request(&mut stream) else {
+                    return;
+                };
+                log.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(request.clone());
+                answer(&request, &mut stream);
+            });
+        }
+    });
+    (base, seen)
+}
+
+fn read_request(stream: &mut std::net::TcpStream) -> Option<RawRequest> {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let (method, target) = (first.next()?.to_owned(), first.next()?.to_owned());
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            Some((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        })
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = data[head_end + 4..].to_vec();
+    while body.len() < length {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(RawRequest {
+        method,
+        target,
+        headers,
+        body,
+    })
+}
