@@ -532,10 +532,13 @@ async fn a_file_that_cannot_be_written_is_named_as_the_caller_named_it() {
     assert!(!err.to_string().contains(".partial"), "{err}");
 }
 
+/// How an echoing proxy wraps what it echoes.
+type Shape = fn(String) -> ResponseTemplate;
+
 /// What a proxy that echoes requests sends back: the request line, every header (the
 /// `Authorization: Bearer <key>` among them) and the body, in the shape `shape` gives.
 struct Echo {
-    shape: fn(String) -> ResponseTemplate,
+    shape: Shape,
 }
 
 impl wiremock::Respond for Echo {
@@ -557,7 +560,7 @@ impl wiremock::Respond for Echo {
 async fn an_echoed_request_never_puts_a_secret_into_an_error() {
     const TOKEN: &str = "cb-token-CANARY-42";
     #[rustfmt::skip]
-    let shapes: [(&str, fn(String) -> ResponseTemplate); 5] = [
+    let shapes: [(&str, Shape); 5] = [
         ("a gateway page (Error::Http)", |echo| ResponseTemplate::new(502).set_body_string(echo)),
         ("kie.ai's envelope (Error::Api)", |echo| envelope(400, json!({"code": 400, "msg": echo}))),
         ("an error code under 200 (Error::Api)", |echo| envelope(200, json!({"code": 500, "message": echo}))),
