@@ -9,8 +9,10 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use crate::error::Operation;
 use crate::time::Timer;
@@ -56,15 +58,30 @@ impl fmt::Display for Rate {
     }
 }
 
-/// A sliding-window log of the calls let through: the next call goes when fewer than
-/// `max` were let through in the last `per`.
+/// A sliding window over the calls let through. A call holds its place from the
+/// moment it is let through until `per` after its answer came: kie.ai counts a call
+/// when it arrives, which is somewhere between those two moments, so however long the
+/// call takes (a queue for a connection, latency, a slow answer) no window of kie.ai's
+/// ever holds more than `max`.
 pub(crate) struct Pacer {
     rate: Rate,
     timer: Arc<dyn Timer>,
-    /// When each call in the window was let through, oldest first. The async mutex
-    /// queues waiters in arrival order, and the one at its head sleeps holding it, so
-    /// calls go out first come, first served.
-    sent: tokio::sync::Mutex<VecDeque<Duration>>,
+    window: Mutex<Window>,
+    /// Waiters queue on it in arrival order; the one at its head holds it while it
+    /// waits for a place, so calls go out first come, first served.
+    queue: tokio::sync::Mutex<()>,
+    /// Signalled when a call ends, which starts its place's countdown.
+    ended: Notify,
+}
+
+/// The places taken in the window.
+#[derive(Debug, Default)]
+struct Window {
+    /// Calls let through and not yet answered: each holds its place.
+    in_flight: usize,
+    /// When each answered call ended, oldest first: each holds its place until `per`
+    /// after that.
+    ended: VecDeque<Duration>,
 }
 
 impl fmt::Debug for Pacer {
@@ -78,20 +95,35 @@ impl Pacer {
         Self {
             rate,
             timer,
-            sent: tokio::sync::Mutex::new(VecDeque::with_capacity(rate.max as usize)),
+            window: Mutex::default(),
+            queue: tokio::sync::Mutex::new(()),
+            ended: Notify::new(),
         }
     }
 
-    /// Waits until one more call fits in the window, and counts it as sent now.
-    pub(crate) async fn admit(&self) {
-        let mut sent = self.sent.lock().await;
+    /// Waits until the window has a place, and takes it until the returned place is
+    /// dropped (when the call's answer is in) and `per` has passed.
+    pub(crate) async fn admit(&self) -> Place<'_> {
+        let _turn = self.queue.lock().await;
         loop {
-            let now = self.timer.now();
-            match delay(&mut sent, self.rate, now) {
-                None => {
-                    sent.push_back(now);
-                    return;
+            let ended = self.ended.notified();
+            let mut ended = std::pin::pin!(ended);
+            ended.as_mut().enable();
+            let wait = {
+                let mut window = self.lock();
+                match window.delay(self.rate, self.timer.now()) {
+                    Ok(()) => {
+                        window.in_flight += 1;
+                        return Place { pacer: self };
+                    }
+                    Err(wait) => wait,
                 }
+            };
+            match wait {
+                // Every place is held by a call in flight: once one ends, its place has
+                // a time to be free at.
+                None => ended.await,
+                // Only time frees a place then: a call ending keeps its place a window.
                 Some(wait) => {
                     tracing::debug!(rate = %self.rate, ?wait, "pacing");
                     self.timer.sleep(wait).await;
@@ -99,26 +131,52 @@ impl Pacer {
             }
         }
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
-/// How long until a call fits at `now`, forgetting the calls out of the window; `None`
-/// when one fits now.
-fn delay(sent: &mut VecDeque<Duration>, rate: Rate, now: Duration) -> Option<Duration> {
-    while sent
-        .front()
-        .is_some_and(|at| now.saturating_sub(*at) >= rate.per)
-    {
-        sent.pop_front();
+impl Window {
+    /// `Ok` when a place is free at `now` (forgetting the places whose time is up);
+    /// else how long until the oldest ended call frees its place, or `None` when every
+    /// place is held by a call in flight.
+    fn delay(&mut self, rate: Rate, now: Duration) -> Result<(), Option<Duration>> {
+        while self
+            .ended
+            .front()
+            .is_some_and(|at| now.saturating_sub(*at) >= rate.per)
+        {
+            self.ended.pop_front();
+        }
+        if self.in_flight + self.ended.len() < rate.max as usize {
+            return Ok(());
+        }
+        Err(self.ended.front().map(|oldest| {
+            (*oldest + rate.per)
+                .saturating_sub(now)
+                .max(Duration::from_millis(1))
+        }))
     }
-    if sent.len() < rate.max as usize {
-        return None;
+}
+
+/// A call's place in its window, held while the call is in flight; dropping it (when
+/// the answer is in, or the call is abandoned) starts the place's countdown.
+pub(crate) struct Place<'a> {
+    pacer: &'a Pacer,
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        let now = self.pacer.timer.now();
+        {
+            let mut window = self.pacer.lock();
+            window.in_flight = window.in_flight.saturating_sub(1);
+            // The clock is monotonic and places end under the lock: kept in order.
+            window.ended.push_back(now);
+        }
+        self.pacer.ended.notify_waiters();
     }
-    let oldest = sent.front().copied().unwrap_or(now);
-    Some(
-        (oldest + rate.per)
-            .saturating_sub(now)
-            .max(Duration::from_millis(1)),
-    )
 }
 
 /// The pacers of one client: createTask and recordInfo, each optional.
@@ -129,16 +187,14 @@ pub(crate) struct Pacers {
 }
 
 impl Pacers {
-    /// Waits for the pacer of `operation`, if it has one.
-    pub(crate) async fn admit(&self, operation: Operation) {
+    /// Waits for a place from the pacer of `operation`, if it has one.
+    pub(crate) async fn admit(&self, operation: Operation) -> Option<Place<'_>> {
         let pacer = match operation {
             Operation::CreateTask => self.create_task.as_ref(),
             Operation::RecordInfo => self.record_info.as_ref(),
             _ => None,
-        };
-        if let Some(pacer) = pacer {
-            pacer.admit().await;
-        }
+        }?;
+        Some(pacer.admit().await)
     }
 }
 
@@ -148,36 +204,69 @@ mod tests {
     use crate::time::VirtualTimer;
 
     #[test]
-    fn a_full_window_waits_for_its_oldest_call_to_leave() {
+    fn a_place_is_held_in_flight_and_for_a_window_after_its_answer() {
         let rate = Rate::per(3, Duration::from_secs(10));
-        let mut sent = VecDeque::new();
         let s = Duration::from_secs;
-        for at in [0, 1, 2] {
-            assert_eq!(delay(&mut sent, rate, s(at)), None);
-            sent.push_back(s(at));
-        }
-        assert_eq!(delay(&mut sent, rate, s(4)), Some(s(6)));
+        let mut window = Window::default();
+        window.in_flight = 2;
+        window.ended.push_back(s(1));
         assert_eq!(
-            delay(&mut sent, rate, s(10)),
-            None,
-            "the first left at 10 s"
+            window.delay(rate, s(4)),
+            Err(Some(s(7))),
+            "full: the ended one frees first"
         );
-        assert_eq!(sent.len(), 2);
+        assert_eq!(window.delay(rate, s(11)), Ok(()), "it left at 11 s");
+        assert!(window.ended.is_empty());
+        window.in_flight = 3;
+        assert_eq!(
+            window.delay(rate, s(50)),
+            Err(None),
+            "all in flight: wait for an answer"
+        );
     }
 
     #[tokio::test]
-    async fn calls_beyond_the_rate_go_out_one_window_later_in_order() {
+    async fn calls_beyond_the_rate_go_out_one_window_after_the_answers() {
         let timer = Arc::new(VirtualTimer::new());
-        let pacer = Arc::new(Pacer::new(
-            Rate::per(2, Duration::from_secs(10)),
-            timer.clone(),
-        ));
+        let pacer = Pacer::new(Rate::per(2, Duration::from_secs(10)), timer.clone());
         let mut at = Vec::new();
         for _ in 0..5 {
-            pacer.admit().await;
+            let place = pacer.admit().await;
             at.push(timer.now().as_secs());
+            timer.advance(Duration::from_secs(1)); // the call takes a second
+            drop(place);
         }
-        assert_eq!(at, [0, 0, 10, 10, 20]);
+        // The third waits for the first answer (at 1 s) plus the window.
+        assert_eq!(at, [0, 1, 11, 12, 22]);
+    }
+
+    #[tokio::test]
+    async fn a_full_window_of_calls_in_flight_waits_for_an_answer_not_the_clock() {
+        let timer = Arc::new(VirtualTimer::new());
+        let pacer = Arc::new(Pacer::new(
+            Rate::per(1, Duration::from_secs(10)),
+            timer.clone(),
+        ));
+        let first = pacer.admit().await;
+        let waiting = tokio::spawn({
+            let pacer = pacer.clone();
+            async move {
+                drop(pacer.admit().await);
+            }
+        });
+        tokio::task::yield_now().await;
+        assert!(
+            !waiting.is_finished(),
+            "the place is held while its call is in flight"
+        );
+        assert_eq!(timer.now(), Duration::ZERO);
+        drop(first);
+        waiting.await.unwrap();
+        assert_eq!(
+            timer.now(),
+            Duration::from_secs(10),
+            "then one window after its answer"
+        );
     }
 
     #[test]

@@ -103,8 +103,9 @@ where
         builder: reqwest::RequestBuilder,
     ) -> (Attempt, Result<(u16, Box<RawValue>), Error>) {
         let inner = &self.client.inner;
-        // Paced first, so that a call waiting for its turn holds no connection slot.
-        inner.pacers.admit(self.operation).await;
+        // Paced first, so that a call waiting for its turn holds no connection slot; the
+        // place is held until the answer is read.
+        let _place = inner.pacers.admit(self.operation).await;
         // Held until the answer is read; the semaphore is never closed.
         let _permit = inner.in_flight.acquire().await.ok();
         let (http, request) = builder
