@@ -207,9 +207,10 @@ mod tests {
     fn a_place_is_held_in_flight_and_for_a_window_after_its_answer() {
         let rate = Rate::per(3, Duration::from_secs(10));
         let s = Duration::from_secs;
-        let mut window = Window::default();
-        window.in_flight = 2;
-        window.ended.push_back(s(1));
+        let mut window = Window {
+            in_flight: 2,
+            ended: VecDeque::from([s(1)]),
+        };
         assert_eq!(
             window.delay(rate, s(4)),
             Err(Some(s(7))),
