@@ -321,8 +321,11 @@ impl Download {
             };
         } else if status == StatusCode::PARTIAL_CONTENT {
             // A part, where the whole file was asked for: usable only if it is the whole.
+            // Nothing was written, so asking again (a restart) is safe.
             if !file.begin_whole(&response) {
-                return Err(self.source.not_resumed(file, sink, &response));
+                let mut failed = self.source.not_resumed(file, sink, &response);
+                failed.retry = Some(Attempt::Garbled);
+                return Err(failed);
             }
         } else if status.is_success() {
             if resuming {

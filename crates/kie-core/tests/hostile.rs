@@ -307,8 +307,9 @@ async fn downloads_follow_a_file_hosts_redirects_but_not_to_plain_http_or_foreve
 async fn a_part_of_the_file_is_not_taken_for_the_whole() {
     let file: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
     let part = file.clone();
-    // A 206 for the second half, to a request that asked for no range.
-    let (host, _) = scripted_server(move |_, stream| {
+    // A 206 for the second half, to a request that asked for no range: asked again
+    // (nothing was kept), then refused.
+    let (host, seen) = scripted_server(move |_, stream| {
         let head = "HTTP/1.1 206 Partial Content\r\ncontent-range: bytes 500-999/1000\r\ncontent-length: 500\r\nconnection: close\r\n\r\n";
         write(stream, head.as_bytes());
         write(stream, &part[500..]);
@@ -326,6 +327,8 @@ async fn a_part_of_the_file_is_not_taken_for_the_whole() {
         "{err}"
     );
     assert!(err.to_string().contains("a part of it"), "{err}");
+    assert_eq!(seen.lock().unwrap().len(), 4, "every attempt of the policy, each a plain GET");
+    assert!(seen.lock().unwrap().iter().all(|r| r.header("range").is_none()));
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,

@@ -8,7 +8,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     extract::{Query, State, rejection::QueryRejection},
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderMap, HeaderValue, Method, Uri, header},
     response::Response,
 };
 use bytes::Bytes;
@@ -67,6 +67,8 @@ fn admit(shared: &Shared, limit: Limit, key: &str, now: i64) -> Result<(), Reply
 /// `POST /api/v1/jobs/createTask`.
 pub(crate) async fn create_task(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -86,11 +88,16 @@ pub(crate) async fn create_task(
             None,
         )
     });
-    if let Some(response) = faults::before(&drawn, &shared.shutdown).await {
+    let incoming = faults::Incoming {
+        headers: &headers,
+        method: &method,
+        uri: &uri,
+    };
+    if let Some(response) = faults::before(&drawn, incoming, &shared.shutdown).await {
         return response;
     }
     let reply = create_reply(&shared, &headers, parsed);
-    faults::after(&drawn, reply, &shared.shutdown).await
+    faults::after(&drawn, reply, incoming, &shared.shutdown).await
 }
 
 fn create_reply(
@@ -143,6 +150,8 @@ fn create_reply(
 /// `GET /api/v1/jobs/recordInfo?taskId=...`.
 pub(crate) async fn record_info(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
@@ -164,11 +173,16 @@ pub(crate) async fn record_info(
             task_id.as_deref(),
         )
     });
-    if let Some(response) = faults::before(&drawn, &shared.shutdown).await {
+    let incoming = faults::Incoming {
+        headers: &headers,
+        method: &method,
+        uri: &uri,
+    };
+    if let Some(response) = faults::before(&drawn, incoming, &shared.shutdown).await {
         return response;
     }
     let reply = record_reply(&shared, &headers, task_id.as_deref());
-    faults::after(&drawn, reply, &shared.shutdown).await
+    faults::after(&drawn, reply, incoming, &shared.shutdown).await
 }
 
 fn record_reply(shared: &Shared, headers: &HeaderMap, task_id: Option<&str>) -> Reply {
@@ -205,14 +219,24 @@ fn record_reply(shared: &Shared, headers: &HeaderMap, task_id: Option<&str>) -> 
 }
 
 /// `GET /api/v1/chat/credit`.
-pub(crate) async fn credit(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub(crate) async fn credit(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let drawn = shared.with_state(|state| {
         state.count(Endpoint::Credit);
         state
             .faults
             .draw(&mut state.streams.faults, Endpoint::Credit, None, None)
     });
-    if let Some(response) = faults::before(&drawn, &shared.shutdown).await {
+    let incoming = faults::Incoming {
+        headers: &headers,
+        method: &method,
+        uri: &uri,
+    };
+    if let Some(response) = faults::before(&drawn, incoming, &shared.shutdown).await {
         return response;
     }
     let reply = match authorize(&shared, &headers) {
@@ -221,12 +245,14 @@ pub(crate) async fn credit(State(shared): State<Arc<Shared>>, headers: HeaderMap
             shared.with_state(|state| state.credits),
         )),
     };
-    faults::after(&drawn, reply, &shared.shutdown).await
+    faults::after(&drawn, reply, incoming, &shared.shutdown).await
 }
 
 /// `POST /api/v1/common/download-url` with `{"url": ...}`.
 pub(crate) async fn download_url(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -236,11 +262,16 @@ pub(crate) async fn download_url(
             .faults
             .draw(&mut state.streams.faults, Endpoint::DownloadUrl, None, None)
     });
-    if let Some(response) = faults::before(&drawn, &shared.shutdown).await {
+    let incoming = faults::Incoming {
+        headers: &headers,
+        method: &method,
+        uri: &uri,
+    };
+    if let Some(response) = faults::before(&drawn, incoming, &shared.shutdown).await {
         return response;
     }
     let reply = download_reply(&shared, &headers, &body);
-    faults::after(&drawn, reply, &shared.shutdown).await
+    faults::after(&drawn, reply, incoming, &shared.shutdown).await
 }
 
 fn download_reply(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {

@@ -10,7 +10,7 @@ use std::{io, time::Duration};
 
 use axum::{
     body::Body,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
@@ -106,6 +106,32 @@ pub enum FaultEffect {
         /// HTTP status of the page.
         status: u16,
     },
+    /// Answer HTTP 200 with a kie.ai envelope whose `data` string runs to this many
+    /// bytes, streamed without a `Content-Length` (a runaway or hostile server).
+    Oversized {
+        /// The body's length in bytes.
+        bytes: u64,
+    },
+    /// Send the real answer (head at once, announced length) at this many bytes per
+    /// real second: a host that trickles and never falls silent long enough to time out.
+    Trickle {
+        /// Bytes per real second (at least 1).
+        bytes_per_sec: u64,
+    },
+    /// Answer with a redirect to the same path and query on another base URL (another
+    /// origin, such as `http://localhost:PORT` for an emulator on 127.0.0.1).
+    Redirect {
+        /// The redirect status (301, 302, 303, 307 or 308).
+        status: u16,
+        /// The base URL the `Location` points into.
+        to: String,
+    },
+    /// Answer a request for a whole file (no `Range`) with `206 Partial Content` and the
+    /// file's second half, as a broken cache might. Other answers pass unchanged.
+    PartialContent,
+    /// Answer HTTP 502 with a plain-text page that echoes the request: its line and
+    /// every header, `Authorization` included (a misconfigured proxy).
+    EchoRequest,
 }
 
 /// A fault rule: a selector, a trigger and an effect.
@@ -126,8 +152,9 @@ pub struct FaultRule {
     /// What it does.
     pub effect: FaultEffect,
     /// Apply the effect after the request has been processed (a createTask that answers
-    /// 502 but did create the task). Truncated and malformed JSON always mangle the real
-    /// answer, so the request takes effect for them regardless.
+    /// 502 but did create the task). Truncated and malformed JSON, a trickle and a
+    /// partial answer always mangle the real answer, so the request takes effect for
+    /// them regardless.
     #[serde(default)]
     pub after_processing: bool,
 }
@@ -284,16 +311,45 @@ impl FaultBook {
     }
 }
 
+/// What a fault may need of the request it breaks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Incoming<'a> {
+    /// The request's headers (echoed by [`FaultEffect::EchoRequest`]).
+    pub headers: &'a HeaderMap,
+    /// The method (echoed).
+    pub method: &'a Method,
+    /// The path and query (kept by [`FaultEffect::Redirect`], echoed).
+    pub uri: &'a Uri,
+}
+
+impl FaultEffect {
+    /// Whether the effect changes the real answer (so the request is processed first)
+    /// rather than replacing it.
+    fn mangles(&self) -> bool {
+        matches!(
+            self,
+            FaultEffect::TruncatedJson
+                | FaultEffect::MalformedJson
+                | FaultEffect::Trickle { .. }
+                | FaultEffect::PartialContent
+        )
+    }
+}
+
 /// Waits out the latency of `drawn`, then returns the answer that replaces processing, if
 /// the fault says so.
-pub(crate) async fn before(drawn: &Drawn, shutdown: &watch::Receiver<bool>) -> Option<Response> {
+pub(crate) async fn before(
+    drawn: &Drawn,
+    incoming: Incoming<'_>,
+    shutdown: &watch::Receiver<bool>,
+) -> Option<Response> {
     if drawn.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(drawn.latency_ms)).await;
     }
     match &drawn.fault {
-        Some((FaultEffect::TruncatedJson | FaultEffect::MalformedJson, _)) | None => None,
-        Some((_, true)) => None,
-        Some((effect, false)) => Some(render(effect, None, shutdown).await),
+        None | Some((_, true)) => None,
+        Some((effect, false)) if effect.mangles() => None,
+        Some((effect, false)) => Some(render(effect, None, incoming, shutdown).await),
     }
 }
 
@@ -301,11 +357,13 @@ pub(crate) async fn before(drawn: &Drawn, shutdown: &watch::Receiver<bool>) -> O
 pub(crate) async fn after(
     drawn: &Drawn,
     reply: Reply,
+    incoming: Incoming<'_>,
     shutdown: &watch::Receiver<bool>,
 ) -> Response {
     match &drawn.fault {
-        Some((effect @ (FaultEffect::TruncatedJson | FaultEffect::MalformedJson), _))
-        | Some((effect, true)) => render(effect, Some(reply), shutdown).await,
+        Some((effect, after)) if *after || effect.mangles() => {
+            render(effect, Some(reply), incoming, shutdown).await
+        }
         _ => reply.into_response(),
     }
 }
@@ -333,6 +391,7 @@ fn standard_message(code: u16) -> &'static str {
 async fn render(
     effect: &FaultEffect,
     reply: Option<Reply>,
+    incoming: Incoming<'_>,
     shutdown: &watch::Receiver<bool>,
 ) -> Response {
     match effect {
@@ -396,7 +455,129 @@ async fn render(
             None => aborted(Bytes::new()),
         },
         FaultEffect::HtmlError { status } => html_page(*status),
+        FaultEffect::Oversized { bytes } => oversized(*bytes),
+        FaultEffect::Trickle { bytes_per_sec } => match reply {
+            Some(reply) => trickle(reply, *bytes_per_sec, shutdown.clone()),
+            None => aborted(Bytes::new()),
+        },
+        FaultEffect::Redirect { status, to } => {
+            let target = incoming.uri.path_and_query().map_or("/", |p| p.as_str());
+            let location = format!("{}{target}", to.trim_end_matches('/'));
+            let mut response = StatusCode::from_u16(*status)
+                .unwrap_or(StatusCode::TEMPORARY_REDIRECT)
+                .into_response();
+            if let Ok(location) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        FaultEffect::PartialContent => match reply {
+            Some(reply) if reply.status == StatusCode::OK => second_half(reply),
+            Some(reply) => reply.into_response(),
+            None => aborted(Bytes::new()),
+        },
+        FaultEffect::EchoRequest => {
+            let mut page = format!("{} {} HTTP/1.1\r\n", incoming.method, incoming.uri);
+            for (name, value) in incoming.headers {
+                page.push_str(&format!(
+                    "{name}: {}\r\n",
+                    String::from_utf8_lossy(value.as_bytes())
+                ));
+            }
+            let mut response = (StatusCode::BAD_GATEWAY, page).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            response
+        }
     }
+}
+
+/// A success envelope whose `data` string makes the body `bytes` long, produced as it
+/// is sent (the emulator holds none of it) and with no `Content-Length`.
+fn oversized(bytes: u64) -> Response {
+    const OPEN: &[u8] = br#"{"code":200,"msg":"success","data":""#;
+    const CHUNK: usize = 64 * 1024;
+    let filler = Bytes::from(vec![b'x'; CHUNK]);
+    let total = bytes.saturating_sub((OPEN.len() + 2) as u64);
+    let chunks = futures_util::stream::unfold(0u64, move |sent| {
+        let filler = filler.clone();
+        async move {
+            (sent < total).then(|| {
+                let n = (total - sent).min(CHUNK as u64);
+                let chunk = filler.slice(..usize::try_from(n).unwrap_or(CHUNK));
+                (Ok::<_, io::Error>(chunk), sent + n)
+            })
+        }
+    });
+    let body = futures_util::stream::iter([Ok(Bytes::from_static(OPEN))])
+        .chain(chunks)
+        .chain(futures_util::stream::iter([Ok(Bytes::from_static(b"\"}"))]));
+    let mut response = (StatusCode::OK, Body::from_stream(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The real answer, its length announced, its body sent a little at a time: ten
+/// slices a second, `bytes_per_sec` in all.
+fn trickle(reply: Reply, bytes_per_sec: u64, shutdown: watch::Receiver<bool>) -> Response {
+    let slice = usize::try_from((bytes_per_sec / 10).max(1)).unwrap_or(1);
+    let full = reply.body.len();
+    let body = futures_util::stream::unfold(
+        (reply.body.clone(), shutdown),
+        move |(rest, mut shutdown)| async move {
+            if rest.is_empty() || *shutdown.borrow() {
+                return None;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return None,
+            }
+            let n = slice.min(rest.len());
+            Some((
+                Ok::<_, io::Error>(rest.slice(..n)),
+                (rest.slice(n..), shutdown),
+            ))
+        },
+    );
+    let mut response = (reply.status, Body::from_stream(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(reply.content_type),
+    );
+    for (name, value) in reply.headers {
+        headers.insert(name, value);
+    }
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+    response
+}
+
+/// A whole-file answer turned into a `206` carrying only the file's second half.
+fn second_half(reply: Reply) -> Response {
+    let len = reply.body.len();
+    let start = len / 2;
+    let mut response = (StatusCode::PARTIAL_CONTENT, reply.body.slice(start..)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(reply.content_type),
+    );
+    for (name, value) in reply.headers {
+        if name != header::CONTENT_LENGTH {
+            headers.insert(name, value);
+        }
+    }
+    if let Ok(range) =
+        HeaderValue::from_str(&format!("bytes {start}-{}/{len}", len.saturating_sub(1)))
+    {
+        headers.insert(header::CONTENT_RANGE, range);
+    }
+    response
 }
 
 /// A gateway-style HTML error page.

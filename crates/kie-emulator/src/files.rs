@@ -9,7 +9,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     extract::{Path, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
     response::Response,
 };
 use bytes::Bytes;
@@ -139,6 +139,8 @@ pub(crate) fn parse_range(value: &str, len: u64) -> ByteRange {
 pub(crate) async fn serve(
     State(shared): State<Arc<Shared>>,
     Path(path): Path<String>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let now = shared.clock.now_ms();
@@ -162,7 +164,12 @@ pub(crate) async fn serve(
         );
         (drawn, file)
     });
-    if let Some(response) = faults::before(&drawn, &shared.shutdown).await {
+    let incoming = faults::Incoming {
+        headers: &headers,
+        method: &method,
+        uri: &uri,
+    };
+    if let Some(response) = faults::before(&drawn, incoming, &shared.shutdown).await {
         return response;
     }
     let reply = match file {
@@ -174,7 +181,7 @@ pub(crate) async fn serve(
         },
         Some(file) => file_reply(&file, range),
     };
-    faults::after(&drawn, reply, &shared.shutdown).await
+    faults::after(&drawn, reply, incoming, &shared.shutdown).await
 }
 
 /// The answer for a file and an optional Range header.

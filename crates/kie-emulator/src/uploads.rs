@@ -12,7 +12,7 @@ use axum::{
     RequestExt as _,
     body::Body,
     extract::{FromRequest as _, Multipart, Request, State},
-    http::HeaderMap,
+    http::{HeaderMap, Method, Uri},
     response::Response,
 };
 use base64::Engine as _;
@@ -50,16 +50,22 @@ fn bad_request(msg: &str) -> Reply {
 /// Runs the fault rules, authentication and storage around an upload endpoint.
 async fn handle(
     shared: Arc<Shared>,
-    headers: HeaderMap,
+    request: (Method, Uri, HeaderMap),
     receive: impl Future<Output = Result<Incoming, Reply>>,
 ) -> Response {
+    let (method, uri, headers) = request;
     let drawn = shared.with_state(|state| {
         state.count(Endpoint::Upload);
         state
             .faults
             .draw(&mut state.streams.faults, Endpoint::Upload, None, None)
     });
-    if let Some(response) = faults::before(&drawn, &shared.shutdown).await {
+    let incoming = faults::Incoming {
+        headers: &headers,
+        method: &method,
+        uri: &uri,
+    };
+    if let Some(response) = faults::before(&drawn, incoming, &shared.shutdown).await {
         return response;
     }
     let reply = if authorize(&shared, &headers).is_none() {
@@ -70,7 +76,7 @@ async fn handle(
             Err(reply) => reply,
         }
     };
-    faults::after(&drawn, reply, &shared.shutdown).await
+    faults::after(&drawn, reply, incoming, &shared.shutdown).await
 }
 
 /// Validates the common fields, stores the file and answers in the documented shape.
@@ -150,14 +156,18 @@ fn store(shared: &Shared, incoming: Incoming) -> Reply {
 pub(crate) async fn stream_upload(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     // The router's body limit still applies: `with_limited_body` enforces it.
     let (parts, body) = request.with_limited_body().into_parts();
-    let headers = parts.headers.clone();
+    let request = (
+        parts.method.clone(),
+        parts.uri.clone(),
+        parts.headers.clone(),
+    );
     let multipart = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => Multipart::from_request(Request::from_parts(parts, Body::from(bytes)), &())
             .await
             .map_err(|_| bad_request("Invalid request: expected multipart/form-data")),
         Err(error) => Err(bad_request(&format!("Invalid multipart body: {error}"))),
     };
-    handle(shared, headers, async move {
+    handle(shared, request, async move {
         let mut multipart = multipart?;
         let mut incoming = Incoming {
             bytes: Bytes::new(),
@@ -204,10 +214,12 @@ fn json_field(body: &Value, key: &str) -> Option<String> {
 /// `POST /api/file-base64-upload` (`base64Data` raw or as a data URL).
 pub(crate) async fn base64_upload(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    handle(shared, headers, async move {
+    handle(shared, (method, uri, headers), async move {
         let body: Value = serde_json::from_slice(&body)
             .map_err(|_| bad_request("Invalid request: expected a JSON body"))?;
         let data = json_field(&body, "base64Data")
@@ -240,11 +252,13 @@ pub(crate) async fn base64_upload(
 /// `POST /api/file-url-upload` (`fileUrl`, fetched from loopback only).
 pub(crate) async fn url_upload(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let client = shared.http.clone();
-    handle(shared, headers, async move {
+    handle(shared, (method, uri, headers), async move {
         let body: Value = serde_json::from_slice(&body)
             .map_err(|_| bad_request("Invalid request: expected a JSON body"))?;
         let file_url = json_field(&body, "fileUrl")

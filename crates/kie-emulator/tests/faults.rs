@@ -379,3 +379,142 @@ async fn probability_rules_fire_reproducibly_per_seed() {
     assert_eq!(first, trace(99).await);
     assert!(first.contains(&503) && first.contains(&200), "{first:?}");
 }
+
+#[tokio::test]
+async fn an_oversized_answer_streams_without_a_length() {
+    let emulator = emulator().await;
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::Oversized { bytes: 3 << 20 })
+            .on(Endpoint::Credit)
+            .next(1),
+    );
+    let response = client()
+        .get(format!("{}/api/v1/chat/credit", emulator.base_url()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.content_length(), None, "no length announced");
+    let body = response.bytes().await.expect("the whole body");
+    assert_eq!(body.len(), 3 << 20);
+    let value: Value = serde_json::from_slice(&body).expect("JSON once complete");
+    assert_eq!(value["data"].as_str().map(str::len), Some((3 << 20) - 38));
+}
+
+#[tokio::test]
+async fn a_trickle_sends_the_real_answer_slowly() {
+    let emulator = emulator().await;
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::Trickle { bytes_per_sec: 400 })
+            .on(Endpoint::Credit)
+            .next(1),
+    );
+    let started = std::time::Instant::now();
+    let response = client()
+        .get(format!("{}/api/v1/chat/credit", emulator.base_url()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("an answer");
+    let announced = response.content_length().expect("the length is announced");
+    let body = response.bytes().await.expect("the whole body");
+    assert_eq!(body.len() as u64, announced);
+    let value: Value = serde_json::from_slice(&body).expect("the real answer");
+    assert_eq!(value["code"], 200);
+    // 40 bytes every 100 ms: a body of some 60 bytes takes at least two slices.
+    assert!(started.elapsed() >= Duration::from_millis(100));
+}
+
+#[tokio::test]
+async fn a_redirect_keeps_the_path_and_query() {
+    let emulator = emulator().await;
+    let to = emulator.base_url().replace("127.0.0.1", "localhost");
+    emulator.add_fault(
+        FaultRule::new(FaultEffect::Redirect {
+            status: 307,
+            to: to.clone(),
+        })
+        .on(Endpoint::RecordInfo)
+        .next(1),
+    );
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let response = no_redirects
+        .get(format!(
+            "{}/api/v1/jobs/recordInfo?taskId=abc",
+            emulator.base_url()
+        ))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 307);
+    assert_eq!(
+        response.headers()["location"],
+        format!("{to}/api/v1/jobs/recordInfo?taskId=abc").as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_partial_answer_to_a_whole_file_request_is_its_second_half() {
+    let emulator = emulator().await;
+    let base = emulator.base_url();
+    let id = create(base, &kling("a cat [emulator:immediate]")).await;
+    let url = common::result_url(&common::poll_until_done(base, &id, 1).await);
+    let whole = client()
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("bytes");
+    emulator.add_fault(FaultRule::new(FaultEffect::PartialContent).on(Endpoint::Files));
+    let response = client().get(&url).send().await.expect("get");
+    assert_eq!(response.status(), 206);
+    let len = whole.len();
+    assert_eq!(
+        response.headers()["content-range"],
+        format!("bytes {}-{}/{len}", len / 2, len - 1).as_str()
+    );
+    assert_eq!(
+        response.bytes().await.expect("bytes"),
+        whole.slice(len / 2..)
+    );
+    // A ranged request is answered as asked.
+    let ranged = client()
+        .get(&url)
+        .header("range", "bytes=10-")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        ranged.headers()["content-range"],
+        format!("bytes 10-{}/{len}", len - 1).as_str()
+    );
+}
+
+#[tokio::test]
+async fn an_echoing_proxy_quotes_the_request_and_its_key() {
+    let emulator = emulator().await;
+    emulator.add_fault(FaultRule::new(FaultEffect::EchoRequest).on(Endpoint::Credit));
+    let response = client()
+        .get(format!("{}/api/v1/chat/credit", emulator.base_url()))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 502);
+    let page = response.text().await.expect("text");
+    assert!(
+        page.starts_with("GET /api/v1/chat/credit HTTP/1.1"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("authorization: Bearer {KEY}")),
+        "{page}"
+    );
+}
