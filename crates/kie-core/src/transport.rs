@@ -187,6 +187,24 @@ where
     }
 
     fn unanswered(&self, e: reqwest::Error) -> (Attempt, Result<(u16, Box<RawValue>), Error>) {
+        // An injected client that follows redirects gives up on a loop with an error;
+        // reqwest keeps the URL, not the status, so 300 stands for "a redirect".
+        if e.is_redirect() {
+            let location = e.url().map_or_else(String::new, ToString::to_string);
+            let http_status = e.status().map_or(300, |s| s.as_u16());
+            let error = Error::Redirected {
+                operation: self.operation,
+                task_id: None,
+                http_status,
+                location: self.redactor.redact(&location).into_owned(),
+            };
+            let outcome = Attempt::Answered {
+                http_status,
+                code: None,
+                retry_after: None,
+            };
+            return (outcome, Err(error));
+        }
         let (outcome, cause) = unanswered(&e);
         let error = Error::Unanswered {
             operation: self.operation,

@@ -327,8 +327,17 @@ async fn a_part_of_the_file_is_not_taken_for_the_whole() {
         "{err}"
     );
     assert!(err.to_string().contains("a part of it"), "{err}");
-    assert_eq!(seen.lock().unwrap().len(), 4, "every attempt of the policy, each a plain GET");
-    assert!(seen.lock().unwrap().iter().all(|r| r.header("range").is_none()));
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        4,
+        "every attempt of the policy, each a plain GET"
+    );
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .all(|r| r.header("range").is_none())
+    );
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,

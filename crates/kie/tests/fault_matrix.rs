@@ -21,8 +21,8 @@ use axum::http::{HeaderMap, StatusCode};
 use kie::kling::KlingV21MasterTextToVideoInput;
 use kie::time::VirtualTimer;
 use kie::{
-    CallbackInbox, CallbackVerifier, Client, Error, PollSchedule, Receipt, RetryPolicy, Task,
-    Unanswered,
+    CallbackInbox, CallbackVerifier, Client, Error, MinSpeed, PollSchedule, Receipt, RetryPolicy,
+    Task, Unanswered,
 };
 use kie_emulator::{
     CallbackFaultEffect, CallbackFaultRule, Emulator, Endpoint, FaultEffect, FaultRule, Timeline,
@@ -72,9 +72,14 @@ enum Fault {
     ForgedCallback,
     StaleCallback,
     CutMidBody,
+    HugeAnswer,
+    Trickle,
+    Redirect,
+    PartialContent,
+    EchoedKey,
 }
 
-const FAULTS: [Fault; 16] = [
+const FAULTS: [Fault; 21] = [
     Fault::RateLimited,
     Fault::Maintenance,
     Fault::ServerError,
@@ -91,7 +96,21 @@ const FAULTS: [Fault; 16] = [
     Fault::ForgedCallback,
     Fault::StaleCallback,
     Fault::CutMidBody,
+    Fault::HugeAnswer,
+    Fault::Trickle,
+    Fault::Redirect,
+    Fault::PartialContent,
+    Fault::EchoedKey,
 ];
+
+/// The API key of every cell's client: no error may quote it.
+const API_KEY: &str = "fault-matrix-key";
+/// The size of the oversized answer (the SDK reads at most 4 MiB).
+const HUGE: u64 = 64 << 20;
+/// The trickle's speed, and the floor the cells' downloads keep (a window of 200 ms:
+/// the emulator's 4.6 KB video comes in well under one).
+const TRICKLE: u64 = 1024;
+const FLOOR: MinSpeed = MinSpeed::new(16 * 1024, Duration::from_millis(200));
 
 impl Fault {
     fn label(self) -> &'static str {
@@ -112,6 +131,11 @@ impl Fault {
             Fault::ForgedCallback => "forged callback (bad signature)",
             Fault::StaleCallback => "stale callback (signed 1 h ago)",
             Fault::CutMidBody => "download cut mid-body",
+            Fault::HugeAnswer => "answer of 64 MiB, no length",
+            Fault::Trickle => "trickle (1 KiB/s)",
+            Fault::Redirect => "307 to another origin",
+            Fault::PartialContent => "206 (second half) to a whole-file GET",
+            Fault::EchoedKey => "proxy page echoing the request and its key (502)",
         }
     }
 
@@ -128,8 +152,8 @@ impl Fault {
         }
     }
 
-    /// The emulator's effect, for faults of an HTTP answer.
-    fn effect(self) -> Option<FaultEffect> {
+    /// The emulator's effect, for faults of an HTTP answer, on the emulator at `base`.
+    fn effect(self, base: &str) -> Option<FaultEffect> {
         if let Some(status) = self.status() {
             let retry_after_s = (self == Fault::RateLimited).then_some(1);
             return Some(FaultEffect::Status {
@@ -147,6 +171,17 @@ impl Fault {
                 code: 500,
                 msg: None,
             },
+            Fault::HugeAnswer => FaultEffect::Oversized { bytes: HUGE },
+            Fault::Trickle => FaultEffect::Trickle {
+                bytes_per_sec: TRICKLE,
+            },
+            // The same emulator by another name: another origin.
+            Fault::Redirect => FaultEffect::Redirect {
+                status: 307,
+                to: base.replace("127.0.0.1", "localhost"),
+            },
+            Fault::PartialContent => FaultEffect::PartialContent,
+            Fault::EchoedKey => FaultEffect::EchoRequest,
             _ => return None,
         })
     }
@@ -171,6 +206,14 @@ impl Fault {
             (Fault::CutMidBody, Op::Download) => None,
             (Fault::CutMidBody, _) => {
                 Some("only files are streamed; a cut JSON answer is the truncated JSON row")
+            }
+            (Fault::Trickle | Fault::PartialContent, Op::Download) => None,
+            (Fault::Trickle, _) => Some(
+                "a JSON answer, however slow, is bounded by the request timeout: see the hang row",
+            ),
+            (Fault::PartialContent, _) => Some("only a file answer can be partial"),
+            (Fault::HugeAnswer, Op::Download) => {
+                Some("a file of any length is streamed to its sink, never held in memory")
             }
             (_, Op::Callback) => {
                 Some("a callback is kie.ai's request to you: there is no kie.ai answer to break")
@@ -311,6 +354,10 @@ enum Expect {
     Unanswered(Unanswered),
     Decode,
     Truncated,
+    TooLarge,
+    TooSlow,
+    Redirected,
+    NotResumed,
     /// The inbox refused every delivery.
     Refused,
 }
@@ -331,6 +378,10 @@ impl fmt::Display for Expect {
             }
             Expect::Decode => f.write_str("Error::Decode"),
             Expect::Truncated => f.write_str("Error::Truncated"),
+            Expect::TooLarge => f.write_str("Error::AnswerTooLarge"),
+            Expect::TooSlow => f.write_str("Error::TooSlow"),
+            Expect::Redirected => f.write_str("Error::Redirected"),
+            Expect::NotResumed => f.write_str("Error::NotResumed"),
             Expect::Refused => f.write_str("refused"),
         }
     }
@@ -348,6 +399,9 @@ fn expect(cell: Cell) -> Expect {
         (Fault::DuplicateCallback | Fault::ForgedCallback | Fault::StaleCallback, _) => true,
         (Fault::RecordNull, op) => op == Op::Wait && blip,
         (Fault::RateLimited, Op::Create) => blip,
+        // A redirect is never followed from the API; a file host's is, a few times.
+        (Fault::Redirect, Op::Download) => blip,
+        (Fault::Redirect, _) => false,
         (_, Op::Record | Op::Wait | Op::Download | Op::Upload) => blip,
         _ => false,
     };
@@ -362,6 +416,11 @@ fn expect(cell: Cell) -> Expect {
         Fault::CodeInOkBody => Expect::Api(500),
         Fault::RecordNull => Expect::Api(422),
         Fault::CutMidBody => Expect::Truncated,
+        Fault::HugeAnswer => Expect::TooLarge,
+        Fault::Trickle => Expect::TooSlow,
+        Fault::Redirect => Expect::Redirected,
+        Fault::PartialContent => Expect::NotResumed,
+        Fault::EchoedKey => Expect::Http(502),
         Fault::DuplicateCallback | Fault::ForgedCallback | Fault::StaleCallback => Expect::Refused,
         status => {
             let code = status.status().expect("the other faults are statuses");
@@ -375,14 +434,20 @@ fn expect(cell: Cell) -> Expect {
     }
 }
 
-/// The kind of an SDK error, as a cell compares it.
+/// The kind of an SDK error, as a cell compares it; and no error quotes the key.
 fn kind(err: &Error) -> Expect {
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains(API_KEY), "the key leaks: {text}");
     match err {
         Error::Api { code, .. } => Expect::Api(code.as_i64()),
         Error::Http { http_status, .. } => Expect::Http(*http_status),
         Error::Unanswered { cause, .. } => Expect::Unanswered(*cause),
         Error::Decode { .. } => Expect::Decode,
         Error::Truncated { .. } => Expect::Truncated,
+        Error::AnswerTooLarge { .. } => Expect::TooLarge,
+        Error::TooSlow { .. } => Expect::TooSlow,
+        Error::Redirected { .. } => Expect::Redirected,
+        Error::NotResumed { .. } => Expect::NotResumed,
         other => panic!("no fault should end in this error: {other}"),
     }
 }
@@ -530,10 +595,11 @@ impl Lab {
         }
         let timer = Arc::new(VirtualTimer::new());
         let client = Client::builder()
-            .api_key("fault-matrix")
+            .api_key(API_KEY)
             .base_url(emulator.base_url())
             .upload_base_url(emulator.upload_base_url())
             .retry_policy(RetryPolicy::default().max_attempts(ATTEMPTS))
+            .download_min_speed(FLOOR)
             .request_timeout(if cell.fault == Fault::Hang {
                 SHORT_TIMEOUT
             } else {
@@ -563,7 +629,7 @@ impl Lab {
 
     /// Installs the cell's fault on the operation's endpoint.
     fn inject(&self) {
-        if let Some(effect) = self.cell.fault.effect() {
+        if let Some(effect) = self.cell.fault.effect(self.emulator.base_url()) {
             let rule = self.cell.dose.rule(effect, self.cell.op.endpoint());
             let rule = if self.cell.op == Op::CreateStored {
                 rule.after_processing()
@@ -990,7 +1056,11 @@ async fn every_fault_against_every_operation() {
     // builds, a global lock), which would make most of the run. So all but the hang
     // cells share one reqwest client (`ClientBuilder::http_client`) and a few emulators,
     // reset before each cell.
-    let http = reqwest::Client::new();
+    // Built as `ClientBuilder::http_client` asks: following no redirect itself.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a reqwest client");
     let queue = Arc::new(Mutex::new(others));
     let workers: Vec<_> = (0..CONCURRENCY)
         .map(|_| {
