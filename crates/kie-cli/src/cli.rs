@@ -145,7 +145,8 @@ pub struct Batch {
     /// One request per line: {"model": ID, "prompt": TEXT, "params": {NAME: VALUE},
     /// "image": PATH_OR_URL, "name": FILE_STEM}; only model and prompt are required.
     pub file: PathBuf,
-    /// Where the videos go (NAME.mp4, or line-N.mp4), beside the batch's journal.
+    /// Where the videos go (NAME.mp4, or line-N.mp4), beside the batch's journal; one
+    /// `kie batch` at a time may use it.
     #[arg(long)]
     pub out_dir: PathBuf,
     /// How many tasks may be in progress (created, not yet downloaded) at once.
@@ -155,6 +156,11 @@ pub struct Batch {
     /// batch stopped mid-request): each may then exist, and be billed, twice.
     #[arg(long)]
     pub resubmit_unknown: bool,
+    /// Repair a damaged journal before running: every whole entry is kept, the damaged
+    /// file is set aside beside it, and a line whose create the damage may hide is
+    /// counted as outcome unknown (never sent again without --resubmit-unknown).
+    #[arg(long)]
+    pub repair_journal: bool,
     /// How long to wait for each task before giving up on it (it goes on at kie.ai).
     #[arg(long, default_value = "30m", value_parser = duration)]
     pub max_wait: std::time::Duration,

@@ -4,12 +4,40 @@ use kie::Client;
 use kie_emulator::Emulator;
 use secrecy::ExposeSecret;
 
-use crate::cli::Connection;
+use crate::cli::{Connection, Service};
 use crate::failure::Failure;
 
 /// The virtual clock speed of `--emulator`: a minute of generation per real second, so
 /// a Kling video takes seconds and every state still shows.
 const EMULATOR_SPEED: f64 = 60.0;
+
+/// Where the tasks of a command live, which decides what "take it up later" can mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// kie.ai, or an emulator in another process (`kie emulator`): tasks outlive this
+    /// command, and `kie wait`, `kie download` or a rerun take them up.
+    Remote,
+    /// The emulator `--emulator` starts inside this command: it and its tasks end with
+    /// the command, so no later command can find them.
+    InProcess,
+}
+
+impl Backend {
+    /// Where the tasks of a command run with `connection` live.
+    pub fn of(connection: &Connection) -> Self {
+        if connection.emulator {
+            Backend::InProcess
+        } else {
+            Backend::Remote
+        }
+    }
+}
+
+/// What to do instead of `--emulator` for work that spans commands (said wherever
+/// `--emulator` cannot do what was asked).
+pub const SERVED_EMULATOR: &str = "for work that spans commands, start `kie emulator` in \
+     another terminal, `export KIE_BASE_URL=<the URL it prints> \
+     KIE_UPLOAD_BASE_URL=<the same URL> KIE_API_KEY=any`, and leave out --emulator";
 
 /// A client, and the emulator behind it when `--emulator` started one (kept alive for
 /// as long as the client is used).
@@ -18,6 +46,35 @@ pub struct Connected {
     pub client: Client,
     /// The in-process emulator, with `--emulator`.
     pub emulator: Option<Emulator>,
+}
+
+/// Refuses, before anything starts, what `--emulator` cannot do: a command about a
+/// task of an earlier command (the emulator it starts is new and knows no task), and
+/// `--no-wait` or `kie upload`, which leave a task id or a file URL to later commands
+/// that cannot find it.
+pub fn check_in_process(command: &Service) -> Result<(), Failure> {
+    const NO_TASK: &str = "--emulator starts a new emulator for this command alone, which \
+                           knows no task of an earlier one";
+    let (refused, why) = match command {
+        Service::Status { .. } => ("kie status", NO_TASK),
+        Service::Wait { .. } => ("kie wait", NO_TASK),
+        Service::Download { .. } => ("kie download", NO_TASK),
+        Service::Generate(generate) if generate.no_wait => (
+            "kie generate --no-wait",
+            "it would print the id of a task that ends with this command, which no later \
+             command can find",
+        ),
+        Service::Upload { .. } => (
+            "kie upload",
+            "it would print the URL of a file that ends with this command, which nothing \
+             can fetch afterwards",
+        ),
+        _ => return Ok(()),
+    };
+    Err(
+        Failure::input(format!("`{refused}` cannot run with --emulator: {why}"))
+            .hint(SERVED_EMULATOR),
+    )
 }
 
 /// Builds the client the flags and environment describe; with `--emulator`, starts an
@@ -50,7 +107,7 @@ pub async fn connect(connection: &Connection) -> Result<Connected, Failure> {
         .map_err(|e| Failure::local(format!("could not start the emulator: {e}")))?;
     eprintln!(
         "kie: --emulator: using a local kie.ai at {} (no account, nothing leaves this machine; \
-         a minute of generation takes a second)",
+         a minute of generation takes a second; it and its tasks end with this command)",
         emulator.base_url()
     );
     let client = Client::builder()

@@ -1,11 +1,15 @@
 //! Failures as a terminal user should read them: plain words, what to do next, the task
 //! id whenever a task exists, and an exit code per kind (listed in `kie --help`).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kie::registry::UnknownModel;
 use kie::{ApiCode, Error};
 use serde_json::json;
+
+use crate::connect::{Backend, SERVED_EMULATOR};
+use crate::escape;
 
 /// Why a command ended unsuccessfully, by exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,14 +41,92 @@ impl Kind {
     }
 }
 
-/// A failure to report: a message, lines of detail, an optional hint, and the task id
-/// when one exists.
+/// Work that outlives a failed command, and how a later command takes it up. Kept as
+/// data until the failure is reported, because the advice depends on where the tasks
+/// live: under `--emulator` they end with the command, and no later command finds them.
+#[derive(Debug)]
+pub enum Resume {
+    /// The task goes on; `kie wait` waits for it (and downloads it to `out`).
+    Wait {
+        /// The task.
+        task_id: String,
+        /// Where the video was to go.
+        out: Option<PathBuf>,
+    },
+    /// The task finished but its video is not saved; `kie download` saves it.
+    Download {
+        /// The task.
+        task_id: String,
+        /// Where the video was to go.
+        out: PathBuf,
+    },
+    /// A batch with lines not done; running it again continues it.
+    Batch,
+}
+
+impl Resume {
+    /// What to do next, for tasks that live at `backend`.
+    fn advice(&self, backend: Backend) -> String {
+        match (backend, self) {
+            (Backend::Remote, Resume::Wait { task_id, out: None }) => {
+                format!("`kie wait {task_id}` goes on waiting")
+            }
+            (
+                Backend::Remote,
+                Resume::Wait {
+                    task_id,
+                    out: Some(out),
+                },
+            ) => format!(
+                "`kie wait {task_id} --out {}` goes on waiting, then downloads",
+                shell_word(out)
+            ),
+            (Backend::Remote, Resume::Download { task_id, out }) => format!(
+                "`kie download {task_id} --out {}` finishes the job (the task is done; \
+                 nothing is created again)",
+                shell_word(out)
+            ),
+            (Backend::Remote, Resume::Batch) => "run the same command again to continue: \
+                saved lines are skipped and created tasks are awaited, never created twice"
+                .to_owned(),
+            (Backend::InProcess, Resume::Batch) => format!(
+                "--emulator's emulator ended with this command, and its tasks with it, so \
+                 running the batch again with --emulator cannot take them up (a new \
+                 --out-dir starts afresh); {SERVED_EMULATOR}"
+            ),
+            (Backend::InProcess, Resume::Wait { .. } | Resume::Download { .. }) => format!(
+                "--emulator's emulator ended with this command, and this task with it: no \
+                 later `kie wait` or `kie download` can find it; {SERVED_EMULATOR}"
+            ),
+        }
+    }
+}
+
+/// `path` as one word of a shell command: as it is when that is unambiguous, else in
+/// single quotes.
+pub fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    let plain = !text.is_empty()
+        && text.chars().all(|c| {
+            c.is_alphanumeric() || matches!(c, '/' | '.' | '-' | '_' | '+' | ',' | ':' | '@' | '%')
+        });
+    if plain {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+/// A failure to report: a message, lines of detail, an optional hint, how to take up
+/// what goes on, and the task id when one exists.
 #[derive(Debug)]
 pub struct Failure {
     kind: Kind,
     message: String,
     details: Vec<String>,
     hint: Option<String>,
+    /// Boxed: a failure travels in every `Result` of the CLI, and is rarely resumable.
+    resume: Option<Box<Resume>>,
     task_id: Option<String>,
 }
 
@@ -55,6 +137,7 @@ impl Failure {
             message: message.into(),
             details: Vec::new(),
             hint: None,
+            resume: None,
             task_id: None,
         }
     }
@@ -96,6 +179,22 @@ impl Failure {
         self
     }
 
+    /// Adds how to take up the work that goes on after this command; the advice is
+    /// worded for where the tasks live when the failure is reported.
+    #[must_use]
+    pub fn resume(mut self, resume: Resume) -> Self {
+        self.resume = Some(Box::new(resume));
+        self
+    }
+
+    /// Puts `context` (where the failure happened, in the user's terms) before the
+    /// message.
+    #[must_use]
+    pub fn context(mut self, context: impl std::fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
     /// The process exit code.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.kind as u8)
@@ -111,28 +210,47 @@ impl Failure {
         self.kind
     }
 
+    /// The hint and the resume advice, in one sentence list.
+    fn full_hint(&self, backend: Backend) -> Option<String> {
+        let advice = self.resume.as_ref().map(|resume| resume.advice(backend));
+        match (&self.hint, advice) {
+            (Some(hint), Some(advice)) => Some(format!("{hint}; {advice}")),
+            (hint, advice) => hint.clone().or(advice),
+        }
+    }
+
+    /// The failure in words, as stderr shows it: each part one line, with control
+    /// characters escaped (messages quote kie.ai). `backend` is where the command's
+    /// tasks lived, which decides how they can be taken up.
+    pub fn text(&self, backend: Backend) -> String {
+        let mut lines = vec![format!("error: {}", escape::line(&self.message))];
+        lines.extend(
+            self.details
+                .iter()
+                .map(|line| format!("  {}", escape::line(line))),
+        );
+        if let Some(id) = &self.task_id {
+            lines.push(format!("task: {}", escape::line(id)));
+        }
+        if let Some(hint) = self.full_hint(backend) {
+            lines.push(format!("hint: {}", escape::line(&hint)));
+        }
+        lines.join("\n")
+    }
+
     /// Writes the failure to stderr in words, and with `--json` also as a JSON document
     /// on stdout (so a script reading stdout always gets one document).
-    pub fn report(&self, json: bool) {
-        eprintln!("error: {}", self.message);
-        for line in &self.details {
-            eprintln!("  {line}");
-        }
-        if let Some(id) = &self.task_id {
-            eprintln!("task: {id}");
-        }
-        if let Some(hint) = &self.hint {
-            eprintln!("hint: {hint}");
-        }
+    pub fn report(&self, json: bool, backend: Backend) {
+        eprintln!("{}", self.text(backend));
         if json {
             let document = json!({ "error": {
                 "kind": self.kind.name(),
                 "message": self.message,
                 "details": self.details,
                 "task_id": self.task_id,
-                "hint": self.hint,
+                "hint": self.full_hint(backend),
             }});
-            println!("{document}");
+            println!("{}", escape::json(&document));
         }
     }
 }
@@ -155,7 +273,7 @@ impl From<Error> for Failure {
             Error::Api { code, .. } => Failure::new(api_kind(*code), error.to_string()),
             Error::TaskFailed { .. } => Failure::new(Kind::TaskFailed, error.to_string()),
             Error::WaitTimeout { task_id, .. } => Failure::new(Kind::WaitTimeout, error.to_string())
-                .hint(format!("`kie wait {task_id}` goes on waiting")),
+                .resume(Resume::Wait { task_id: task_id.clone(), out: None }),
             _ if error.task_may_exist() => Failure::new(Kind::Service, error.to_string())
                 .hint("do not simply run the same command again: check https://kie.ai/logs first"),
             _ => Failure::new(Kind::Service, error.to_string()),

@@ -1,22 +1,25 @@
 //! `kie generate`: one video from a prompt, validated before anything is spent.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use crate::cli::Generate;
+use crate::connect::Backend;
 use crate::failure::Failure;
+use crate::out;
 use crate::output::Output;
 use crate::progress::Display;
-use crate::request::{param_value, video_request};
+use crate::request::{check, param_value, video_request};
 use crate::task::{Video, await_video, save};
 
-/// Validates and submits the request (uploading a local image first), then, unless
-/// `--no-wait`, waits with progress and downloads the video.
+/// Validates the request and checks `--out`, then submits it (uploading a local image
+/// first) and, unless `--no-wait`, waits with progress and downloads the video.
 pub async fn generate(
     client: &kie::Client,
     args: &Generate,
     display: Display,
+    backend: Backend,
 ) -> Result<Output, Failure> {
     let model = kie::registry::model(&args.model)?;
     let params = args
@@ -29,6 +32,13 @@ pub async fn generate(
         args.image.as_deref(),
         args.callback_url.as_deref(),
     );
+    check(model.as_ref(), &request)?;
+    if !args.no_wait {
+        match &args.out {
+            Some(out) => out::prepare(out, display)?,
+            None => out::prepare_dir(Path::new("."), Path::new("<task-id>.mp4"), display)?,
+        }
+    }
     let task = model.submit(client, &request).await?;
     if args.no_wait {
         return Ok(Output::new(
@@ -36,17 +46,20 @@ pub async fn generate(
             task.id(),
         ));
     }
+    let if_stopped = match backend {
+        Backend::Remote => format!("if this stops, `kie wait {}` resumes", task.id()),
+        Backend::InProcess => "with --emulator the task ends with this command".to_owned(),
+    };
     display.note(format!(
-        "task {} created on {} (if this stops, `kie wait {}` resumes)",
+        "task {} created on {} ({if_stopped})",
         task.id(),
         model.id(),
-        task.id()
     ));
-    let video = await_video(&task, args.max_wait, display).await?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}.mp4", task.id())));
+    let video = await_video(&task, args.max_wait, display, Some(&out)).await?;
     Ok(save(client, Video::from(&video), &out, display)
         .await?
         .output())

@@ -6,9 +6,11 @@ mod account;
 mod batch;
 mod cli;
 mod connect;
+mod escape;
 mod failure;
 mod generate;
 mod models;
+mod out;
 mod output;
 mod progress;
 mod request;
@@ -19,6 +21,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, Connection, Service};
+use crate::connect::Backend;
 use crate::failure::Failure;
 use crate::output::Output;
 use crate::progress::Display;
@@ -37,7 +40,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(failure) => {
-            failure.report(cli.json);
+            failure.report(cli.json, Backend::of(&cli.connection));
             failure.exit_code()
         }
     }
@@ -50,10 +53,14 @@ async fn run_service(
     json: bool,
 ) -> Result<Output, Failure> {
     let display = Display::detect(json);
+    let backend = Backend::of(connection);
+    if backend == Backend::InProcess {
+        connect::check_in_process(command)?;
+    }
     let connected = connect::connect(connection).await?;
     let client = &connected.client;
     let output = match command {
-        Service::Generate(args) => generate::generate(client, args, display).await,
+        Service::Generate(args) => generate::generate(client, args, display, backend).await,
         Service::Status { task_id } => task::status(client, task_id).await,
         Service::Wait {
             task_id,
@@ -63,7 +70,7 @@ async fn run_service(
         Service::Download { task_id, out } => task::download(client, task_id, out, display).await,
         Service::Credits => account::credits(client).await,
         Service::Upload { file } => account::upload(client, file).await,
-        Service::Batch(args) => batch::run(client, args, display).await,
+        Service::Batch(args) => batch::run(client, args, display, backend).await,
     };
     if let Some(emulator) = connected.emulator {
         emulator.shutdown().await;

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::escape;
+
 /// A command's result, in both forms.
 #[derive(Debug)]
 pub struct Output {
@@ -20,13 +22,13 @@ impl Output {
         }
     }
 
-    /// Prints the form the user asked for.
+    /// Prints the form the user asked for, with the control characters of text from
+    /// kie.ai escaped (JSON stays valid JSON).
     pub fn print(&self, json: bool) {
         if json {
-            println!("{}", self.json);
+            println!("{}", escape::json(&self.json));
         } else if !self.text.is_empty() {
-            let text = self.text.trim_end();
-            println!("{text}");
+            println!("{}", escape::lines(self.text.trim_end()));
         }
     }
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use kie::{DownloadProgress, Progress};
 
+use crate::escape;
+
 /// How progress is shown, decided once per command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Display {
@@ -30,10 +32,11 @@ impl Display {
         }
     }
 
-    /// Says something on stderr unless quiet.
+    /// Says one line on stderr unless quiet (escaped: notes quote kie.ai's task ids,
+    /// states and errors).
     pub fn note(self, text: impl AsRef<str>) {
         if self != Display::Quiet {
-            eprintln!("{}", text.as_ref());
+            eprintln!("{}", escape::line(text.as_ref()));
         }
     }
 
@@ -47,7 +50,7 @@ impl Display {
                     ProgressStyle::with_template("{spinner} task {prefix}: {msg} [{elapsed}]")
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
-                bar.set_prefix(task_id.to_owned());
+                bar.set_prefix(escape::line(task_id).into_owned());
                 bar.set_message("submitted");
                 bar.enable_steady_tick(Duration::from_millis(120));
                 Some(bar)
@@ -69,7 +72,7 @@ impl Display {
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
                 );
-                bar.set_prefix(name.to_owned());
+                bar.set_prefix(escape::line(name).into_owned());
                 Some(bar)
             }
             Display::Lines | Display::Quiet => None,
@@ -88,7 +91,7 @@ pub struct Shown {
 impl Shown {
     /// Shows a wait's progress event.
     pub fn waited(&self, progress: &Progress) {
-        let mut state = progress.state.to_string();
+        let mut state = escape::line(&progress.state.to_string()).into_owned();
         if let Some(percent) = progress.percent {
             state.push_str(&format!(" {percent}%"));
         }

@@ -1,9 +1,13 @@
 //! Turning what the user typed (or a batch line) into a model and its uniform request.
 
+use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use kie::{ParamKind, VideoModel, VideoRequest};
+use kie::{Error, ParamKind, ValidationError, VideoModel, VideoRequest};
 use serde_json::Value;
+
+use crate::failure::Failure;
 
 /// The request for `model`: the prompt, model parameters by their kie.ai names (checked
 /// by the model, which names any unknown one and what is allowed), and the image as a
@@ -54,6 +58,52 @@ pub fn param_value(model: &Arc<dyn VideoModel>, name: &str, text: &str) -> Value
         _ => None,
     };
     parsed.unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+/// Why a request cannot be sent, found before anything is.
+#[derive(Debug)]
+pub enum Unsendable {
+    /// The local image is not a readable file.
+    NoImage(PathBuf),
+    /// The model's own validation refused it.
+    Invalid(ValidationError),
+}
+
+impl fmt::Display for Unsendable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unsendable::NoImage(path) => {
+                write!(f, "`image` {} is not a readable file", path.display())
+            }
+            Unsendable::Invalid(invalid) => invalid.fmt(f),
+        }
+    }
+}
+
+impl From<Unsendable> for Failure {
+    fn from(unsendable: Unsendable) -> Self {
+        match unsendable {
+            Unsendable::Invalid(invalid) => Error::InvalidInput(invalid).into(),
+            no_image => Failure::input(format!("{no_image}; nothing was sent")),
+        }
+    }
+}
+
+/// Checks the request as the model will when it is submitted, so that nothing is
+/// uploaded, created or written for a request that cannot go. A local image must be a
+/// file, and stands in as a URL for the check since it gets one only when uploaded.
+pub fn check(model: &dyn VideoModel, request: &VideoRequest) -> Result<(), Unsendable> {
+    let mut checked = request.clone();
+    if let Some(path) = checked.image_path.take() {
+        if !path.is_file() {
+            return Err(Unsendable::NoImage(path));
+        }
+        checked = checked.image_url("https://upload.invalid/stand-in-for-a-local-image");
+    }
+    model
+        .input_for(&checked)
+        .map(drop)
+        .map_err(Unsendable::Invalid)
 }
 
 fn is_url(text: &str) -> bool {

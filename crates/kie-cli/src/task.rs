@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 use kie::{Client, Error, Task, TaskRecord, TaskState, VideoResult};
 use serde_json::json;
 
-use crate::failure::Failure;
+use crate::escape;
+use crate::failure::{Failure, Kind, Resume};
+use crate::out;
 use crate::output::Output;
 use crate::progress::Display;
 
@@ -32,7 +34,10 @@ pub async fn wait(
     max_wait: Duration,
     display: Display,
 ) -> Result<Output, Failure> {
-    let video = await_video(&client.task(task_id), max_wait, display).await?;
+    if let Some(out) = out {
+        out::prepare(out, display)?;
+    }
+    let video = await_video(&client.task(task_id), max_wait, display, out).await?;
     match out {
         Some(out) => Ok(save(client, Video::from(&video), out, display)
             .await?
@@ -52,6 +57,7 @@ pub async fn download(
     out: &Path,
     display: Display,
 ) -> Result<Output, Failure> {
+    out::prepare(out, display)?;
     let record = client.task(task_id).record().await?;
     let url = match &record.state {
         TaskState::Success => record
@@ -70,10 +76,10 @@ pub async fn download(
         }
         state => {
             return Err(
-                Failure::input(format!("task {task_id} is still {state}")).hint(format!(
-                    "`kie wait {task_id} --out {}` waits, then downloads",
-                    out.display()
-                )),
+                Failure::input(format!("task {task_id} is still {state}")).resume(Resume::Wait {
+                    task_id: task_id.to_owned(),
+                    out: Some(out.to_owned()),
+                }),
             );
         }
     };
@@ -90,11 +96,14 @@ pub async fn download(
     Ok(save(client, video, out, display).await?.output())
 }
 
-/// Waits for `task` with a live display of its state.
+/// Waits for `task` with a live display of its state. A failure other than the task's
+/// own (or an unknown id) leaves the task going on, so it says how to take it up, with
+/// `out`, where the video was to go.
 pub async fn await_video(
     task: &Task,
     max_wait: Duration,
     display: Display,
+    out: Option<&Path>,
 ) -> Result<VideoResult, Failure> {
     let shown = display.wait(task.id());
     let sink = shown.clone();
@@ -104,7 +113,16 @@ pub async fn await_video(
         .on_progress(move |progress| sink.waited(progress))
         .await;
     shown.finish();
-    Ok(video?)
+    video.map_err(|error| {
+        let failure = Failure::from(error);
+        match failure.kind() {
+            Kind::TaskFailed | Kind::Input => failure,
+            _ => failure.resume(Resume::Wait {
+                task_id: task.id().to_owned(),
+                out: out.map(Path::to_owned),
+            }),
+        }
+    })
 }
 
 /// A finished task's video, as far as saving it goes.
@@ -164,7 +182,8 @@ impl Saved {
 }
 
 /// Downloads `video` to `out` (atomically: a cut download leaves nothing behind) with a
-/// live byte count.
+/// live byte count. A failure names `out` and says how to finish the job: the task is
+/// done and paid for, so only the download is left to do.
 pub async fn save(
     client: &Client,
     video: Video,
@@ -173,16 +192,31 @@ pub async fn save(
 ) -> Result<Saved, Failure> {
     let shown = display.download(&out.display().to_string());
     let sink = shown.clone();
-    let bytes = client
+    let downloaded = client
         .download(&video.url)
         .on_progress(move |progress| sink.downloaded(progress))
         .to_path(out)
-        .await
-        .map(|done| done.bytes)
-        .map_err(|e| e.for_task(&video.task_id));
+        .await;
     shown.finish();
+    let done = downloaded.map_err(|error| {
+        Failure::from(error.for_task(&video.task_id))
+            .context(format_args!(
+                "could not save the video to {}",
+                out.display()
+            ))
+            .resume(Resume::Download {
+                task_id: video.task_id.clone(),
+                out: out.to_owned(),
+            })
+    })?;
+    if !done.verified {
+        display.note(format!(
+            "{}: the file host gave no length, so the file could not be checked for a cut",
+            out.display()
+        ));
+    }
     Ok(Saved {
-        bytes: bytes?,
+        bytes: done.bytes,
         file: out.to_owned(),
         video,
     })
@@ -190,11 +224,11 @@ pub async fn save(
 
 /// A record in words, one fact a line.
 fn describe(record: &TaskRecord) -> String {
-    let mut lines = vec![format!("task {}", record.task_id)];
+    let mut lines = vec![format!("task {}", escape::line(&record.task_id))];
     if let Some(model) = &record.model {
-        lines.push(format!("  model:    {model}"));
+        lines.push(format!("  model:    {}", escape::line(model)));
     }
-    let mut state = record.state.to_string();
+    let mut state = escape::line(&record.state.to_string()).into_owned();
     if let Some(percent) = record.progress {
         state.push_str(&format!(" ({percent}%)"));
     }
@@ -216,17 +250,19 @@ fn describe(record: &TaskRecord) -> String {
     }
     if let Some(result) = &record.result {
         for url in &result.urls {
-            lines.push(format!("  video:    {url}"));
+            lines.push(format!("  video:    {}", escape::line(url)));
         }
     }
     if record.state == TaskState::Fail {
         lines.push(format!(
             "  failure:  {} (failCode {})",
-            record
-                .fail_msg
-                .as_deref()
-                .unwrap_or("kie.ai gave no reason"),
-            record.fail_code.as_deref().unwrap_or("none")
+            escape::line(
+                record
+                    .fail_msg
+                    .as_deref()
+                    .unwrap_or("kie.ai gave no reason")
+            ),
+            escape::line(record.fail_code.as_deref().unwrap_or("none"))
         ));
     }
     lines.join("\n")

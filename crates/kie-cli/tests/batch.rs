@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Local, assert_mp4, json, stderr, stdout};
-use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Timeline};
+use common::{Local, assert_mp4, bare_kie, json, stderr, stdout};
+use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, TaskState, Timeline};
 use serde_json::Value;
 
 const KLING: &str = "kling/v2-1-master-text-to-video";
@@ -265,4 +265,231 @@ fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() 
             "21 creates within 10 s: {window:?}"
         );
     }
+}
+
+/// `kie batch FILE --out-dir OUT` as a child process pointed at `local`, with its output
+/// captured.
+fn spawn_batch(local: &Local, file: &Path, out: &Path, extra: &[&str]) -> std::process::Child {
+    Command::new(common::KIE)
+        .env_remove("KIE_UPLOAD_BASE_URL")
+        .env("KIE_API_KEY", "test-key")
+        .env("KIE_BASE_URL", local.emulator.base_url())
+        .arg("batch")
+        .arg(file)
+        .arg("--out-dir")
+        .arg(out)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kie batch starts")
+}
+
+/// Every line of the journal is a whole entry.
+fn assert_journal_whole(out: &Path) {
+    let text = std::fs::read_to_string(out.join(JOURNAL)).expect("a journal");
+    for (n, line) in text.lines().enumerate() {
+        assert!(
+            serde_json::from_str::<Value>(line).is_ok(),
+            "journal line {} is torn: {line:?}",
+            n + 1
+        );
+    }
+}
+
+#[test]
+fn two_batches_started_at_once_on_one_directory_create_each_task_once() {
+    let local = Local::start(Emulator::builder().timeline(Timeline::AfterPolls { polls: 2 }));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let lines: Vec<String> = (1..=10).map(|n| line(&format!("fox {n}"))).collect();
+    let file = write_batch(dir.path(), &lines);
+    let out = dir.path().join("out");
+    let first = spawn_batch(&local, &file, &out, &["--concurrency", "10"]);
+    let second = spawn_batch(&local, &file, &out, &["--concurrency", "10"]);
+    for run in [first, second] {
+        let output = run.wait_with_output().expect("ends");
+        let text = stderr(&output);
+        // Whichever comes second is refused at once, or (if the first has finished
+        // by then) finds every line saved.
+        assert!(
+            output.status.success() || text.contains("is using"),
+            "{:?}: {text}",
+            output.status
+        );
+    }
+    assert_eq!(local.stats().tasks_created, 10, "one task per line");
+    assert_journal_whole(&out);
+
+    let output = local
+        .kie()
+        .arg("batch")
+        .arg(&file)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(local.stats().tasks_created, 10, "nothing created again");
+    for n in 1..=10 {
+        assert_mp4(&out.join(format!("line-{n:02}.mp4")));
+    }
+}
+
+#[test]
+fn a_second_batch_is_refused_at_once_naming_the_run_that_holds_the_directory() {
+    // Tasks that do not finish by themselves: the first run holds the directory for
+    // as long as the test wants.
+    let local = Local::start(Emulator::builder().timeline(Timeline::AfterPolls { polls: 1_000 }));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let lines: Vec<String> = (1..=3).map(|n| line(&format!("fox {n}"))).collect();
+    let file = write_batch(dir.path(), &lines);
+    let out = dir.path().join("out");
+    let mut first = spawn_batch(&local, &file, &out, &[]);
+    let started = Instant::now();
+    while events(&journal(&out), "created") < 3 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let output = local
+        .kie()
+        .arg("batch")
+        .arg(&file)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains(&format!("another `kie batch` (pid {}", first.id())),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("is using {}; nothing was sent", out.display())),
+        "{text}"
+    );
+    assert!(text.contains("wait for it to finish, or stop it"), "{text}");
+    assert_eq!(local.stats().tasks_created, 3);
+
+    // A holder that dies, even by SIGKILL, frees the directory: the kernel drops the
+    // lock with the process.
+    first.kill().expect("SIGKILL");
+    let _ = first.wait();
+    for task in local.emulator.tasks() {
+        local
+            .emulator
+            .force_state(&task.task_id, TaskState::Success)
+            .expect("finished");
+    }
+    let output = local
+        .kie()
+        .arg("batch")
+        .arg(&file)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(local.stats().tasks_created, 3, "one task per line");
+    assert_journal_whole(&out);
+}
+
+#[test]
+fn a_damaged_journal_is_repaired_as_the_refusal_says_and_nothing_is_created_twice() {
+    let local = Local::start(Emulator::builder().timeline(Timeline::Immediate));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let lines: Vec<String> = (1..=6).map(|n| line(&format!("fox {n}"))).collect();
+    let file = write_batch(dir.path(), &lines);
+    let out = dir.path().join("out");
+    let batch = |extra: &[&str]| {
+        local
+            .kie()
+            .arg("batch")
+            .arg(&file)
+            .arg("--out-dir")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let output = batch(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(local.stats().tasks_created, 6);
+
+    // Journal line 5 loses its end to garbage, as from a bad sector.
+    let path = out.join(JOURNAL);
+    let text = std::fs::read_to_string(&path).expect("a journal");
+    let mut damaged: Vec<String> = text.lines().map(str::to_owned).collect();
+    damaged[4] = format!("{}\u{0}\u{0}garbage", &damaged[4][..20]);
+    std::fs::write(&path, damaged.join("\n") + "\n").expect("damaged");
+
+    let output = batch(&[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("is damaged; nothing was sent"), "{text}");
+    assert!(text.contains("journal line 5, bytes "), "{text}");
+    assert!(
+        text.contains("whole entries found, for 6 batch lines: a repair keeps them all"),
+        "{text}"
+    );
+    assert!(!text.contains("move it away"), "{text}");
+    // Follow the advice as printed.
+    let advice = text
+        .split('`')
+        .find(|part| part.starts_with("kie batch ") && part.ends_with("--repair-journal"))
+        .unwrap_or_else(|| panic!("no repair command in {text}"));
+    let output = local
+        .kie()
+        .args(advice.split(' ').skip(1))
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("repaired "), "{}", stderr(&output));
+    assert_eq!(local.stats().tasks_created, 6, "no task created again");
+    assert_journal_whole(&out);
+    for n in 1..=6 {
+        assert_mp4(&out.join(format!("line-{n}.mp4")));
+    }
+}
+
+#[test]
+fn under_emulator_a_batch_says_its_tasks_end_with_it_and_refuses_to_resume_them() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = write_batch(
+        dir.path(),
+        &[
+            line("fox [emulator:polls:1000]"),
+            line("cat [emulator:immediate]"),
+        ],
+    );
+    let out = dir.path().join("out");
+    let batch = || {
+        let mut command = bare_kie();
+        command
+            .args(["--emulator", "batch"])
+            .arg(&file)
+            .arg("--out-dir")
+            .arg(&out)
+            .args(["--max-wait", "1s"]);
+        command.output().expect("runs")
+    };
+    let output = batch();
+    assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("line 1: not finished (task "), "{text}");
+    assert!(!text.contains("run the same command again"), "{text}");
+    assert!(text.contains("ended with this command"), "{text}");
+    assert!(text.contains("`kie emulator`"), "{text}");
+    assert!(text.contains("KIE_BASE_URL"), "{text}");
+
+    let output = batch();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("says these lines wait on tasks of an earlier run"),
+        "{text}"
+    );
+    assert!(text.contains("line 1: task "), "{text}");
+    assert!(text.contains("use a new --out-dir"), "{text}");
 }

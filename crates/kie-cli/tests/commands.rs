@@ -7,7 +7,7 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
 use common::{Local, assert_mp4, bare_kie, json, stderr, stdout};
-use kie_emulator::{Emulator, Endpoint, Phases, Timeline};
+use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Outcome, Phases, Timeline};
 
 const KLING: &str = "kling/v2-1-master-text-to-video";
 
@@ -415,7 +415,9 @@ fn a_wait_past_max_wait_exits_5_and_says_how_to_resume() {
     assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
     let task_id = &local.emulator.tasks()[0].task_id;
     assert!(
-        stderr(&output).contains(&format!("`kie wait {task_id}` goes on waiting")),
+        stderr(&output).contains(&format!(
+            "`kie wait {task_id} --out {task_id}.mp4` goes on waiting, then downloads"
+        )),
         "{}",
         stderr(&output)
     );
@@ -503,6 +505,236 @@ fn help_documents_the_exit_codes() {
     ] {
         assert!(text.contains(code), "{code} not in:\n{text}");
     }
+}
+
+/// Bytes a terminal obeys instead of showing: ESC, BEL, and the bidi override
+/// U+202E (UTF-8 E2 80 AE).
+fn assert_no_terminal_controls(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        !bytes.iter().any(|&b| b == 0x1b || b == 0x07) && !text.contains('\u{202e}'),
+        "{what} holds raw control characters: {text:?}"
+    );
+}
+
+#[test]
+fn text_from_kie_ai_reaches_the_terminal_escaped() {
+    let local = fast();
+    let hostile = "GPU \u{1b}[2J\u{1b}]0;pwned\u{7} melted \u{202e}4pm.exe";
+    local
+        .emulator
+        .push_outcome(Outcome::fail("5\u{1b}[31m00", hostile));
+    let output = local
+        .kie()
+        .args(["generate", KLING, "--prompt", "a fox"])
+        .output()
+        .expect("kie runs");
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert_no_terminal_controls("stderr", &output.stderr);
+    assert_no_terminal_controls("stdout", &output.stdout);
+    let text = stderr(&output);
+    assert!(
+        text.contains("GPU \\u{1b}[2J\\u{1b}]0;pwned\\u{7} melted \\u{202e}4pm.exe"),
+        "{text}"
+    );
+
+    let task_id = local.emulator.tasks()[0].task_id.clone();
+    let output = local
+        .kie()
+        .args(["status", &task_id])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_no_terminal_controls("stdout", &output.stdout);
+    assert!(
+        stdout(&output).contains("(failCode 5\\u{1b}[31m00)"),
+        "{}",
+        stdout(&output)
+    );
+
+    // JSON stays valid and carries the text as sent, with every control escaped.
+    let output = local
+        .kie()
+        .args(["--json", "status", &task_id])
+        .output()
+        .expect("runs");
+    assert_no_terminal_controls("stdout", &output.stdout);
+    assert_eq!(json(&output)["record"]["fail_msg"], hostile);
+}
+
+#[test]
+fn out_is_checked_before_anything_is_sent() {
+    let local = fast();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let generate = |out: &std::path::Path| {
+        local
+            .kie()
+            .args(["generate", KLING, "--prompt", "a fox", "--out"])
+            .arg(out)
+            .output()
+            .expect("kie runs")
+    };
+
+    let output = generate(dir.path());
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains(&format!("--out {} is a directory", dir.path().display())),
+        "{text}"
+    );
+    assert!(!text.contains(".partial"), "{text}");
+
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").expect("written");
+    let output = generate(&file.join("fox.mp4"));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("{} is not a directory", file.display())),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(local.requests(), 0, "nothing was sent");
+
+    for command in [["wait", "some-task"], ["download", "some-task"]] {
+        let output = local
+            .kie()
+            .args(command)
+            .arg("--out")
+            .arg(dir.path())
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    }
+    assert_eq!(local.requests(), 0, "nothing was asked either");
+
+    let out = dir.path().join("new/videos/fox.mp4");
+    let output = generate(&out);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "created the directory {} for --out",
+            dir.path().join("new/videos").display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert_mp4(&out);
+}
+
+#[test]
+fn a_failed_download_says_how_to_finish_the_job() {
+    let local = fast();
+    let refused = local.emulator.add_fault(
+        FaultRule::new(FaultEffect::Status {
+            status: 403,
+            retry_after_s: None,
+        })
+        .on(Endpoint::Files),
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("fox.mp4");
+    let output = local
+        .kie()
+        .args(["generate", KLING, "--prompt", "a fox", "--out"])
+        .arg(&out)
+        .output()
+        .expect("kie runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let task_id = local.emulator.tasks()[0].task_id.clone();
+    let text = stderr(&output);
+    assert!(
+        text.contains(&format!("could not save the video to {}", out.display())),
+        "{text}"
+    );
+    assert!(text.contains(&format!("task: {task_id}")), "{text}");
+    let finish = format!("kie download {task_id} --out {}", out.display());
+    assert!(
+        text.contains(&format!("`{finish}` finishes the job")),
+        "{text}"
+    );
+
+    local.emulator.remove_fault(refused);
+    let output = local
+        .kie()
+        .args(finish.split(' ').skip(1))
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_mp4(&out);
+    assert_eq!(local.stats().tasks_created, 1, "nothing was created again");
+}
+
+#[test]
+fn under_emulator_no_advice_points_to_a_later_command() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let emulator = || {
+        let mut command = bare_kie();
+        command.current_dir(dir.path()).arg("--emulator");
+        command
+    };
+    for args in [
+        &["generate", KLING, "--prompt", "a fox", "--no-wait"][..],
+        &["status", "some-task"],
+        &["wait", "some-task"],
+        &["download", "some-task", "--out", "fox.mp4"],
+        &["upload", "still.png"],
+    ] {
+        let output = emulator().args(args).output().expect("runs");
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let text = stderr(&output);
+        assert!(text.contains("cannot run with --emulator"), "{text}");
+        assert!(text.contains("start `kie emulator`"), "{text}");
+        assert!(text.contains("export KIE_BASE_URL="), "{text}");
+        assert!(
+            !text.contains("using a local kie.ai"),
+            "no emulator was started: {text}"
+        );
+    }
+
+    let output = emulator()
+        .args([
+            "generate",
+            KLING,
+            "--prompt",
+            "a slow fox [emulator:polls:1000]",
+            "--max-wait",
+            "1s",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("with --emulator the task ends with this command"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("resumes") && !text.contains("goes on waiting"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ended with this command, and this task with it"),
+        "{text}"
+    );
+    assert!(text.contains("start `kie emulator`"), "{text}");
+}
+
+#[test]
+fn emulator_help_names_the_webhook_key_variable_but_not_its_value() {
+    let output = bare_kie()
+        .env("KIE_EMULATOR_WEBHOOK_KEY", "canary-webhook-secret")
+        .args(["emulator", "--help"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("KIE_EMULATOR_WEBHOOK_KEY"), "{text}");
+    assert!(!text.contains("canary"), "{text}");
 }
 
 /// A 1x1 PNG.

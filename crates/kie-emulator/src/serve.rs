@@ -19,7 +19,13 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1.0, env = "KIE_EMULATOR_SPEED")]
     pub speed: f64,
     /// HMAC key callbacks are signed with.
-    #[arg(long, env = "KIE_EMULATOR_WEBHOOK_KEY", default_value = DEFAULT_WEBHOOK_KEY)]
+    // A key set in the environment is a secret: help names the variable, not its value.
+    #[arg(
+        long,
+        env = "KIE_EMULATOR_WEBHOOK_KEY",
+        hide_env_values = true,
+        default_value = DEFAULT_WEBHOOK_KEY
+    )]
     pub webhook_key: String,
     /// Send callbacks without signature headers.
     #[arg(long)]

@@ -11,13 +11,14 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom, Write as _};
+use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use super::repair::{Repaired, Scan};
 use crate::failure::Failure;
 
 /// The journal's file name, in the batch's output directory.
@@ -67,11 +68,14 @@ pub enum Event {
 
 /// A journal line: which batch line, its content hash, and the event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Entry {
-    line: usize,
-    hash: String,
+pub struct Entry {
+    /// The batch line's number.
+    pub line: usize,
+    /// The batch line's digest when the entry was written.
+    pub hash: String,
+    /// What happened.
     #[serde(flatten)]
-    event: Event,
+    pub event: Event,
 }
 
 /// Where a line stands, from everything the journal says about it.
@@ -99,7 +103,9 @@ pub enum Standing {
     Unknown(String),
 }
 
-/// An open journal, shared by the batch's concurrent lines.
+/// An open journal, shared by the batch's concurrent lines. Opened for appending only
+/// while the run holds the directory's lock ([`super::lock`]), so no other process
+/// writes it, and each entry goes out in one write.
 pub struct Journal {
     path: PathBuf,
     file: Mutex<File>,
@@ -107,6 +113,7 @@ pub struct Journal {
 
 /// What an earlier run left: each line's standing and content hash, and the times of
 /// recent creates.
+#[derive(Debug, Default)]
 pub struct Replay {
     /// Line number to (content hash, standing).
     pub lines: BTreeMap<usize, (String, Standing)>,
@@ -114,10 +121,31 @@ pub struct Replay {
     pub submitted_at: Vec<SystemTime>,
 }
 
+/// What to do with a damaged journal.
+pub enum OnDamage {
+    /// Refuse to run, reporting the damage; the hint names this command, which repairs.
+    Refuse {
+        /// The command line that repairs the journal and runs the batch.
+        repair_command: String,
+    },
+    /// Rewrite the journal without the damage, keeping every whole entry.
+    Repair,
+}
+
 impl Journal {
-    /// Opens (or creates) the journal in `dir` and replays it. A last line cut short by
-    /// a crash is dropped: its step did not complete, and the step before it stands.
-    pub fn open(dir: &Path) -> Result<(Journal, Replay), Failure> {
+    /// Opens (or creates) the journal in `dir` and replays it. `batch` maps each line
+    /// of the batch to its digest, to attribute damaged text to the lines it names.
+    ///
+    /// A last line cut short by a stop is dropped: an entry is on disk before the step
+    /// it announces, so that step did not happen and the step before stands. A last
+    /// entry that is whole but lacks its newline is kept, and the newline added. Damage
+    /// anywhere else is refused with a report, or with [`OnDamage::Repair`] repaired
+    /// (see [`super::repair`]), and what the repair did is returned.
+    pub fn open(
+        dir: &Path,
+        batch: &BTreeMap<usize, String>,
+        on_damage: OnDamage,
+    ) -> Result<(Journal, Replay, Option<Repaired>), Failure> {
         let path = dir.join(FILE_NAME);
         let fail = |what: &str, e: std::io::Error| {
             Failure::local(format!(
@@ -125,47 +153,63 @@ impl Journal {
                 path.display()
             ))
         };
-        let mut file = OpenOptions::new()
+        let read = || match std::fs::read(&path) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(fail("read", e)),
+        };
+        let mut bytes = read()?;
+        let mut scan = Scan::of(&bytes, batch);
+        let mut repaired = None;
+        if scan.is_damaged() {
+            match on_damage {
+                OnDamage::Refuse { repair_command } => {
+                    return Err(scan.refusal(&path, batch, &repair_command));
+                }
+                OnDamage::Repair => {
+                    repaired = Some(scan.repair(&path, &bytes, batch)?);
+                    bytes = read()?;
+                    scan = Scan::of(&bytes, batch);
+                    if scan.is_damaged() {
+                        return Err(Failure::local(format!(
+                            "the repaired journal {} is still damaged",
+                            path.display()
+                        )));
+                    }
+                }
+            }
+        }
+        if scan.keep < bytes.len() || scan.unterminated {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| fail("open", e))?;
+            file.set_len(scan.keep as u64)
+                .and_then(|()| file.seek(SeekFrom::End(0)))
+                .and_then(|_| {
+                    if scan.unterminated {
+                        file.write_all(b"\n")
+                    } else {
+                        Ok(())
+                    }
+                })
+                .and_then(|()| file.sync_data())
+                .map_err(|e| fail("repair the end of", e))?;
+        }
+        let file = OpenOptions::new()
             .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
+            .append(true)
             .open(&path)
             .map_err(|e| fail("open", e))?;
-        let mut replay = Replay {
-            lines: BTreeMap::new(),
-            submitted_at: Vec::new(),
-        };
-        let mut complete = 0u64;
-        let mut reader = BufReader::new(&file);
-        let mut text = String::new();
-        loop {
-            text.clear();
-            let read = reader.read_line(&mut text).map_err(|e| fail("read", e))?;
-            if read == 0 || !text.ends_with('\n') {
-                break;
-            }
-            let entry: Entry = serde_json::from_str(&text).map_err(|e| {
-                Failure::local(format!(
-                    "the journal {} is damaged after byte {complete}: {e}",
-                    path.display()
-                ))
-                .hint("it is written by kie batch only; move it away to start the batch afresh")
-            })?;
-            complete += read as u64;
-            replay.apply(entry);
-        }
-        drop(reader);
-        file.set_len(complete).map_err(|e| fail("repair", e))?;
-        file.seek(SeekFrom::End(0)).map_err(|e| fail("open", e))?;
         let journal = Journal {
             path,
             file: Mutex::new(file),
         };
-        Ok((journal, replay))
+        Ok((journal, scan.replay(), repaired))
     }
 
-    /// Appends `event` for the line and flushes it to disk before returning.
+    /// Appends `event` for the line, in one write, and flushes it to disk before
+    /// returning.
     pub fn record(&self, line: usize, hash: &str, event: Event) -> Result<(), Failure> {
         let entry = Entry {
             line,
@@ -196,7 +240,8 @@ impl Journal {
 }
 
 impl Replay {
-    fn apply(&mut self, entry: Entry) {
+    /// Takes `entry` into account: the last entry of a line decides its standing.
+    pub fn apply(&mut self, entry: Entry) {
         if let Event::Submitting { at_ms } = &entry.event {
             self.submitted_at
                 .push(SystemTime::UNIX_EPOCH + Duration::from_millis(*at_ms));
@@ -224,11 +269,19 @@ mod tests {
         1_700_000_000_000
     }
 
+    /// Opens the journal in `dir` as a batch of no lines would, refusing damage.
+    fn open(dir: &Path) -> Result<(Journal, Replay), Failure> {
+        let refuse = OnDamage::Refuse {
+            repair_command: "kie batch b.jsonl --out-dir out --repair-journal".into(),
+        };
+        Journal::open(dir, &BTreeMap::new(), refuse).map(|(journal, replay, _)| (journal, replay))
+    }
+
     #[test]
     fn replay_follows_each_line_to_its_last_step() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         {
-            let (journal, replay) = Journal::open(dir.path()).expect("a new journal");
+            let (journal, replay) = open(dir.path()).expect("a new journal");
             assert!(replay.lines.is_empty());
             let at = |at_ms| Event::Submitting { at_ms };
             journal.record(1, "h1", at(now_ms())).expect("written");
@@ -264,7 +317,7 @@ mod tests {
                 )
                 .expect("written");
         }
-        let (_, replay) = Journal::open(dir.path()).expect("the journal again");
+        let (_, replay) = open(dir.path()).expect("the journal again");
         assert_eq!(
             replay.lines[&1],
             (
@@ -293,7 +346,7 @@ mod tests {
             "{\"line\":1,\"hash\":\"h\",\"event\":\"created\",\"task_id\":\"t\"}\n{\"line\":2,\"ha",
         )
         .expect("written");
-        let (journal, replay) = Journal::open(dir.path()).expect("opened");
+        let (journal, replay) = open(dir.path()).expect("opened");
         assert_eq!(replay.lines[&1].1, Standing::Created("t".into()));
         assert!(!replay.lines.contains_key(&2));
         journal
@@ -308,7 +361,26 @@ mod tests {
     fn a_damaged_line_is_refused_rather_than_guessed_at() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         std::fs::write(dir.path().join(FILE_NAME), "not json\n").expect("written");
-        let failure = Journal::open(dir.path()).err().expect("refused");
+        let failure = open(dir.path()).err().expect("refused");
         assert!(format!("{failure:?}").contains("damaged"));
+    }
+
+    #[test]
+    fn a_whole_last_entry_without_its_newline_is_kept_and_the_next_starts_a_line() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join(FILE_NAME);
+        let created = r#"{"line":1,"hash":"h","event":"created","task_id":"t1"}"#;
+        std::fs::write(&path, created).expect("written");
+        let (journal, replay) = open(dir.path()).expect("opened");
+        assert_eq!(replay.lines[&1].1, Standing::Created("t1".into()));
+        journal
+            .record(2, "h2", Event::Rejected { error: "x".into() })
+            .expect("written");
+        drop(journal);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.starts_with(&format!("{created}\n")), "{text}");
+        let (_, replay) = open(dir.path()).expect("opened again");
+        assert_eq!(replay.lines[&1].1, Standing::Created("t1".into()));
+        assert_eq!(replay.lines[&2].1, Standing::New);
     }
 }

@@ -4,11 +4,16 @@
 //! Running the same command again resumes: lines already saved are skipped, lines whose
 //! task exists are awaited and downloaded (never created again), and lines whose create
 //! was cut off are reported as unknown and only sent again with `--resubmit-unknown`.
+//! One run at a time owns the output directory (`lock`), and a damaged journal is
+//! repaired, never started afresh (`repair`).
 
 mod journal;
+mod lock;
 mod pace;
 mod plan;
+mod repair;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,14 +22,17 @@ use kie::Client;
 use serde_json::json;
 
 use crate::cli::Batch;
-use crate::failure::{Failure, Kind};
+use crate::connect::{Backend, SERVED_EMULATOR};
+use crate::failure::{Failure, Kind, Resume, shell_word};
 use crate::output::Output;
 use crate::progress::Display;
 use crate::task::{Video, await_video, save};
 
-use self::journal::{Event, Journal, Standing};
+use self::journal::{Event, Journal, OnDamage, Standing};
+use self::lock::DirLock;
 use self::pace::Pace;
 use self::plan::Line;
+use self::repair::Repaired;
 
 /// How a line ended in this run.
 #[derive(Debug)]
@@ -52,12 +60,36 @@ struct Run<'a> {
     display: Display,
 }
 
-/// Runs (or resumes) the batch.
-pub async fn run(client: &Client, args: &Batch, display: Display) -> Result<Output, Failure> {
+/// Runs (or resumes) the batch, owning its output directory until it ends.
+pub async fn run(
+    client: &Client,
+    args: &Batch,
+    display: Display,
+    backend: Backend,
+) -> Result<Output, Failure> {
     let lines = plan::read(&args.file)?;
     std::fs::create_dir_all(&args.out_dir)
         .map_err(|e| Failure::local(format!("could not create {}: {e}", args.out_dir.display())))?;
-    let (journal, replay) = Journal::open(&args.out_dir)?;
+    let _owned = DirLock::acquire(&args.out_dir)?;
+    let digests: BTreeMap<usize, String> = lines
+        .iter()
+        .map(|line| (line.number, line.hash.clone()))
+        .collect();
+    let on_damage = if args.repair_journal {
+        OnDamage::Repair
+    } else {
+        OnDamage::Refuse {
+            repair_command: format!(
+                "kie batch {} --out-dir {} --repair-journal",
+                shell_word(&args.file),
+                shell_word(&args.out_dir)
+            ),
+        }
+    };
+    let (journal, replay, repaired) = Journal::open(&args.out_dir, &digests, on_damage)?;
+    if let Some(repaired) = repaired {
+        display.note(repaired_note(journal.path(), &repaired));
+    }
     let mut work = Vec::with_capacity(lines.len());
     for line in &lines {
         let standing = match replay.lines.get(&line.number) {
@@ -74,6 +106,9 @@ pub async fn run(client: &Client, args: &Batch, display: Display) -> Result<Outp
             Some((_, standing)) => standing.clone(),
         };
         work.push((line, standing));
+    }
+    if backend == Backend::InProcess {
+        refuse_earlier_tasks(&work, &args.out_dir, journal.path())?;
     }
     let resumed = work.iter().filter(|(_, s)| *s != Standing::New).count();
     if resumed > 0 {
@@ -101,6 +136,68 @@ pub async fn run(client: &Client, args: &Batch, display: Display) -> Result<Outp
         .collect()
         .await;
     summarize(endings, args)
+}
+
+/// What a repair did, in one line.
+fn repaired_note(journal: &Path, repaired: &Repaired) -> String {
+    let unknown = match repaired.unknown.len() {
+        0 => String::new(),
+        _ => format!(
+            "; line(s) {} now have an unknown outcome (sent again only with \
+             --resubmit-unknown)",
+            repaired
+                .unknown
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let salvaged = match repaired.salvaged {
+        0 => String::new(),
+        n => format!(" ({n} of them found inside the damage)"),
+    };
+    format!(
+        "repaired {}: kept {} whole entries{salvaged}, set the damaged file aside as \
+         {}{unknown}",
+        journal.display(),
+        repaired.kept,
+        repaired.set_aside.display()
+    )
+}
+
+/// Under `--emulator`, refuses a journal whose lines wait on tasks of an earlier run:
+/// the emulator this run started is new and knows none of them, so waiting would fail
+/// each line with "no such task".
+fn refuse_earlier_tasks(
+    work: &[(&Line, Standing)],
+    out_dir: &Path,
+    journal: &Path,
+) -> Result<(), Failure> {
+    let waiting: Vec<String> = work
+        .iter()
+        .filter_map(|(line, standing)| match standing {
+            Standing::Created(task_id) => Some(format!("line {}: task {task_id}", line.number)),
+            Standing::Done { task_id, file } if !out_dir.join(file).is_file() => Some(format!(
+                "line {}: task {task_id} ({file} is gone)",
+                line.number
+            )),
+            _ => None,
+        })
+        .collect();
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::input(format!(
+        "{} says these lines wait on tasks of an earlier run, which --emulator cannot take \
+         up: it starts a new emulator for each command, which knows none of them; nothing \
+         was sent:",
+        journal.display()
+    ))
+    .details(waiting)
+    .hint(format!(
+        "use a new --out-dir to run the batch afresh on --emulator; {SERVED_EMULATOR}"
+    )))
 }
 
 impl Run<'_> {
@@ -176,7 +273,7 @@ impl Run<'_> {
     /// Waits for the line's task and saves its video.
     async fn finish(&self, line: &Line, task_id: String) -> Ending {
         let task = self.client.task(task_id.as_str());
-        let saved = match await_video(&task, self.args.max_wait, Display::Quiet).await {
+        let saved = match await_video(&task, self.args.max_wait, Display::Quiet, None).await {
             Ok(video) => {
                 let out = self.out_dir.join(&line.file);
                 save(self.client, Video::from(&video), &out, Display::Quiet).await
@@ -249,6 +346,7 @@ fn summarize(mut endings: Vec<(usize, Ending)>, args: &Batch) -> Result<Output, 
     let mut done = Vec::new();
     let mut problems = Vec::new();
     let mut unknown = false;
+    let mut pending = false;
     for (number, ending) in &endings {
         match ending {
             Ending::Done { task_id, bytes } => {
@@ -268,6 +366,7 @@ fn summarize(mut endings: Vec<(usize, Ending)>, args: &Batch) -> Result<Output, 
                     .as_deref()
                     .map_or(String::new(), |id| format!(" (task {id})"));
                 problems.push(format!("line {number}: not finished{task}: {error}"));
+                pending = true;
             }
         }
     }
@@ -281,20 +380,20 @@ fn summarize(mut endings: Vec<(usize, Ending)>, args: &Batch) -> Result<Output, 
             ),
         ));
     }
-    let mut hint = "run the same command again to continue: saved lines are skipped and \
-                    created tasks are awaited, never created twice"
-        .to_owned();
-    if unknown {
-        hint.push_str(
-            "; a line whose outcome is unknown may exist (and be billed) at kie.ai: check \
-             https://kie.ai/logs, then add --resubmit-unknown to send it again",
-        );
-    }
-    Err(Failure::incomplete(format!(
+    let mut failure = Failure::incomplete(format!(
         "{} of {total} videos saved; {} lines are not done:",
         done.len(),
         problems.len()
     ))
-    .details(problems)
-    .hint(hint))
+    .details(problems);
+    if pending {
+        failure = failure.resume(Resume::Batch);
+    }
+    if unknown {
+        failure = failure.hint(
+            "a line whose outcome is unknown may exist (and be billed) at kie.ai: check \
+             https://kie.ai/logs, then add --resubmit-unknown to send it again",
+        );
+    }
+    Err(failure)
 }

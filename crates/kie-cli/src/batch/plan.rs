@@ -9,9 +9,10 @@ use kie::{VideoModel, VideoRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
+use unicode_normalization::UnicodeNormalization as _;
 
 use crate::failure::Failure;
-use crate::request::video_request;
+use crate::request::{Unsendable, check, video_request};
 
 /// One line of a batch file as written.
 #[derive(Debug, Deserialize)]
@@ -46,7 +47,8 @@ pub struct Line {
 /// # Errors
 ///
 /// A [`Failure`] of kind input listing every bad line (JSON, unknown model, invalid
-/// field, missing image file, a file name used twice), or the file's read error.
+/// field, missing image file, a file name used twice, even in another case or Unicode
+/// form), or the file's read error.
 pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::input(format!("could not read {}: {e}", path.display())))?;
@@ -59,15 +61,24 @@ pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
     let width = numbered.last().map_or(1, |(n, _)| n.to_string().len());
     let mut lines = Vec::new();
     let mut problems = Vec::new();
-    let mut files: BTreeMap<String, usize> = BTreeMap::new();
+    // Each file name by its folded form, with the line that took it.
+    let mut files: BTreeMap<String, (usize, String)> = BTreeMap::new();
     for (number, text) in numbered {
         match line(number, text, width) {
-            Ok(line) => match files.insert(line.file.clone(), number) {
-                Some(first) => problems.push(format!(
+            Ok(line) => match files.get(&folded(&line.file)) {
+                Some((first, name)) if *name == line.file => problems.push(format!(
                     "line {number}: the name {:?} is also used by line {first}",
                     line.file
                 )),
-                None => lines.push(line),
+                Some((first, name)) => problems.push(format!(
+                    "line {number}: the name {:?} and line {first}'s {name:?} are one file \
+                     where names ignore case or Unicode form (macOS, Windows)",
+                    line.file
+                )),
+                None => {
+                    files.insert(folded(&line.file), (number, line.file.clone()));
+                    lines.push(line);
+                }
             },
             Err(problem) => problems.push(format!("line {number}: {problem}")),
         }
@@ -107,7 +118,10 @@ fn line(number: usize, text: &str, width: usize) -> Result<Line, String> {
         spec.image.as_deref(),
         spec.callback_url.as_deref(),
     );
-    check(model.as_ref(), &request)?;
+    check(model.as_ref(), &request).map_err(|unsendable| match unsendable {
+        Unsendable::Invalid(invalid) => format!("invalid input for {}: {invalid}", model.id()),
+        no_image => no_image.to_string(),
+    })?;
     Ok(Line {
         number,
         hash: digest(text),
@@ -115,22 +129,6 @@ fn line(number: usize, text: &str, width: usize) -> Result<Line, String> {
         model,
         request,
     })
-}
-
-/// Checks the request as the model will: a local image must exist, and stands in as
-/// a URL for the check since it is uploaded (and given a URL) only when submitted.
-fn check(model: &dyn VideoModel, request: &VideoRequest) -> Result<(), String> {
-    let mut checked = request.clone();
-    if let Some(path) = checked.image_path.take() {
-        if !path.is_file() {
-            return Err(format!("`image` {} is not a readable file", path.display()));
-        }
-        checked = checked.image_url("https://upload.invalid/stand-in-for-a-local-image");
-    }
-    model
-        .input_for(&checked)
-        .map(drop)
-        .map_err(|invalid| format!("invalid input for {}: {invalid}", model.id()))
 }
 
 /// A name usable as a file stem in the output directory, and nowhere else.
@@ -149,6 +147,15 @@ fn file_stem(name: &str) -> Result<&str, String> {
              not first, at most 120 bytes"
         ))
     }
+}
+
+/// A file name as a case-insensitive, normalization-insensitive filesystem (APFS,
+/// NTFS) compares it, or more strictly: `Fox.mp4` and `fox.mp4` are one file there, and
+/// so are an `é` composed and decomposed. Upper- then lowercasing folds `ß` with `ss`
+/// and `ς` with `σ` as full case folding does.
+fn folded(name: &str) -> String {
+    let decomposed: String = name.nfd().collect();
+    decomposed.to_uppercase().to_lowercase().nfc().collect()
 }
 
 fn digest(text: &str) -> String {
@@ -214,6 +221,41 @@ mod tests {
             "line 5: the name \\\"a.mp4\\\" is also used by line 1",
             "line 6: `image` /no/such.png is not a readable file",
             "line 7: `name` \\\"../up\\\" is not a file stem",
+        ] {
+            assert!(text.contains(expected), "{expected} not in {text}");
+        }
+    }
+
+    #[test]
+    fn names_that_one_filesystem_could_take_for_one_file_are_refused() {
+        let named = |name: &str| {
+            serde_json::json!({ "model": "kling/v2-1-master-text-to-video", "prompt": "x", "name": name })
+                .to_string()
+        };
+        let failure = batch(
+            &[
+                named("Fox"),
+                named("LINE-3"),
+                "{\"model\": \"kling/v2-1-master-text-to-video\", \"prompt\": \"x\"}".to_owned(),
+                named("fox"),
+                named("\u{c5}ngstr\u{f6}m"),
+                named("\u{212b}NGSTR\u{d6}M"),
+                named("Stra\u{df}e"),
+                named("STRASSE"),
+            ]
+            .join("\n"),
+        )
+        .expect_err("refused");
+        let text = format!("{failure:?}");
+        for expected in [
+            "4 bad line(s)",
+            // The default name of line 3 and line 2's own.
+            "line 3: the name \\\"line-3.mp4\\\" and line 2's \\\"LINE-3.mp4\\\" are one file",
+            "line 4: the name \\\"fox.mp4\\\" and line 1's \\\"Fox.mp4\\\" are one file \
+             where names ignore case or Unicode form (macOS, Windows)",
+            // The Angstrom sign is canonically the letter Å.
+            "line 6: the name \\\"\u{212b}NGSTR\u{d6}M.mp4\\\" and line 5's",
+            "line 8: the name \\\"STRASSE.mp4\\\" and line 7's",
         ] {
             assert!(text.contains(expected), "{expected} not in {text}");
         }
