@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p kie-bench -- all
-//! cargo run --release -p kie-bench -- round-trip   # or concurrent, polling, download, throughput
+//! cargo run --release -p kie-bench -- round-trip   # or concurrent, polling, download, throughput, hostile
 //! ```
 //!
 //! Servers and measured variants run in child processes (the harness re-executes
@@ -15,6 +15,7 @@
 mod child;
 mod concurrent;
 mod download;
+mod hostile;
 mod machine;
 mod polling;
 mod report;
@@ -26,7 +27,7 @@ mod throughput;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use kie_core::Client;
+use kie_core::{Client, Rate};
 
 use crate::report::Section;
 
@@ -57,6 +58,8 @@ enum Command {
     Download(Options),
     /// 5. The emulator's recordInfo requests per second.
     Throughput(Options),
+    /// 6. A 1 GiB answer and 1,000 submits against kie.ai's limits: peak RSS, created/failed.
+    Hostile(Options),
     #[command(hide = true)]
     ServeEmulator(servers::EmulatorArgs),
     #[command(hide = true)]
@@ -70,6 +73,7 @@ enum Command {
 enum Worker {
     Concurrent(concurrent::WorkerArgs),
     Download(download::WorkerArgs),
+    Hostile(hostile::WorkerArgs),
 }
 
 /// Sizes and repetitions (the defaults are the issue's).
@@ -102,6 +106,9 @@ struct Options {
     /// Throughput: keep-alive connections.
     #[arg(long, default_value_t = 32)]
     connections: usize,
+    /// Hostile: concurrent submits against kie.ai's limits (real time: 10.25 s per 20).
+    #[arg(long, default_value_t = 1000)]
+    hostile_tasks: usize,
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -116,6 +123,7 @@ async fn main() -> Result<(), BoxError> {
                     Bench::Polling,
                     Bench::Download,
                     Bench::Throughput,
+                    Bench::Hostile,
                 ],
             )
             .await
@@ -125,12 +133,14 @@ async fn main() -> Result<(), BoxError> {
         Command::Polling(o) => bench(&o, &[Bench::Polling]).await,
         Command::Download(o) => bench(&o, &[Bench::Download]).await,
         Command::Throughput(o) => bench(&o, &[Bench::Throughput]).await,
+        Command::Hostile(o) => bench(&o, &[Bench::Hostile]).await,
         Command::ServeEmulator(args) => servers::serve_emulator(args).await,
         Command::ServeBytes(args) => servers::serve_bytes(args).await,
         Command::Worker(Worker::Concurrent(args)) => {
             child::report(&concurrent::worker(args).await?)
         }
         Command::Worker(Worker::Download(args)) => child::report(&download::worker(args).await?),
+        Command::Worker(Worker::Hostile(args)) => child::report(&hostile::worker_main(args).await?),
     }
 }
 
@@ -141,6 +151,7 @@ enum Bench {
     Polling,
     Download,
     Throughput,
+    Hostile,
 }
 
 /// Runs the benchmarks in order, printing the header first (it records the load
@@ -161,18 +172,30 @@ async fn bench(options: &Options, benches: &[Bench]) -> Result<(), BoxError> {
             Bench::Polling => polling::run(options).await?,
             Bench::Download => download::run(options).await?,
             Bench::Throughput => throughput::run(options).await?,
+            Bench::Hostile => {
+                eprintln!(
+                    "kie-bench: the paced submits take about {:?} in real time",
+                    hostile::expected(options.hostile_tasks)
+                );
+                hostile::run(options).await?
+            }
         });
     }
     print!("{}", report::body(&sections));
     Ok(())
 }
 
-/// The SDK client as a user builds it, pointed at `base` (an emulator or file server).
+/// The SDK client as a user builds it, pointed at `base` (an emulator or file server),
+/// but for its pacers: the emulator's rate limits are off, so the pacers are set to a
+/// rate never reached; they still run on every call, so their cost is in the figures.
 fn sdk_client(base: &str) -> Result<Client, BoxError> {
+    let unreached = Rate::per(u32::MAX, Duration::from_secs(1));
     Ok(Client::builder()
         .api_key(API_KEY)
         .base_url(base)
         .upload_base_url(base)
+        .create_rate(unreached)
+        .poll_rate(unreached)
         .build()?)
 }
 

@@ -25,7 +25,7 @@ pub enum TimelineArg {
     Time,
 }
 
-/// `serve-emulator`: an emulator on 127.0.0.1:0, rate limits off.
+/// `serve-emulator`: an emulator on 127.0.0.1:0, rate limits off unless asked.
 #[derive(Debug, Clone, Args)]
 pub struct EmulatorArgs {
     #[arg(long, value_enum, default_value = "immediate")]
@@ -39,6 +39,9 @@ pub struct EmulatorArgs {
     pub credits: f64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Enforce kie.ai's rate limits (20 createTask per 10 s, 10 recordInfo per second).
+    #[arg(long)]
+    pub rate_limits: bool,
 }
 
 /// Serves an emulator until stdin closes.
@@ -52,7 +55,7 @@ pub async fn serve_emulator(args: EmulatorArgs) -> Result<(), BoxError> {
         .seed(args.seed)
         .frozen(args.frozen)
         .timeline(timeline)
-        .rate_limits(false)
+        .rate_limits(args.rate_limits)
         .credits(args.credits)
         .start()
         .await?;

@@ -17,6 +17,8 @@ use crate::redact::Redactor;
 
 /// How much of an undecodable body an error keeps.
 pub(crate) const BODY_EXCERPT: usize = 4096;
+/// How far past the cut a secret may reach and still be found whole.
+const SECRET_MARGIN: usize = 1024;
 
 /// An HTTP answer, before interpretation.
 #[derive(Debug, Clone)]
@@ -242,10 +244,11 @@ fn looks_like_html(body: &[u8]) -> bool {
     start.starts_with("<!doctype html") || start.starts_with("<html")
 }
 
-/// The body as text, redacted, then cut to a few KB on a character boundary (in that
-/// order, so that no part of a secret survives at the cut).
+/// The body as text, redacted, then cut to a few KB on a character boundary. It is
+/// redacted before the cut, over a margin past it, so that no part of a secret survives
+/// at the cut; and only that much is looked at, however long the body.
 pub(crate) fn excerpt(body: &[u8], redactor: &Redactor) -> String {
-    let lossy = String::from_utf8_lossy(body);
+    let lossy = String::from_utf8_lossy(&body[..body.len().min(BODY_EXCERPT + SECRET_MARGIN)]);
     let text = redactor.redact(&lossy);
     if text.len() <= BODY_EXCERPT {
         return text.into_owned();
