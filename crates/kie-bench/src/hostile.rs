@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use kie_core::{Client, RawInput, Rate};
+use kie_core::{Client, Rate, RawInput};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -80,7 +80,10 @@ pub async fn run(options: &Options) -> Result<Section, BoxError> {
     let rss = mib(limited.peak_rss_kib);
     figures.push(Figure::checked(
         "1 GiB credits answer: peak RSS, 4 MiB answer limit (default)",
-        format!("{rss:.1} MiB ({})", limited.first_error.as_deref().unwrap_or("no error")),
+        format!(
+            "{rss:.1} MiB ({})",
+            limited.first_error.as_deref().unwrap_or("no error")
+        ),
         format!("≤ {RSS_TARGET_MIB} MiB, Error::AnswerTooLarge"),
         rss <= RSS_TARGET_MIB && limited.errors.contains_key("AnswerTooLarge"),
     ));

@@ -796,6 +796,38 @@ mod tests {
         assert_eq!(err.task_id(), Some("t1"));
     }
 
+    /// Found by an adversary: a `failMsg` holding escape sequences cleared a terminal
+    /// and retitled its window when an error was printed or logged.
+    #[test]
+    fn server_text_in_an_error_cannot_drive_a_terminal_or_forge_a_line() {
+        let record = TaskRecord::from_data(&serde_json::json!({"taskId": "t", "state": "fail"}))
+            .expect("a record");
+        let err = Error::TaskFailed {
+            task_id: "t".into(),
+            fail_code: Some("5\u{1b}[0m".into()),
+            fail_msg: Some("boom\x1b[2J\x1b]0;pwned\x07\nERROR forged line \u{202e}txt.exe".into()),
+            record: Box::new(record),
+        };
+        let text = err.to_string();
+        assert!(
+            !text.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(r"boom\u{1b}[2J\u{1b}]0;pwned\u{7}\nERROR forged line \u{202e}txt.exe"),
+            "{text}"
+        );
+        let api = Error::Api {
+            operation: Operation::Credits,
+            task_id: None,
+            http_status: 500,
+            code: ApiCode::ServerError,
+            message: "a\rb".into(),
+            retry_after: None,
+        };
+        assert!(api.to_string().contains(r"a\rb"), "{api}");
+    }
+
     #[test]
     fn task_failures_name_the_task() {
         let err = Error::WaitTimeout {
