@@ -234,11 +234,21 @@ pub async fn worker_main(args: WorkerArgs) -> Result<Outcome, BoxError> {
                 let kind = format!("{error:?}");
                 let kind = kind.split([' ', '{', '(']).next().unwrap_or_default();
                 *outcome.errors.entry(kind.to_owned()).or_default() += 1;
-                outcome.first_error.get_or_insert_with(|| error.to_string());
+                outcome
+                    .first_error
+                    .get_or_insert_with(|| short(&error.to_string()));
             }
         }
     }
     Ok(outcome)
+}
+
+/// An error's first sentence or so: a kept body excerpt would fill the report.
+fn short(text: &str) -> String {
+    match text.char_indices().nth(160) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 /// How long the real-time submit scenario takes at kie.ai's limit, for the progress note.
