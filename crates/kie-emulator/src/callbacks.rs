@@ -55,7 +55,8 @@ pub enum CallbackKind {
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CallbackFaultEffect {
-    /// Deliver the callback twice (the second identical, headers included).
+    /// Deliver the callback twice: the second, identical and under the same headers,
+    /// right after the first attempt.
     Duplicate,
     /// Wait this many virtual milliseconds before the first attempt.
     Delay {
@@ -211,7 +212,8 @@ pub(crate) struct Delivery {
     /// A forged body under signed headers: attempted once, never retried.
     pub forged: bool,
     pub faults: Vec<CallbackFaultEffect>,
-    /// Timestamp and signature fixed by the first attempt, reused by a duplicate.
+    /// Timestamp and signature fixed by the first attempt, reused by its retries and
+    /// by the deliveries chained after it.
     pub fixed_headers: Option<(i64, Option<String>)>,
     /// A delivery to start once this one's first attempt is over, under its headers.
     pub then: Option<u64>,
@@ -322,7 +324,17 @@ pub(crate) fn enqueue(
         fixed_headers: None,
         then: None,
     };
-    let genuine = state.add_delivery(delivery.clone());
+    // The duplicate follows the first attempt, under its headers.
+    let second = duplicate.then(|| {
+        state.add_delivery(Delivery {
+            duplicate: true,
+            ..delivery.clone()
+        })
+    });
+    let genuine = state.add_delivery(Delivery {
+        then: second,
+        ..delivery.clone()
+    });
     // A forged success goes first; the genuine delivery follows under its headers.
     let first = match forged_first {
         Some((effect, result_url)) => state.add_delivery(Delivery {
@@ -334,18 +346,6 @@ pub(crate) fn enqueue(
     state
         .timers
         .schedule(due, TimerEvent::CallbackAttempt { delivery_id: first });
-    if duplicate {
-        let second = state.add_delivery(Delivery {
-            duplicate: true,
-            ..delivery
-        });
-        state.timers.schedule(
-            due,
-            TimerEvent::CallbackAttempt {
-                delivery_id: second,
-            },
-        );
-    }
 }
 
 /// Starts what follows a delivery's first attempt under its headers: the next delivery
