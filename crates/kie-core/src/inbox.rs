@@ -130,12 +130,16 @@ impl CallbackInbox {
     }
 
     /// Takes one delivery: verifies it (if the inbox has a key), and if it is new, starts
-    /// its confirmation in the background and returns at once. Call it within a tokio
-    /// runtime, as every axum handler is.
+    /// its confirmation in the background and returns at once.
     ///
     /// # Errors
     ///
     /// The [`CallbackError`] of verification or parsing; nothing is taken.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, when a confirmation must start (every axum, actix-web or
+    /// poem handler runs inside one).
     pub fn receive(
         &self,
         body: &[u8],
