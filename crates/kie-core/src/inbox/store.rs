@@ -16,11 +16,11 @@ use crate::record::TaskRecord;
 /// How many distinct bodies one signature may carry. kie.ai's genuine deliveries within
 /// the same second share a timestamp, and so a signature (Sora's progress callbacks can);
 /// more than a few under one signature are a replay, and cost nothing.
-pub(super) const BODIES_PER_SIGNATURE: usize = 4;
+const BODIES_PER_SIGNATURE: usize = 4;
 
 /// How many delivery identities a task keeps; the oldest is forgotten first. kie.ai
 /// sends a task a handful of callbacks (Sora's progress, the completion, their retries).
-pub(super) const IDENTITIES_PER_TASK: usize = 16;
+const IDENTITIES_PER_TASK: usize = 16;
 
 /// What an entry costs besides its identities and record: the map slot, the eviction
 /// key, the watch channel.
