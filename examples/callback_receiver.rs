@@ -1,5 +1,6 @@
-//! A callback receiver: an axum server that verifies kie.ai's signed callbacks, drops
-//! duplicates, hands each one to the application, and lets waits end on them.
+//! A callback receiver: a server that verifies kie.ai's signed callbacks, drops
+//! duplicates and replays, confirms each new one with recordInfo, hands what kie.ai
+//! confirmed to the application, and lets waits end on it.
 //!
 //!     cargo run -p kie-examples --example callback_receiver
 //!
@@ -8,6 +9,7 @@
 //! sends the callbacks.
 
 use kie::{CallbackInbox, CallbackVerifier, VideoRequest, registry};
+use kie_core::receiver::{self, ReceiverLimits};
 
 #[tokio::main]
 async fn main() {
@@ -20,24 +22,28 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(emulator) => emulator.webhook_key().unwrap_or_default().to_owned(),
         None => std::env::var("KIE_WEBHOOK_KEY")?,
     };
-    let inbox = CallbackInbox::new(CallbackVerifier::new(key));
+    // The client confirms each callback: its body is only a hint (kie.ai signs the task
+    // id and the time, not the body).
+    let inbox = CallbackInbox::new(client.clone(), CallbackVerifier::new(key));
 
-    // Serve the inbox: POST / verifies, de-duplicates and answers 200 at once.
+    // Serve the inbox: POST / verifies, de-duplicates and answers 200 at once. `serve`
+    // bounds slow clients (header, body and request timeouts) and connections.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let local = format!("http://{}/", listener.local_addr()?);
-    tokio::spawn(axum::serve(listener, inbox.router()).into_future());
+    tokio::spawn(receiver::serve(
+        listener,
+        inbox.router(),
+        ReceiverLimits::default(),
+    ));
     let callback_url = std::env::var("KIE_CALLBACK_URL").unwrap_or(local);
     eprintln!("receiving callbacks at {callback_url}");
 
-    // The application's view: every new callback, in order.
+    // The application's view: each change a callback announced, as recordInfo
+    // confirmed it.
     let mut events = inbox.subscribe();
     tokio::spawn(async move {
-        while let Ok(callback) = events.recv().await {
-            eprintln!(
-                "callback: task {} is {}",
-                callback.task_id(),
-                callback.state()
-            );
+        while let Ok(record) = events.recv().await {
+            eprintln!("callback: task {} is {}", record.task_id, record.state);
         }
     });
 
@@ -47,7 +53,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let task = model.submit(&client, &request).await?;
     eprintln!("task {} created; waiting for its callback", task.id());
 
-    // Ends on the callback (confirmed by one recordInfo call); polls every 2-3 min if
+    // Ends on the callback (the inbox's one recordInfo call); polls every 2-3 min if
     // none comes.
     let video = task.wait().callbacks(&inbox).await?;
     println!("{}", video.video_url());

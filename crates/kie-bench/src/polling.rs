@@ -132,7 +132,7 @@ async fn measure(strategy: Strategy, tasks: usize) -> Result<Vec<Sample>, BoxErr
         .timer(clock.clone())
         .build()?;
     let key = emulator.webhook_key().ok_or("callbacks are unsigned")?;
-    let inbox = CallbackInbox::new(CallbackVerifier::new(key.to_owned()));
+    let inbox = CallbackInbox::new(client.clone(), CallbackVerifier::new(key.to_owned()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let callback_url = format!("http://{}/", listener.local_addr()?);
     let router = inbox.router();

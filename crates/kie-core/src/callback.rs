@@ -5,8 +5,9 @@
 //! `X-Webhook-Timestamp` (Unix seconds) and `X-Webhook-Signature` =
 //! base64(HMAC-SHA256(key, taskId + "." + timestamp)). Only the task id and the time are
 //! signed, not the body: a verified callback proves that kie.ai sent word about this
-//! task recently, not what the body says. Confirm the outcome with one recordInfo call
-//! before acting on it, as callback-first waiting does.
+//! task recently, not what the body says, and anyone who captured one delivery can send
+//! any body under its headers for the tolerance window. Confirm the outcome with
+//! recordInfo before acting on it, as [`crate::CallbackInbox`] does.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -210,8 +211,24 @@ impl CallbackVerifier {
         body: &[u8],
         headers: &reqwest::header::HeaderMap,
     ) -> Result<Callback, CallbackError> {
+        self.verify_signed_at(body, headers)
+            .map(|(callback, _)| callback)
+    }
+
+    /// [`CallbackVerifier::verify_headers`], with the signing time (Unix seconds): with
+    /// the task id, it names the signature, which is all a delivery proves.
+    pub(crate) fn verify_signed_at(
+        &self,
+        body: &[u8],
+        headers: &reqwest::header::HeaderMap,
+    ) -> Result<(Callback, u64), CallbackError> {
         let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        self.verify(body, get(TIMESTAMP_HEADER), get(SIGNATURE_HEADER))
+        self.check(
+            body,
+            get(TIMESTAMP_HEADER),
+            get(SIGNATURE_HEADER),
+            SystemTime::now(),
+        )
     }
 
     /// [`CallbackVerifier::verify`] with an injected "now", for tests and replays.
@@ -226,6 +243,18 @@ impl CallbackVerifier {
         signature: Option<&str>,
         now: SystemTime,
     ) -> Result<Callback, CallbackError> {
+        self.check(body, timestamp, signature, now)
+            .map(|(callback, _)| callback)
+    }
+
+    /// Every check, in order; the callback and its signing time.
+    fn check(
+        &self,
+        body: &[u8],
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(Callback, u64), CallbackError> {
         let timestamp = timestamp.ok_or(CallbackError::MissingHeader(TIMESTAMP_HEADER))?;
         let signature = signature.ok_or(CallbackError::MissingHeader(SIGNATURE_HEADER))?;
         let signed_at: u64 = timestamp
@@ -246,7 +275,7 @@ impl CallbackVerifier {
             .decode(signature.trim())
             .map_err(|_| CallbackError::BadSignature)?;
         if bool::from(given.ct_eq(&expected)) {
-            Ok(callback)
+            Ok((callback, signed_at))
         } else {
             Err(CallbackError::BadSignature)
         }

@@ -51,8 +51,10 @@ pub use client::{
 pub use download::{Download, DownloadProgress, Downloaded, MAX_REDIRECTS, MinSpeed};
 pub use error::{ApiCode, Error, Operation, SpeedLimit, Unanswered};
 #[cfg(feature = "axum")]
-pub use inbox::MAX_CALLBACK_BODY;
-pub use inbox::{CallbackInbox, Receipt};
+pub use inbox::receiver;
+#[cfg(feature = "axum")]
+pub use inbox::receiver::MAX_CALLBACK_BODY;
+pub use inbox::{CallbackInbox, DEFAULT_INBOX_BYTES, Receipt};
 pub use model::{
     AspectRatio, Modality, ModelInfo, ModelInput, Param, ParamKind, RawInput, Resolution,
     VideoModel, VideoRequest,

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::envelope::unexpected_data;
 use crate::error::{Error, Operation};
-use crate::inbox::CallbackInbox;
+use crate::inbox::{CallbackInbox, Watch};
 use crate::record::{TaskRecord, TaskState};
 use crate::task::Task;
 use crate::time::Timer;
@@ -194,7 +194,6 @@ impl Wait {
                 missing_grace: DEFAULT_MISSING_GRACE,
                 polled: false,
                 inbox: None,
-                callback_tried: false,
                 seen: false,
                 last: None,
                 failures: 0,
@@ -223,12 +222,19 @@ impl Wait {
         self
     }
 
-    /// Waits for a callback instead of polling: the wait ends when `inbox` receives the
-    /// task's final callback, confirmed by one recordInfo call (the signature does not
-    /// cover the body). Until then it polls only on [`PollSchedule::callback_fallback`]
-    /// (or the schedule set after this call), in case no callback comes.
+    /// Waits for callbacks instead of polling: the wait takes the records `inbox`
+    /// confirms with recordInfo after each new callback for the task (progress from a
+    /// running one, the result from a final one, with no poll of its own), so it ends
+    /// on the task's final callback for one recordInfo call in all. A callback whose
+    /// body recordInfo contradicts (forged, or early) changes nothing, and the next
+    /// genuine one still ends the wait. Until then it polls only on
+    /// [`PollSchedule::callback_fallback`] (or the schedule set after this call), in
+    /// case no callback comes.
+    ///
+    /// The inbox keeps the task's records from now until the wait is dropped, whatever
+    /// its memory bound.
     pub fn callbacks(mut self, inbox: &CallbackInbox) -> Self {
-        self.poller.inbox = Some(inbox.clone());
+        self.poller.inbox = Some(inbox.watch(self.poller.task.id()));
         self.poller.schedule = PollSchedule::callback_fallback();
         self
     }
@@ -310,11 +316,8 @@ struct Poller {
     missing_grace: Duration,
     /// Whether a poll was made (without an inbox, the first poll goes out at once).
     polled: bool,
-    /// Where final callbacks arrive, for callback-first waiting.
-    inbox: Option<CallbackInbox>,
-    /// Whether the inbox's final callback was already confirmed by a poll (once only:
-    /// a callback that recordInfo contradicts must not cause a poll loop).
-    callback_tried: bool,
+    /// The task's records as an inbox confirms them, for callback-first waiting.
+    inbox: Option<Watch>,
     /// Whether a record was ever returned.
     seen: bool,
     /// The last state and percent reported.
@@ -326,8 +329,10 @@ struct Poller {
 impl Poller {
     async fn next(&mut self) -> Result<WaitEvent, Error> {
         loop {
-            if let Some(inbox) = self.inbox.clone() {
-                self.await_callback(&inbox).await?;
+            if self.inbox.is_some() {
+                if let Some(event) = self.next_from_inbox().await? {
+                    return Ok(event);
+                }
             } else if self.polled {
                 let delay = self.next_delay()?;
                 self.timer.sleep(delay).await;
@@ -401,37 +406,36 @@ impl Poller {
         Ok(self.schedule.delay(elapsed, fastrand::f64()).min(remaining))
     }
 
-    /// Returns when the task's final callback is in the inbox (at once, if it already
-    /// is) or when the fallback poll is due, whichever comes first.
-    async fn await_callback(&mut self, inbox: &CallbackInbox) -> Result<(), Error> {
-        let mut arrival = std::pin::pin!(inbox.arrival());
-        arrival.as_mut().enable();
-        if self.take_callback(inbox) {
-            return Ok(());
-        }
-        let mut sleep = self.timer.sleep(self.next_delay()?);
+    /// Callback-first waiting: the next news among the records the inbox confirms, or
+    /// `None` when the fallback poll is due.
+    async fn next_from_inbox(&mut self) -> Result<Option<WaitEvent>, Error> {
+        let mut fallback = None;
         loop {
-            match futures_util::future::select(arrival.as_mut(), sleep).await {
-                Either::Left(((), pending)) => {
-                    sleep = pending;
-                    arrival.set(inbox.arrival());
-                    arrival.as_mut().enable();
-                    if self.take_callback(inbox) {
-                        return Ok(());
+            // A record already confirmed is taken before any sleep is started.
+            let record = match self.inbox.as_mut().and_then(Watch::take) {
+                Some(record) => record,
+                None => {
+                    let sleep = match fallback.take() {
+                        Some(sleep) => sleep,
+                        None => self.timer.sleep(self.next_delay()?),
+                    };
+                    let Some(watch) = self.inbox.as_mut() else {
+                        return Ok(None);
+                    };
+                    match futures_util::future::select(std::pin::pin!(watch.next()), sleep).await {
+                        Either::Left((record, pending)) => {
+                            fallback = Some(pending);
+                            record
+                        }
+                        Either::Right(((), _)) => return Ok(None),
                     }
                 }
-                Either::Right(((), _)) => return Ok(()),
+            };
+            tracing::debug!(task_id = %self.task.id(), state = %record.state, "confirmed after a callback");
+            if let Some(event) = self.observe(record)? {
+                return Ok(Some(event));
             }
         }
-    }
-
-    fn take_callback(&mut self, inbox: &CallbackInbox) -> bool {
-        if self.callback_tried || inbox.finished(self.task.id()).is_none() {
-            return false;
-        }
-        tracing::debug!(task_id = %self.task.id(), "final callback received; confirming");
-        self.callback_tried = true;
-        true
     }
 
     fn elapsed(&self) -> Duration {

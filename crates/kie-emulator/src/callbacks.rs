@@ -55,7 +55,8 @@ pub enum CallbackKind {
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CallbackFaultEffect {
-    /// Deliver the callback twice (the second identical, headers included).
+    /// Deliver the callback twice: the second, identical and under the same headers,
+    /// right after the first attempt.
     Duplicate,
     /// Wait this many virtual milliseconds before the first attempt.
     Delay {
@@ -69,6 +70,22 @@ pub enum CallbackFaultEffect {
         /// Age of the timestamp in seconds.
         #[serde(default = "default_stale_age")]
         age_s: u64,
+    },
+    /// After the callback's first attempt, send `bodies` more under its timestamp and
+    /// signature, one after another, each body naming a new state (`flood-1`, ...): an
+    /// attacker replaying a captured signature, which covers the task id and the time
+    /// but not the body.
+    ReplayFlood {
+        /// How many forged bodies to send.
+        bodies: u32,
+    },
+    /// Before the callback, send one under the same timestamp and signature whose body
+    /// says `success` with `result_url` as the result: a forged outcome that reaches the
+    /// receiver first, as from an attacker holding a captured signature. On a progress
+    /// callback it arrives while the task is still running.
+    ForgedSuccess {
+        /// The attacker's result URL.
+        result_url: String,
     },
 }
 
@@ -157,6 +174,10 @@ pub struct CallbackAttempt {
     pub attempt: u32,
     /// Whether this delivery is an injected duplicate.
     pub duplicate: bool,
+    /// Whether the body is not kie.ai's: a forged body under another delivery's signed
+    /// headers ([`CallbackFaultEffect::ReplayFlood`], [`CallbackFaultEffect::ForgedSuccess`]).
+    #[serde(default)]
+    pub forged: bool,
     /// Virtual time of the attempt (Unix ms).
     pub at_ms: i64,
     /// The `X-Webhook-Timestamp` sent (Unix seconds).
@@ -188,9 +209,30 @@ pub(crate) struct Delivery {
     pub body: Bytes,
     pub attempts: u32,
     pub duplicate: bool,
+    /// A forged body under signed headers: attempted once, never retried.
+    pub forged: bool,
     pub faults: Vec<CallbackFaultEffect>,
-    /// Timestamp and signature fixed by the first attempt, reused by a duplicate.
+    /// Timestamp and signature fixed by the first attempt, reused by its retries and
+    /// by the deliveries chained after it.
     pub fixed_headers: Option<(i64, Option<String>)>,
+    /// A delivery to start once this one's first attempt is over, under its headers.
+    pub then: Option<u64>,
+}
+
+impl Delivery {
+    /// A forged body to send under the headers of the delivery before it in a chain.
+    fn forged(&self, body: serde_json::Value, effect: CallbackFaultEffect) -> Self {
+        Delivery {
+            body: Bytes::from(body.to_string()),
+            attempts: 0,
+            duplicate: false,
+            forged: true,
+            faults: vec![effect],
+            fixed_headers: None,
+            then: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// The callback fault rules.
@@ -241,7 +283,8 @@ impl CallbackFaults {
     }
 }
 
-/// Queues a callback for delivery (after any delay fault), plus its duplicate if drawn.
+/// Queues a callback for delivery (after any delay fault), plus its duplicate and a
+/// forged body sent ahead of it, if drawn.
 pub(crate) fn enqueue(
     state: &mut State,
     now_ms: i64,
@@ -265,6 +308,10 @@ pub(crate) fn enqueue(
         .sum();
     let due = now_ms.saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
     let duplicate = faults.contains(&CallbackFaultEffect::Duplicate);
+    let forged_first = faults.iter().find_map(|f| match f {
+        CallbackFaultEffect::ForgedSuccess { result_url } => Some((f.clone(), result_url.clone())),
+        _ => None,
+    });
     let delivery = Delivery {
         task_id: task_id.to_owned(),
         kind,
@@ -272,25 +319,75 @@ pub(crate) fn enqueue(
         body,
         attempts: 0,
         duplicate: false,
+        forged: false,
         faults,
         fixed_headers: None,
+        then: None,
     };
-    let first = state.add_delivery(delivery.clone());
+    // The duplicate follows the first attempt, under its headers.
+    let second = duplicate.then(|| {
+        state.add_delivery(Delivery {
+            duplicate: true,
+            ..delivery.clone()
+        })
+    });
+    let genuine = state.add_delivery(Delivery {
+        then: second,
+        ..delivery.clone()
+    });
+    // A forged success goes first; the genuine delivery follows under its headers.
+    let first = match forged_first {
+        Some((effect, result_url)) => state.add_delivery(Delivery {
+            then: Some(genuine),
+            ..delivery.forged(forged_success(task_id, &result_url), effect)
+        }),
+        None => genuine,
+    };
     state
         .timers
         .schedule(due, TimerEvent::CallbackAttempt { delivery_id: first });
-    if duplicate {
-        let second = state.add_delivery(Delivery {
-            duplicate: true,
-            ..delivery
-        });
-        state.timers.schedule(
-            due,
-            TimerEvent::CallbackAttempt {
-                delivery_id: second,
-            },
-        );
+}
+
+/// Starts what follows a delivery's first attempt under its headers: the next delivery
+/// of its chain, or the replays of a [`CallbackFaultEffect::ReplayFlood`].
+fn follow_up(state: &mut State, now: i64, delivery: &Delivery, headers: &(i64, Option<String>)) {
+    let mut next = delivery.then;
+    let flood = delivery.faults.iter().find_map(|f| match f {
+        CallbackFaultEffect::ReplayFlood { bodies } => Some((f.clone(), *bodies)),
+        _ => None,
+    });
+    if let Some((effect, bodies)) = flood.filter(|_| !delivery.forged && !delivery.duplicate) {
+        // Built from the last, so that each knows the one after it.
+        for n in (1..=bodies).rev() {
+            let body = serde_json::json!({
+                "code": 200,
+                "msg": "success",
+                "data": {"taskId": delivery.task_id, "state": format!("flood-{n}")},
+            });
+            next = Some(state.add_delivery(Delivery {
+                then: next,
+                ..delivery.forged(body, effect.clone())
+            }));
+        }
     }
+    if let Some(next) = next {
+        if let Some(stored) = state.deliveries.get_mut(&next) {
+            stored.fixed_headers.get_or_insert_with(|| headers.clone());
+        }
+        state
+            .timers
+            .schedule(now, TimerEvent::CallbackAttempt { delivery_id: next });
+    }
+}
+
+/// A forged final callback: `success`, with the attacker's result URL.
+fn forged_success(task_id: &str, result_url: &str) -> serde_json::Value {
+    let result = serde_json::json!({"resultUrls": [result_url]}).to_string();
+    serde_json::json!({
+        "code": 200,
+        "msg": "success",
+        "data": {"taskId": task_id, "state": "success", "resultJson": result},
+    })
 }
 
 /// Whether `url` points at this machine (`localhost` or a loopback address).
@@ -376,9 +473,14 @@ pub(crate) async fn attempt(shared: Arc<Shared>, delivery_id: u64) {
             return;
         }
         let retry_index = usize::try_from(delivery.attempts).unwrap_or(usize::MAX) - 1;
-        let will_retry = !delivered && !blocked && retry_index < policy.delays_ms.len();
+        let will_retry =
+            !delivered && !blocked && !delivery.forged && retry_index < policy.delays_ms.len();
+        let headers = (timestamp, signature.clone());
         if let Some(stored) = state.deliveries.get_mut(&delivery_id) {
-            stored.fixed_headers = Some((timestamp, signature.clone()));
+            stored.fixed_headers = Some(headers.clone());
+        }
+        if delivery.attempts == 1 {
+            follow_up(state, now, &delivery, &headers);
         }
         if will_retry {
             let delay = i64::try_from(policy.delays_ms[retry_index]).unwrap_or(i64::MAX);
@@ -398,6 +500,7 @@ pub(crate) async fn attempt(shared: Arc<Shared>, delivery_id: u64) {
             url: delivery.url.clone(),
             attempt: delivery.attempts,
             duplicate: delivery.duplicate,
+            forged: delivery.forged,
             at_ms: now,
             timestamp,
             signature: signature.clone(),

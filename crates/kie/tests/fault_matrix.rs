@@ -22,7 +22,7 @@ use kie::kling::KlingV21MasterTextToVideoInput;
 use kie::time::VirtualTimer;
 use kie::{
     CallbackInbox, CallbackVerifier, Client, Error, MinSpeed, PollSchedule, Receipt, RetryPolicy,
-    Task, Unanswered,
+    Task, TaskRecord, Unanswered,
 };
 use kie_emulator::{
     CallbackFaultEffect, CallbackFaultRule, Emulator, Endpoint, FaultEffect, FaultRule, Timeline,
@@ -47,6 +47,10 @@ const POLL: Duration = Duration::from_secs(2);
 const NULL_OUTAGE_POLLS: u32 = 40;
 /// Cells run at once (each has its own emulator and client); the hang cells run apart.
 const CONCURRENCY: usize = 4;
+/// Forged bodies replayed under one captured signature in the flood row.
+const FLOOD_BODIES: u32 = 20;
+/// The attacker's result URL in the forged-success row.
+const ATTACKER_URL: &str = "https://attacker.example/stolen.mp4";
 /// A PNG header: enough for the upload host.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
@@ -71,6 +75,8 @@ enum Fault {
     DuplicateCallback,
     ForgedCallback,
     StaleCallback,
+    CallbackFlood,
+    ForgedThenGenuine,
     CutMidBody,
     HugeAnswer,
     Trickle,
@@ -79,7 +85,7 @@ enum Fault {
     EchoedKey,
 }
 
-const FAULTS: [Fault; 21] = [
+const FAULTS: [Fault; 23] = [
     Fault::RateLimited,
     Fault::Maintenance,
     Fault::ServerError,
@@ -95,6 +101,8 @@ const FAULTS: [Fault; 21] = [
     Fault::DuplicateCallback,
     Fault::ForgedCallback,
     Fault::StaleCallback,
+    Fault::CallbackFlood,
+    Fault::ForgedThenGenuine,
     Fault::CutMidBody,
     Fault::HugeAnswer,
     Fault::Trickle,
@@ -130,6 +138,8 @@ impl Fault {
             Fault::DuplicateCallback => "duplicate callback",
             Fault::ForgedCallback => "forged callback (bad signature)",
             Fault::StaleCallback => "stale callback (signed 1 h ago)",
+            Fault::CallbackFlood => "callback flood (1 captured signature, 20 forged bodies)",
+            Fault::ForgedThenGenuine => "forged success (captured signature), then genuine",
             Fault::CutMidBody => "download cut mid-body",
             Fault::HugeAnswer => "answer of 64 MiB, no length",
             Fault::Trickle => "trickle (1 KiB/s)",
@@ -192,8 +202,28 @@ impl Fault {
             Fault::DuplicateCallback => Some(CallbackFaultEffect::Duplicate),
             Fault::ForgedCallback => Some(CallbackFaultEffect::BadSignature),
             Fault::StaleCallback => Some(CallbackFaultEffect::StaleTimestamp { age_s: 3_600 }),
+            Fault::CallbackFlood => Some(CallbackFaultEffect::ReplayFlood {
+                bodies: FLOOD_BODIES,
+            }),
+            Fault::ForgedThenGenuine => Some(CallbackFaultEffect::ForgedSuccess {
+                result_url: ATTACKER_URL.to_owned(),
+            }),
             _ => None,
         }
+    }
+
+    /// How many deliveries the emulator attempts for one completion under this fault.
+    fn callback_attempts(self) -> usize {
+        match self {
+            Fault::CallbackFlood => 1 + FLOOD_BODIES as usize,
+            // A duplicate; a retry after a refusal; a forged body, then the genuine one.
+            _ => 2,
+        }
+    }
+
+    /// Whether the inbox takes this fault's deliveries (they are validly signed).
+    fn verified(self) -> bool {
+        !matches!(self, Fault::ForgedCallback | Fault::StaleCallback)
     }
 
     /// Why the fault cannot reach `op`, when it cannot.
@@ -390,13 +420,21 @@ impl fmt::Display for Expect {
 /// What the SDK promises for a cell: reads retry through a blip; createTask retries a
 /// 429 only; downloads retry as reads do, resuming a cut body from the bytes received;
 /// a wait takes "recordInfo is null" for "not visible yet" during its grace period,
-/// `record` returns it; the inbox refuses what it cannot verify and drops duplicates; a
+/// `record` returns it; the inbox refuses what it cannot verify, drops duplicates and
+/// replays past a few bodies per signature, and publishes only what recordInfo says; a
 /// wait ends whatever the callbacks do.
 fn expect(cell: Cell) -> Expect {
     let blip = cell.dose == Dose::Blip;
     let absorbed = match (cell.fault, cell.op) {
         (Fault::ForgedCallback | Fault::StaleCallback, Op::Callback) => false,
-        (Fault::DuplicateCallback | Fault::ForgedCallback | Fault::StaleCallback, _) => true,
+        (
+            Fault::DuplicateCallback
+            | Fault::ForgedCallback
+            | Fault::StaleCallback
+            | Fault::CallbackFlood
+            | Fault::ForgedThenGenuine,
+            _,
+        ) => true,
         (Fault::RecordNull, op) => op == Op::Wait && blip,
         (Fault::RateLimited, Op::Create) => blip,
         // A redirect is never followed from the API; a file host's is, a few times.
@@ -498,8 +536,9 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start(webhook_key: &str) -> Self {
-        let inbox = CallbackInbox::new(CallbackVerifier::new(webhook_key));
+    /// A receiver whose inbox confirms with `client`.
+    async fn start(webhook_key: &str, client: &Client) -> Self {
+        let inbox = CallbackInbox::new(client.clone(), CallbackVerifier::new(webhook_key));
         let log = Arc::new(Mutex::new(Vec::new()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -540,7 +579,8 @@ async fn take(
 ) -> StatusCode {
     let (status, got) = match inbox.receive(&body, &headers) {
         Ok(Receipt::Duplicate) => (StatusCode::OK, Got::Duplicate),
-        Ok(_) => (StatusCode::OK, Got::New),
+        Ok(Receipt::New) => (StatusCode::OK, Got::New),
+        Ok(other) => panic!("a receipt the matrix does not know: {other:?}"),
         Err(e) => {
             let name = format!("{e:?}");
             let name = name.split([' ', '{', '(']).next().unwrap_or_default();
@@ -807,26 +847,48 @@ impl Lab {
         }
     }
 
-    /// A task whose completion callback was delivered (twice: a duplicate, or a retry
-    /// after a refusal) before the operation starts, so that what follows is determined.
-    async fn delivered(&mut self) -> (Task, Receiver) {
+    /// A task whose completion callback was delivered under the cell's fault (twice: a
+    /// duplicate, a retry after a refusal, a forged body then the genuine one; or the
+    /// genuine one and a flood of forged bodies) and, where the inbox took it, confirmed,
+    /// all before the operation starts, so that what follows is determined. Returns the
+    /// records the inbox published to its subscribers.
+    async fn delivered(&mut self) -> (Task, Receiver, Vec<TaskRecord>) {
         let key = self.emulator.webhook_key().expect("callbacks are signed");
-        let receiver = Receiver::start(key).await;
+        let receiver = Receiver::start(key, &self.client).await;
+        let mut published = receiver.inbox.subscribe();
         let effect = self.cell.fault.callback_effect().expect("a callback fault");
         self.emulator
             .add_callback_fault(self.cell.dose.callback_rule(effect));
         let task = self.task(Some(&receiver.url)).await;
+        let expected = self.cell.fault.callback_attempts();
         let attempts = self
             .emulator
-            .wait_for_callback_attempts(2, Duration::from_secs(30))
+            .wait_for_callback_attempts(expected, Duration::from_secs(30))
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", self.cell));
-        assert_eq!(attempts.len(), 2, "{}: {attempts:?}", self.cell);
-        (task, receiver)
+        assert_eq!(attempts.len(), expected, "{}: {attempts:?}", self.cell);
+        let mut records = Vec::new();
+        while self.cell.fault.verified() && !records.last().is_some_and(is_final) {
+            let record = tokio::time::timeout(Duration::from_secs(30), published.recv())
+                .await
+                .unwrap_or_else(|_| panic!("{}: no record was confirmed", self.cell))
+                .unwrap_or_else(|e| panic!("{}: {e}", self.cell));
+            records.push(record);
+        }
+        for record in &records {
+            assert_eq!(record.task_id, task.id(), "{}", self.cell);
+            let urls = record.result.as_ref().map(|r| r.urls.as_slice());
+            assert!(
+                urls.unwrap_or_default().iter().all(|u| u != ATTACKER_URL),
+                "{}: subscribers got the attacker's URL",
+                self.cell
+            );
+        }
+        (task, receiver, records)
     }
 
     async fn callback(&mut self) -> (Expect, String) {
-        let (_task, receiver) = self.delivered().await;
+        let (_task, receiver, records) = self.delivered().await;
         let log = receiver.log();
         let refusals: Vec<&str> = log
             .iter()
@@ -836,8 +898,37 @@ impl Lab {
             })
             .collect();
         if refusals.is_empty() {
-            assert_eq!(log, [Got::New, Got::Duplicate], "{}", self.cell);
-            let text = "`Receipt::New`, then `Receipt::Duplicate` (reported once)".to_owned();
+            let new = log.iter().filter(|got| **got == Got::New).count();
+            let duplicates = log.len() - new;
+            let (receipts, published) = match self.cell.fault {
+                Fault::DuplicateCallback => {
+                    assert_eq!(log, [Got::New, Got::Duplicate], "{}", self.cell);
+                    ("`Receipt::New`, then `Receipt::Duplicate`".to_owned(), "")
+                }
+                Fault::CallbackFlood => {
+                    // The genuine body and 3 forged ones: 4 per signature.
+                    assert_eq!(new, 4, "{}: {log:?}", self.cell);
+                    assert!(log[..4].iter().all(|got| *got == Got::New));
+                    let receipts = format!(
+                        "`Receipt::New` ×{new} (the genuine body, {} forged), then `Receipt::Duplicate` ×{duplicates}",
+                        new - 1
+                    );
+                    (receipts, "")
+                }
+                Fault::ForgedThenGenuine => {
+                    assert_eq!(log, [Got::New, Got::New], "{}", self.cell);
+                    let receipts =
+                        "`Receipt::New` ×2 (the forged body, then the genuine one)".to_owned();
+                    (receipts, ", never the forged URL")
+                }
+                other => unreachable!("{other:?} is refused"),
+            };
+            let requests = self.requests(Endpoint::RecordInfo);
+            assert_eq!(records.len(), 1, "{}: {records:?}", self.cell);
+            let calls = if requests == 1 { "call" } else { "calls" };
+            let text = format!(
+                "{receipts}; subscribers got 1 record, from {requests} recordInfo {calls}{published}"
+            );
             return (Expect::Ok, text);
         }
         assert_eq!(refusals.len(), log.len(), "{}: {log:?}", self.cell);
@@ -846,6 +937,7 @@ impl Lab {
             "{}: {log:?}",
             self.cell
         );
+        assert!(records.is_empty(), "{}: {records:?}", self.cell);
         let text = format!(
             "refused ×{} with 401 (`CallbackError::{}`), nothing delivered",
             refusals.len(),
@@ -855,21 +947,23 @@ impl Lab {
     }
 
     async fn wait_for_callback(&mut self) -> (Expect, String) {
-        let (task, receiver) = self.delivered().await;
+        let (task, receiver, _) = self.delivered().await;
         let result = task
             .wait()
             .callbacks(&receiver.inbox)
             .schedule(PollSchedule::fixed(POLL))
             .await;
+        if let Ok(video) = &result {
+            assert!(
+                video.urls.iter().all(|u| u != ATTACKER_URL),
+                "{}: the wait returned the attacker's URL",
+                self.cell
+            );
+        }
         let requests = self.requests(Endpoint::RecordInfo);
-        // No sleep: the wait found the callback and confirmed it at once.
+        // No sleep: the wait took the inbox's confirmed record at once.
         let on_callback = self.timer.sleeps().is_empty();
-        assert_eq!(
-            on_callback,
-            self.cell.fault == Fault::DuplicateCallback,
-            "{}",
-            self.cell
-        );
+        assert_eq!(on_callback, self.cell.fault.verified(), "{}", self.cell);
         let done = if on_callback {
             "done on its callback"
         } else {
@@ -877,6 +971,10 @@ impl Lab {
         };
         self.about_task(result.map(drop), &task, requests, done)
     }
+}
+
+fn is_final(record: &TaskRecord) -> bool {
+    record.state.is_terminal()
 }
 
 fn input() -> KlingV21MasterTextToVideoInput {
