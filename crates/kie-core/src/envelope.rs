@@ -177,18 +177,8 @@ impl Visitor<'_> for KeyAmong {
 }
 
 /// A success whose `data` does not have the shape the call expects: kept in the error,
-/// cut to a few KB like any other body.
+/// redacted and cut to a few KB like any other body.
 pub(crate) fn unexpected_data(
-    operation: Operation,
-    http_status: u16,
-    reason: impl Into<String>,
-    data: &RawValue,
-) -> Error {
-    unexpected(operation, http_status, reason, data, &Redactor::default())
-}
-
-/// [`unexpected_data`], redacted.
-pub(crate) fn unexpected(
     operation: Operation,
     http_status: u16,
     reason: impl Into<String>,

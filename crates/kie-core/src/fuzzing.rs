@@ -56,5 +56,5 @@ pub fn decode_record(data: Box<RawValue>) -> Result<TaskRecord, String> {
 ///
 /// [`Error::Decode`] when the record lists no result URL.
 pub fn video_result(record: TaskRecord) -> Result<VideoResult, Error> {
-    VideoResult::from_record(record, None)
+    VideoResult::from_record(record, None, &Redactor::default())
 }

@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use serde_json::value::RawValue;
 
 use crate::client::{Client, USER_AGENT};
-use crate::envelope::{Answer, unexpected};
+use crate::envelope::{Answer, unexpected_data};
 use crate::error::{Error, Operation};
 use crate::redact::Redactor;
 use crate::retry::{Attempt, Decision, RequestKind, retry_after, unanswered};
@@ -63,7 +63,7 @@ where
         let redactor = self.redactor.clone();
         let (status, data) = self.send_raw().await?;
         decode(data)
-            .map_err(|(reason, data)| unexpected(operation, status, reason, &data, &redactor))
+            .map_err(|(reason, data)| unexpected_data(operation, status, reason, &data, &redactor))
     }
 
     async fn send_raw(self) -> Result<(u16, Box<RawValue>), Error> {

@@ -20,6 +20,7 @@ use crate::envelope::unexpected_data;
 use crate::error::{Error, Operation};
 use crate::inbox::{CallbackInbox, Watch};
 use crate::record::{TaskRecord, TaskState};
+use crate::redact::Redactor;
 use crate::task::Task;
 use crate::time::Timer;
 
@@ -139,6 +140,7 @@ impl VideoResult {
     pub(crate) fn from_record(
         record: TaskRecord,
         fallback_model: Option<&str>,
+        redactor: &Redactor,
     ) -> Result<Self, Error> {
         let urls = record
             .result
@@ -148,7 +150,7 @@ impl VideoResult {
         if urls.is_empty() {
             let reason = "the task succeeded but `resultJson` lists no `resultUrls`";
             return Err(
-                unexpected_data(Operation::RecordInfo, 200, reason, &record.raw)
+                unexpected_data(Operation::RecordInfo, 200, reason, &record.raw, redactor)
                     .for_task(&record.task_id),
             );
         }
@@ -364,8 +366,12 @@ impl Poller {
         self.seen = true;
         self.failures = 0;
         match record.state {
-            TaskState::Success => VideoResult::from_record(record, self.task.model())
-                .map(|r| Some(WaitEvent::Finished(Box::new(r)))),
+            TaskState::Success => VideoResult::from_record(
+                record,
+                self.task.model(),
+                &self.task.client().inner.redactor,
+            )
+            .map(|r| Some(WaitEvent::Finished(Box::new(r)))),
             TaskState::Fail => Err(Error::TaskFailed {
                 task_id: record.task_id.clone(),
                 fail_code: record.fail_code.clone(),
