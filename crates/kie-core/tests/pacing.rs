@@ -45,6 +45,13 @@ impl Timer for EmulatorClock {
 
 /// An emulator with kie.ai's rate limits on a frozen clock, and a client on that clock.
 async fn limited() -> (Arc<Emulator>, Client) {
+    limited_with(|builder| builder).await
+}
+
+/// [`limited`], with the client's builder changed by `configure`.
+async fn limited_with(
+    configure: impl FnOnce(kie_core::ClientBuilder) -> kie_core::ClientBuilder,
+) -> (Arc<Emulator>, Client) {
     let emulator = Arc::new(
         Emulator::builder()
             .seed(11)
@@ -60,12 +67,11 @@ async fn limited() -> (Arc<Emulator>, Client) {
         origin_ms: emulator.clock().now_ms,
         emulator: emulator.clone(),
     };
-    let client = Client::builder()
+    let builder = Client::builder()
         .api_key("pacing")
         .base_url(emulator.base_url())
-        .timer(Arc::new(clock))
-        .build()
-        .expect("a valid configuration");
+        .timer(Arc::new(clock));
+    let client = configure(builder).build().expect("a valid configuration");
     (emulator, client)
 }
 
@@ -147,18 +153,8 @@ async fn a_burst_of_status_calls_stays_within_ten_per_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pacing_can_be_set_or_turned_off() {
-    let (emulator, _) = limited().await;
-    let clock = EmulatorClock {
-        origin_ms: emulator.clock().now_ms,
-        emulator: emulator.clone(),
-    };
-    let client = Client::builder()
-        .api_key("pacing")
-        .base_url(emulator.base_url())
-        .timer(Arc::new(clock))
-        .create_rate(Rate::per(5, Duration::from_secs(60)))
-        .build()
-        .expect("a valid configuration");
+    let (emulator, client) =
+        limited_with(|builder| builder.create_rate(Rate::per(5, Duration::from_secs(60)))).await;
     let before = emulator.clock().now_ms;
     for i in 0..6 {
         client.submit(&input(i)).await.expect("created");

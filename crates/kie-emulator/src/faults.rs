@@ -545,15 +545,7 @@ fn trickle(reply: Reply, bytes_per_sec: u64, shutdown: watch::Receiver<bool>) ->
         },
     );
     let mut response = (reply.status, Body::from_stream(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(reply.content_type),
-    );
-    for (name, value) in reply.headers {
-        headers.insert(name, value);
-    }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+    keep_head(&mut response, reply, Some(full));
     response
 }
 
@@ -561,7 +553,20 @@ fn trickle(reply: Reply, bytes_per_sec: u64, shutdown: watch::Receiver<bool>) ->
 fn second_half(reply: Reply) -> Response {
     let len = reply.body.len();
     let start = len / 2;
-    let mut response = (StatusCode::PARTIAL_CONTENT, reply.body.slice(start..)).into_response();
+    let body = reply.body.slice(start..);
+    let mut response = (StatusCode::PARTIAL_CONTENT, body).into_response();
+    keep_head(&mut response, reply, None);
+    if let Ok(range) =
+        HeaderValue::from_str(&format!("bytes {start}-{}/{len}", len.saturating_sub(1)))
+    {
+        response.headers_mut().insert(header::CONTENT_RANGE, range);
+    }
+    response
+}
+
+/// Gives a mangled answer the real one's content type and headers, with `length` as
+/// its `Content-Length` (the body's own when `None`).
+fn keep_head(response: &mut Response, reply: Reply, length: Option<usize>) {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -572,12 +577,9 @@ fn second_half(reply: Reply) -> Response {
             headers.insert(name, value);
         }
     }
-    if let Ok(range) =
-        HeaderValue::from_str(&format!("bytes {start}-{}/{len}", len.saturating_sub(1)))
-    {
-        headers.insert(header::CONTENT_RANGE, range);
+    if let Some(length) = length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
-    response
 }
 
 /// A gateway-style HTML error page.
@@ -623,15 +625,7 @@ fn truncated_stream(reply: Reply) -> Response {
     let full = reply.body.len();
     let mut response = aborted(reply.body.slice(..full / 2));
     *response.status_mut() = reply.status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(reply.content_type),
-    );
-    for (name, value) in reply.headers {
-        headers.insert(name, value);
-    }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+    keep_head(&mut response, reply, Some(full));
     response
 }
 
