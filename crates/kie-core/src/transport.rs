@@ -5,6 +5,8 @@
 //! client's limit and no further, a redirect is refused rather than followed (the body
 //! would go to another host), and the text an error keeps from the answer is redacted.
 
+use std::borrow::Cow;
+
 use bytes::{Bytes, BytesMut};
 use secrecy::ExposeSecret;
 use serde_json::value::RawValue;
@@ -21,7 +23,8 @@ pub(crate) struct Request<'a, F> {
     operation: Operation,
     kind: RequestKind,
     build: F,
-    redactor: Redactor,
+    /// The client's, unless the call has secrets of its own.
+    redactor: Cow<'a, Redactor>,
 }
 
 /// A success whose `data` does not have the shape the call expects: why, and the data.
@@ -42,13 +45,13 @@ where
             operation,
             kind,
             build,
-            redactor: client.inner.redactor.clone(),
+            redactor: Cow::Borrowed(&client.inner.redactor),
         }
     }
 
     /// Also keeps these secrets (a callback URL's query, say) out of the call's errors.
     pub(crate) fn secrets(mut self, secrets: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
-        self.redactor = self.redactor.with(secrets);
+        self.redactor = Cow::Owned(self.redactor.with(secrets));
         self
     }
 
@@ -118,7 +121,6 @@ where
             Ok(request) => request,
             Err(e) => return self.unanswered(e),
         };
-        let origin = request.url().origin();
         let mut response = match http.execute(request).await {
             Ok(response) => response,
             Err(e) => return self.unanswered(e),
@@ -132,7 +134,7 @@ where
         };
         // The client built by default follows no redirect; one injected with
         // `ClientBuilder::http_client` may have, and its answer comes from elsewhere.
-        if let Some(location) = redirected(&response, &origin) {
+        if let Some(location) = redirected(&response, self.base()) {
             let error = Error::Redirected {
                 operation: self.operation,
                 task_id: None,
@@ -186,6 +188,15 @@ where
         }
     }
 
+    /// The base URL the call goes to: the upload host's for uploads, else the API's.
+    fn base(&self) -> &str {
+        let inner = &self.client.inner;
+        match self.operation {
+            Operation::Upload => &inner.upload_base_url,
+            _ => &inner.base_url,
+        }
+    }
+
     fn unanswered(&self, e: reqwest::Error) -> (Attempt, Result<(u16, Box<RawValue>), Error>) {
         // An injected client that follows redirects gives up on a loop with an error;
         // reqwest keeps the URL, not the status, so 300 stands for "a redirect".
@@ -217,8 +228,9 @@ where
 }
 
 /// Where an answer points instead of answering: its `Location` when it is a redirect,
-/// or its own URL when the HTTP client already followed one away from `origin`.
-pub(crate) fn redirected(response: &reqwest::Response, origin: &url::Origin) -> Option<String> {
+/// or its own URL when the HTTP client already followed one away from `base` (a base
+/// URL without a trailing slash: the answer must come from under it).
+fn redirected(response: &reqwest::Response, base: &str) -> Option<String> {
     if response.status().is_redirection() {
         let location = response
             .headers()
@@ -229,7 +241,11 @@ pub(crate) fn redirected(response: &reqwest::Response, origin: &url::Origin) -> 
             );
         return Some(location);
     }
-    (response.url().origin() != *origin).then(|| response.url().to_string())
+    let url = response.url().as_str();
+    let under_base = url
+        .strip_prefix(base)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+    (!under_base).then(|| url.to_owned())
 }
 
 /// A body read up to a limit.
@@ -250,17 +266,29 @@ pub(crate) async fn read_at_most(
     if response.content_length().is_some_and(|len| len > limit) {
         return Ok(Read::Cut(Bytes::new()));
     }
-    let capacity = response.content_length().unwrap_or(0).min(limit);
-    let mut body = BytesMut::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    // Most answers come in one chunk, kept as it came; a second starts a copy.
+    let mut first: Option<Bytes> = None;
+    let mut body = BytesMut::new();
     while let Some(chunk) = response.chunk().await? {
-        let room = usize::try_from(limit)
-            .unwrap_or(usize::MAX)
-            .saturating_sub(body.len());
+        let held = first.as_ref().map_or(0, Bytes::len) + body.len();
+        let room = limit.saturating_sub(held);
         if chunk.len() > room {
+            if let Some(first) = first.take() {
+                body.extend_from_slice(&first);
+            }
             body.extend_from_slice(&chunk[..room]);
             return Ok(Read::Cut(body.freeze()));
         }
-        body.extend_from_slice(&chunk);
+        match first.take() {
+            None if body.is_empty() => first = Some(chunk),
+            taken => {
+                if let Some(taken) = taken {
+                    body.extend_from_slice(&taken);
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok(Read::Whole(body.freeze()))
+    Ok(Read::Whole(first.unwrap_or_else(|| body.freeze())))
 }
