@@ -106,30 +106,36 @@ impl Pacer {
     pub(crate) async fn admit(&self) -> Place<'_> {
         let _turn = self.queue.lock().await;
         loop {
-            let ended = self.ended.notified();
-            let mut ended = std::pin::pin!(ended);
-            ended.as_mut().enable();
-            let wait = {
-                let mut window = self.lock();
-                match window.delay(self.rate, self.timer.now()) {
-                    Ok(()) => {
-                        window.in_flight += 1;
-                        return Place { pacer: self };
-                    }
-                    Err(wait) => wait,
-                }
-            };
-            match wait {
-                // Every place is held by a call in flight: once one ends, its place has
-                // a time to be free at.
-                None => ended.await,
+            match self.take() {
+                Ok(place) => return place,
                 // Only time frees a place then: a call ending keeps its place a window.
-                Some(wait) => {
+                Err(Some(wait)) => {
                     tracing::debug!(rate = %self.rate, ?wait, "pacing");
                     self.timer.sleep(wait).await;
                 }
+                // Every place is held by a call in flight: once one ends, its place has
+                // a time to be free at. Registered before looking again, so that an end
+                // in between is not missed.
+                Err(None) => {
+                    let ended = self.ended.notified();
+                    let mut ended = std::pin::pin!(ended);
+                    ended.as_mut().enable();
+                    match self.take() {
+                        Ok(place) => return place,
+                        Err(Some(_)) => continue,
+                        Err(None) => ended.await,
+                    }
+                }
             }
         }
+    }
+
+    /// A place, if the window has one now; else what [`Window::delay`] says.
+    fn take(&self) -> Result<Place<'_>, Option<Duration>> {
+        let mut window = self.lock();
+        window.delay(self.rate, self.timer.now())?;
+        window.in_flight += 1;
+        Ok(Place { pacer: self })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
