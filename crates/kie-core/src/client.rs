@@ -48,7 +48,8 @@ pub struct Client {
 
 pub(crate) struct Inner {
     pub http: reqwest::Client,
-    pub api_key: SecretString,
+    /// `Bearer <key>`, sensitive.
+    pub authorization: reqwest::header::HeaderValue,
     pub base_url: String,
     pub upload_base_url: String,
     pub request_timeout: Duration,
@@ -528,13 +529,16 @@ impl ClientBuilder {
                         .to_owned(),
                 )
             })?;
-        if reqwest::header::HeaderValue::from_str(&format!("Bearer {}", api_key.expose_secret()))
-            .is_err()
-        {
-            return Err(Error::Config(
-                "the API key holds characters that cannot go in an HTTP header".to_owned(),
-            ));
-        }
+        // Built once: every API call sends it. Marked sensitive, so that reqwest and
+        // hyper never show it (and HTTP/2 never indexes it).
+        let mut authorization =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", api_key.expose_secret()))
+                .map_err(|_| {
+                    Error::Config(
+                        "the API key holds characters that cannot go in an HTTP header".to_owned(),
+                    )
+                })?;
+        authorization.set_sensitive(true);
         let base_url = checked_base_url(
             "base URL",
             self.base_url.or_else(|| env("KIE_BASE_URL")),
@@ -577,7 +581,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                api_key,
+                authorization,
                 base_url,
                 upload_base_url,
                 request_timeout,

@@ -74,7 +74,7 @@ pub(crate) struct Pacer {
     ended: Notify,
 }
 
-/// The places taken in the window.
+/// The places taken in the window, and who waits for one.
 #[derive(Debug, Default)]
 struct Window {
     /// Calls let through and not yet answered: each holds its place.
@@ -82,6 +82,10 @@ struct Window {
     /// When each answered call ended, oldest first: each holds its place until `per`
     /// after that.
     ended: VecDeque<Duration>,
+    /// Calls waiting for a place: while there are any, a newcomer queues behind them.
+    queued: usize,
+    /// Whether the head of the queue waits for a call to end (to be told, `ended`).
+    awaiting_end: bool,
 }
 
 impl fmt::Debug for Pacer {
@@ -104,6 +108,16 @@ impl Pacer {
     /// Waits until the window has a place, and takes it until the returned place is
     /// dropped (when the call's answer is in) and `per` has passed.
     pub(crate) async fn admit(&self) -> Place<'_> {
+        // The common case, a free place and nobody waiting, takes one lock.
+        {
+            let mut window = self.lock();
+            if window.queued == 0 && window.delay(self.rate, self.timer.now()).is_ok() {
+                window.in_flight += 1;
+                return Place { pacer: self };
+            }
+            window.queued += 1;
+        }
+        let _queued = Queued(self);
         let _turn = self.queue.lock().await;
         loop {
             match self.take() {
@@ -123,7 +137,10 @@ impl Pacer {
                     match self.take() {
                         Ok(place) => return place,
                         Err(Some(_)) => continue,
-                        Err(None) => ended.await,
+                        Err(None) => {
+                            self.lock().awaiting_end = true;
+                            ended.await;
+                        }
                     }
                 }
             }
@@ -175,13 +192,26 @@ pub(crate) struct Place<'a> {
 impl Drop for Place<'_> {
     fn drop(&mut self) {
         let now = self.pacer.timer.now();
-        {
+        let awaited = {
             let mut window = self.pacer.lock();
             window.in_flight = window.in_flight.saturating_sub(1);
             // The clock is monotonic and places end under the lock: kept in order.
             window.ended.push_back(now);
+            std::mem::take(&mut window.awaiting_end)
+        };
+        if awaited {
+            self.pacer.ended.notify_waiters();
         }
-        self.pacer.ended.notify_waiters();
+    }
+}
+
+/// A call counted as waiting for a place, until it has one or is abandoned.
+struct Queued<'a>(&'a Pacer);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        let mut window = self.0.lock();
+        window.queued = window.queued.saturating_sub(1);
     }
 }
 
@@ -216,6 +246,7 @@ mod tests {
         let mut window = Window {
             in_flight: 2,
             ended: VecDeque::from([s(1)]),
+            ..Window::default()
         };
         assert_eq!(
             window.delay(rate, s(4)),

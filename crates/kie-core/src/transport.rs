@@ -8,7 +8,6 @@
 use std::borrow::Cow;
 
 use bytes::{Bytes, BytesMut};
-use secrecy::ExposeSecret;
 use serde_json::value::RawValue;
 
 use crate::client::{Client, USER_AGENT};
@@ -112,7 +111,7 @@ where
         // Held until the answer is read; the semaphore is never closed.
         let _permit = inner.in_flight.acquire().await.ok();
         let (http, request) = builder
-            .bearer_auth(inner.api_key.expose_secret())
+            .header(reqwest::header::AUTHORIZATION, inner.authorization.clone())
             .header(reqwest::header::USER_AGENT, USER_AGENT)
             .header(reqwest::header::ACCEPT, "application/json")
             .timeout(inner.request_timeout)
