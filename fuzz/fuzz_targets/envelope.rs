@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use kie_core::fuzzing::{MAX_BODY_EXCERPT, decode_answer, decode_record};
-use kie_core::{Error, Operation};
+use kie_core::{Error, ErrorKind, Operation};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -65,8 +65,8 @@ fuzz_target!(|body: &[u8]| {
                 }
             }
             Err(err) => {
-                match &err {
-                    Error::Api {
+                match err.kind() {
+                    ErrorKind::Api {
                         http_status,
                         retry_after: kept,
                         ..
@@ -74,11 +74,11 @@ fuzz_target!(|body: &[u8]| {
                         assert!(object.is_some(), "an Api error needs a kie.ai envelope");
                         assert_eq!((*http_status, *kept), (status, retry_after));
                     }
-                    Error::Http { body: kept, .. } => {
+                    ErrorKind::Http { body: kept, .. } => {
                         assert!(!success_status, "an Http error under {status}");
                         assert!(kept.len() <= MAX_BODY_EXCERPT + NOTE);
                     }
-                    Error::Decode { body: kept, .. } => {
+                    ErrorKind::Decode { body: kept, .. } => {
                         assert!(kept.len() <= MAX_BODY_EXCERPT + NOTE);
                     }
                     other => panic!("an answer cannot be {other:?}"),

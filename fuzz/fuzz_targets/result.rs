@@ -10,7 +10,7 @@
 #![no_main]
 
 use kie_core::fuzzing::{MAX_BODY_EXCERPT, video_result};
-use kie_core::{Error, TaskRecord, TaskResult};
+use kie_core::{Error, ErrorKind, TaskRecord, TaskResult};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
@@ -56,12 +56,12 @@ fuzz_target!(|bytes: &[u8]| {
     let record =
         TaskRecord::from_data(&json!({"taskId": "t", "state": "success", "resultJson": text}))
             .expect("decoded once already");
-    match video_result(record) {
+    match video_result(record).map_err(Error::into_kind) {
         Ok(video) => {
             assert_eq!(video.video_url(), result.urls[0]);
             assert_eq!(video.task_id, "t");
         }
-        Err(Error::Decode { body, .. }) => {
+        Err(ErrorKind::Decode { body, .. }) => {
             assert!(result.urls.is_empty());
             assert!(body.len() <= MAX_BODY_EXCERPT + 64);
         }

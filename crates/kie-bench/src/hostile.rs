@@ -84,7 +84,7 @@ pub async fn run(options: &Options) -> Result<Section, BoxError> {
             "{rss:.1} MiB ({})",
             limited.first_error.as_deref().unwrap_or("no error")
         ),
-        format!("≤ {RSS_TARGET_MIB} MiB, Error::AnswerTooLarge"),
+        format!("≤ {RSS_TARGET_MIB} MiB, ErrorKind::AnswerTooLarge"),
         rss <= RSS_TARGET_MIB && limited.errors.contains_key("AnswerTooLarge"),
     ));
     figures.push(Figure::info(
@@ -231,7 +231,7 @@ pub async fn worker_main(args: WorkerArgs) -> Result<Outcome, BoxError> {
         match result {
             Ok(()) => outcome.ok += 1,
             Err(error) => {
-                let kind = format!("{error:?}");
+                let kind = format!("{:?}", error.kind());
                 let kind = kind.split([' ', '{', '(']).next().unwrap_or_default();
                 *outcome.errors.entry(kind.to_owned()).or_default() += 1;
                 outcome

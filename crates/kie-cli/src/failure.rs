@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kie::registry::UnknownModel;
-use kie::{ApiCode, Error};
+use kie::{ApiCode, Error, ErrorKind};
 use serde_json::json;
 
 use crate::connect::{Backend, SERVED_EMULATOR};
@@ -258,22 +258,22 @@ impl Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         let task_id = error.task_id().map(str::to_owned);
-        let mut failure = match &error {
-            Error::InvalidInput(invalid) => {
+        let mut failure = match error.kind() {
+            ErrorKind::InvalidInput(invalid) => {
                 Failure::input("invalid input, nothing was sent:")
                     .details(invalid.violations().iter().map(|v| v.to_string()).collect())
                     .hint("`kie models` lists each model's parameters and allowed values")
             }
-            Error::Config(_) => Failure::input(error.to_string()),
+            ErrorKind::Config(_) => Failure::input(error.to_string()),
             _ if error.is_unknown_task() => Failure::input(format!(
                 "kie.ai knows no task {}",
                 error.task_id().unwrap_or("with this id")
             ))
             .hint("check the id: it is the one `kie generate --no-wait` printed (tasks of another API key are not visible)"),
-            Error::Api { code, .. } => Failure::new(api_kind(*code), error.to_string()),
-            Error::TaskFailed { .. } => Failure::new(Kind::TaskFailed, error.to_string()),
-            Error::WaitTimeout { task_id, .. } => Failure::new(Kind::WaitTimeout, error.to_string())
-                .resume(Resume::Wait { task_id: task_id.clone(), out: None }),
+            ErrorKind::Api { code, .. } => Failure::new(api_kind(*code), error.to_string()),
+            ErrorKind::TaskFailed { .. } => Failure::new(Kind::TaskFailed, error.to_string()),
+            ErrorKind::WaitTimeout { .. } => Failure::new(Kind::WaitTimeout, error.to_string())
+                .resume(Resume::Wait { task_id: task_id.clone().unwrap_or_default(), out: None }),
             _ if error.task_may_exist() => Failure::new(Kind::Service, error.to_string())
                 .hint("do not simply run the same command again: check https://kie.ai/logs first"),
             _ => Failure::new(Kind::Service, error.to_string()),
@@ -315,7 +315,7 @@ mod tests {
                 allowed: vec!["5".into(), "10".into()],
             },
         );
-        let failure = Failure::from(Error::InvalidInput(invalid));
+        let failure = Failure::from(Error::from(invalid));
         assert_eq!(failure.kind(), Kind::Input);
         assert_eq!(
             failure.details,

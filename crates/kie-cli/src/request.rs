@@ -83,7 +83,7 @@ impl fmt::Display for Unsendable {
 impl From<Unsendable> for Failure {
     fn from(unsendable: Unsendable) -> Self {
         match unsendable {
-            Unsendable::Invalid(invalid) => Error::InvalidInput(invalid).into(),
+            Unsendable::Invalid(invalid) => Error::from(invalid).into(),
             no_image => Failure::input(format!("{no_image}; nothing was sent")),
         }
     }

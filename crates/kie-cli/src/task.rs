@@ -66,13 +66,7 @@ pub async fn download(
             .and_then(|result| result.urls.first())
             .cloned(),
         TaskState::Fail => {
-            return Err(Error::TaskFailed {
-                task_id: record.task_id.clone(),
-                fail_code: record.fail_code.clone(),
-                fail_msg: record.fail_msg.clone(),
-                record: Box::new(record),
-            }
-            .into());
+            return Err(Error::task_failed(record).into());
         }
         state => {
             return Err(

@@ -88,7 +88,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when the key is missing or a URL is invalid.
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the key is missing or a URL is invalid.
     pub fn from_env() -> Result<Self, Error> {
         Self::builder().build()
     }
@@ -185,7 +185,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] for a URL that is not absolute http(s), or any [`Error`]
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a URL that is not absolute http(s), or any [`Error`]
     /// of the call.
     #[tracing::instrument(name = "kie.downloadUrl", skip(self))]
     pub async fn download_url(&self, file_url: &str) -> Result<String, Error> {
@@ -307,7 +307,7 @@ impl<I: ModelInput + ?Sized> Submit<'_, I> {
             progress_callback_url: self.progress_callback_url.as_deref(),
         };
         serde_json::to_vec(&body).map_err(|e| {
-            Error::Config(format!(
+            Error::config(format!(
                 "the input for {model} could not be written as JSON: {e}"
             ))
         })
@@ -439,7 +439,7 @@ impl ClientBuilder {
     /// it with `redirect(reqwest::redirect::Policy::none())`: the client then follows a
     /// file host's redirects itself, checking each. With a client that follows
     /// redirects, an API answer from another origin is still refused
-    /// ([`Error::Redirected`]), but the request has by then reached that origin.
+    /// ([`ErrorKind::Redirected`](crate::ErrorKind::Redirected)), but the request has by then reached that origin.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -476,7 +476,7 @@ impl ClientBuilder {
 
     /// The largest API or upload answer read, in bytes (default
     /// [`DEFAULT_MAX_ANSWER_BYTES`], 4 MiB). Reading stops there and the call fails with
-    /// [`Error::AnswerTooLarge`], so a runaway or hostile server cannot fill memory.
+    /// [`ErrorKind::AnswerTooLarge`](crate::ErrorKind::AnswerTooLarge), so a runaway or hostile server cannot fill memory.
     /// Downloads are streamed and not limited by it.
     pub fn max_answer_bytes(mut self, max: u64) -> Self {
         self.max_answer_bytes = Some(max);
@@ -509,7 +509,7 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] when no key is set, the key cannot go in a header, or a URL is
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when no key is set, the key cannot go in a header, or a URL is
     /// invalid or plain http to a non-loopback host.
     pub fn build(self) -> Result<Client, Error> {
         self.build_with_env(|name| std::env::var(name).ok())
@@ -524,7 +524,7 @@ impl ClientBuilder {
             .or_else(|| env("KIE_API_KEY").map(SecretString::from))
             .filter(|k| !k.expose_secret().trim().is_empty())
             .ok_or_else(|| {
-                Error::Config(
+                Error::config(
                     "no API key: set KIE_API_KEY or call ClientBuilder::api_key (get a key at https://kie.ai/api-key)"
                         .to_owned(),
                 )
@@ -534,7 +534,7 @@ impl ClientBuilder {
         let mut authorization =
             reqwest::header::HeaderValue::from_str(&format!("Bearer {}", api_key.expose_secret()))
                 .map_err(|_| {
-                    Error::Config(
+                    Error::config(
                         "the API key holds characters that cannot go in an HTTP header".to_owned(),
                     )
                 })?;
@@ -561,7 +561,7 @@ impl ClientBuilder {
                 // downloads follow them one by one, checking each (`download`).
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?,
+                .map_err(|e| Error::config(format!("could not build the HTTP client: {e}")))?,
         };
         let timer = self
             .timer
@@ -615,24 +615,24 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 fn checked_base_url(what: &str, given: Option<String>, default: &str) -> Result<String, Error> {
     let text = given.unwrap_or_else(|| default.to_owned());
     let url = Url::parse(text.trim())
-        .map_err(|e| Error::Config(format!("the {what} {text:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::config(format!("the {what} {text:?} is not a URL: {e}")))?;
     let loopback = is_loopback(&url);
     match url.scheme() {
         "https" if url.host().is_some() => {}
         "http" if loopback => {}
         "http" => {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the {what} {text:?} is plain http to a non-loopback host; use https (plain http is allowed only for 127.0.0.1/localhost, such as an emulator)"
             )));
         }
         _ => {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the {what} {text:?} must be an https URL with a host"
             )));
         }
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "the {what} {text:?} must not have a query or fragment"
         )));
     }
@@ -642,6 +642,7 @@ fn checked_base_url(what: &str, given: Option<String>, default: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {
@@ -693,7 +694,7 @@ mod tests {
         ];
         for (vars, expected) in table {
             let err = Client::builder().build_with_env(env(vars)).unwrap_err();
-            assert!(matches!(err, Error::Config(_)), "{vars:?}");
+            assert!(matches!(err.kind(), ErrorKind::Config(_)), "{vars:?}");
             assert!(err.to_string().contains(expected), "{vars:?}: {err}");
         }
         for ok in ["http://[::1]:3000", "http://127.0.0.2", "http://LOCALHOST"] {
@@ -736,7 +737,7 @@ mod tests {
             .progress_callback_url(url)
             .body()
             .unwrap_err();
-        let Error::InvalidInput(v) = &err else {
+        let ErrorKind::InvalidInput(v) = err.kind() else {
             panic!("{err}")
         };
         assert!(

@@ -40,7 +40,7 @@ use url::Url;
 
 use crate::client::{Client, USER_AGENT, is_loopback};
 use crate::envelope::{BODY_EXCERPT, excerpt};
-use crate::error::{Error, Operation, SpeedLimit};
+use crate::error::{Error, ErrorKind, Operation, SpeedLimit};
 use crate::retry::{Attempt, Decision, RequestKind, retry_after, unanswered};
 use crate::transport::{Read, read_at_most};
 
@@ -50,7 +50,7 @@ pub const MAX_REDIRECTS: usize = 10;
 /// A floor under a download's speed: at least `bytes_per_sec` on average over each
 /// window of `window`, counted from the first byte of an answer. Below it, the attempt
 /// is given up and resumed (a host that trickles a byte a second never times out on
-/// silence alone); after the retries, the download fails with [`Error::TooSlow`].
+/// silence alone); after the retries, the download fails with [`ErrorKind::TooSlow`](crate::ErrorKind::TooSlow).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MinSpeed {
     bytes_per_sec: u64,
@@ -176,7 +176,7 @@ impl Download {
 
     /// The longest the whole download may take, retries included (default: none; the
     /// floor and the retry policy bound it). Past it the download fails with
-    /// [`Error::TooSlow`].
+    /// [`ErrorKind::TooSlow`](crate::ErrorKind::TooSlow).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -191,14 +191,14 @@ impl Download {
     ///
     /// # Errors
     ///
-    /// [`Error::Http`] for an error status (such as an expired link),
-    /// [`Error::Truncated`] when fewer bytes came than announced, [`Error::Unanswered`]
-    /// when the connection failed, [`Error::TooSlow`] below the floor: each once the
+    /// [`ErrorKind::Http`](crate::ErrorKind::Http) for an error status (such as an expired link),
+    /// [`ErrorKind::Truncated`](crate::ErrorKind::Truncated) when fewer bytes came than announced, [`ErrorKind::Unanswered`](crate::ErrorKind::Unanswered)
+    /// when the connection failed, [`ErrorKind::TooSlow`](crate::ErrorKind::TooSlow) below the floor: each once the
     /// client's retry policy stops (at once for a status that is not transient, such as
-    /// 403 or 404). Without a retry: [`Error::NotResumed`] when the host's answer to a
+    /// 403 or 404). Without a retry: [`ErrorKind::NotResumed`](crate::ErrorKind::NotResumed) when the host's answer to a
     /// resumed request does not continue the same file (or a request for the whole
-    /// file gets a part of it), [`Error::Redirected`] for a redirect not followed,
-    /// [`Error::TooSlow`] past the deadline, and [`Error::Io`], naming `path`, when the
+    /// file gets a part of it), [`ErrorKind::Redirected`](crate::ErrorKind::Redirected) for a redirect not followed,
+    /// [`ErrorKind::TooSlow`](crate::ErrorKind::TooSlow) past the deadline, and [`ErrorKind::Io`](crate::ErrorKind::Io), naming `path`, when the
     /// file could not be written (its directory missing, say).
     pub async fn to_path(self, path: impl AsRef<Path>) -> Result<Downloaded, Error> {
         let path = path.as_ref();
@@ -219,7 +219,7 @@ impl Download {
     ///
     /// # Errors
     ///
-    /// As [`Download::to_path`]; in addition, [`Error::NotResumed`] (with `in_writer`)
+    /// As [`Download::to_path`]; in addition, [`ErrorKind::NotResumed`](crate::ErrorKind::NotResumed) (with `in_writer`)
     /// when the host answers a resumed request with the whole file, since bytes already
     /// written cannot be taken back.
     pub async fn to_writer<W: AsyncWrite + Unpin + ?Sized>(
@@ -481,15 +481,16 @@ impl Source {
     }
 
     fn redirected(&self, response: &reqwest::Response, location: String) -> Failed {
-        Failed::fatal(Error::Redirected {
-            operation: Operation::Download,
-            task_id: None,
-            http_status: response.status().as_u16(),
-            location: self.client.inner.redactor.redact(&location).into_owned(),
-        })
+        Failed::fatal(Error::of(
+            Operation::Download,
+            ErrorKind::Redirected {
+                http_status: response.status().as_u16(),
+                location: self.client.inner.redactor.redact(&location).into_owned(),
+            },
+        ))
     }
 
-    /// An error status: [`Error::Http`], retried if transient. Only the start of its
+    /// An error status: [`ErrorKind::Http`](crate::ErrorKind::Http), retried if transient. Only the start of its
     /// body is read.
     async fn refused(&self, mut response: reqwest::Response) -> Failed {
         let http_status = response.status().as_u16();
@@ -499,13 +500,14 @@ impl Source {
             Err(_) => bytes::Bytes::new(),
         };
         Failed {
-            error: Error::Http {
-                operation: Operation::Download,
-                task_id: None,
-                http_status,
-                body: excerpt(&body, &self.client.inner.redactor),
-                retry_after,
-            },
+            error: Error::of(
+                Operation::Download,
+                ErrorKind::Http {
+                    http_status,
+                    body: excerpt(&body, &self.client.inner.redactor),
+                    retry_after,
+                },
+            ),
             retry: Some(Attempt::Answered {
                 http_status,
                 code: None,
@@ -515,13 +517,15 @@ impl Source {
     }
 
     fn too_slow(&self, file: &FileState, limit: SpeedLimit) -> Failed {
-        Failed::fatal(Error::TooSlow {
-            task_id: None,
-            url: self.url.clone(),
-            received: file.received,
-            total: file.total,
-            limit,
-        })
+        Failed::fatal(Error::of(
+            Operation::Download,
+            ErrorKind::TooSlow {
+                url: self.url.clone(),
+                received: file.received,
+                total: file.total,
+                limit,
+            },
+        ))
     }
 
     fn not_resumed<W: ?Sized>(
@@ -534,14 +538,16 @@ impl Source {
             .headers()
             .get(CONTENT_RANGE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        Failed::fatal(Error::NotResumed {
-            task_id: None,
-            url: self.url.clone(),
-            received: file.received,
-            http_status: response.status().as_u16(),
-            content_range,
-            in_writer: matches!(sink, Sink::Callers(_)),
-        })
+        Failed::fatal(Error::of(
+            Operation::Download,
+            ErrorKind::NotResumed {
+                url: self.url.clone(),
+                received: file.received,
+                http_status: response.status().as_u16(),
+                content_range,
+                in_writer: matches!(sink, Sink::Callers(_)),
+            },
+        ))
     }
 }
 
@@ -661,12 +667,14 @@ impl FileState {
     /// The error for a body that ended before the file's announced length.
     fn short_of(&self, url: &str) -> Option<Error> {
         let expected = self.total.filter(|&total| self.received < total)?;
-        Some(Error::Truncated {
-            task_id: None,
-            url: url.to_owned(),
-            expected,
-            received: self.received,
-        })
+        Some(Error::of(
+            Operation::Download,
+            ErrorKind::Truncated {
+                url: url.to_owned(),
+                expected,
+                received: self.received,
+            },
+        ))
     }
 }
 
@@ -726,15 +734,16 @@ impl<W: AsyncWrite + Unpin + ?Sized> Sink<'_, W> {
 
     /// A write error, naming the user's target (never the temporary file beside it).
     fn error(&self, source: std::io::Error) -> Error {
-        Error::Io {
-            operation: Operation::Download,
-            task_id: None,
-            path: match self {
-                Sink::Owned(_, target) => Some(target.to_path_buf()),
-                Sink::Callers(_) => None,
+        Error::of(
+            Operation::Download,
+            ErrorKind::Io {
+                path: match self {
+                    Sink::Owned(_, target) => Some(target.to_path_buf()),
+                    Sink::Callers(_) => None,
+                },
+                source,
             },
-            source,
-        }
+        )
     }
 
     /// Empties the sink for a whole new body; `false` when it cannot take back what it
@@ -765,16 +774,14 @@ impl Failed {
     }
 }
 
-/// A transport failure, before the answer or in its body: [`Error::Truncated`] when
-/// given (the body ended short of its length), else [`Error::Unanswered`].
+/// A transport failure, before the answer or in its body: [`ErrorKind::Truncated`](crate::ErrorKind::Truncated) when
+/// given (the body ended short of its length), else [`ErrorKind::Unanswered`](crate::ErrorKind::Unanswered).
 fn broken(e: reqwest::Error, truncated: Option<Error>) -> Failed {
     let (retry, cause) = unanswered(&e);
-    let error = truncated.unwrap_or(Error::Unanswered {
-        operation: Operation::Download,
-        task_id: None,
-        cause,
-        source: e,
-    });
+    let error = truncated.unwrap_or(Error::of(
+        Operation::Download,
+        ErrorKind::Unanswered { cause, source: e },
+    ));
     Failed {
         error,
         retry: Some(retry),
@@ -782,12 +789,13 @@ fn broken(e: reqwest::Error, truncated: Option<Error>) -> Failed {
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        operation: Operation::Download,
-        task_id: None,
-        path: Some(path.to_owned()),
-        source,
-    }
+    Error::of(
+        Operation::Download,
+        ErrorKind::Io {
+            path: Some(path.to_owned()),
+            source,
+        },
+    )
 }
 
 /// A temporary file beside the target, removed on drop unless persisted.

@@ -11,7 +11,7 @@ use serde::de::{Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAcces
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::error::{ApiCode, Error, Operation};
+use crate::error::{ApiCode, Error, ErrorKind, Operation};
 use crate::record::kind_of;
 use crate::redact::Redactor;
 
@@ -77,34 +77,37 @@ impl<'a> Answer<'a> {
             })
             .unwrap_or_default();
         let message = self.redactor.redact(&message).into_owned();
-        Err(Error::Api {
-            operation: self.operation,
-            task_id: None,
-            http_status: self.http_status,
-            code,
-            message,
-            retry_after: self.retry_after,
-        })
+        Err(Error::of(
+            self.operation,
+            ErrorKind::Api {
+                http_status: self.http_status,
+                code,
+                message,
+                retry_after: self.retry_after,
+            },
+        ))
     }
 
     fn http_error(&self) -> Error {
-        Error::Http {
-            operation: self.operation,
-            task_id: None,
-            http_status: self.http_status,
-            body: excerpt(self.body, self.redactor),
-            retry_after: self.retry_after,
-        }
+        Error::of(
+            self.operation,
+            ErrorKind::Http {
+                http_status: self.http_status,
+                body: excerpt(self.body, self.redactor),
+                retry_after: self.retry_after,
+            },
+        )
     }
 
     fn decode_error(&self, reason: String) -> Error {
-        Error::Decode {
-            operation: self.operation,
-            task_id: None,
-            http_status: self.http_status,
-            reason,
-            body: excerpt(self.body, self.redactor),
-        }
+        Error::of(
+            self.operation,
+            ErrorKind::Decode {
+                http_status: self.http_status,
+                reason,
+                body: excerpt(self.body, self.redactor),
+            },
+        )
     }
 }
 
@@ -185,13 +188,14 @@ pub(crate) fn unexpected_data(
     data: &RawValue,
     redactor: &Redactor,
 ) -> Error {
-    Error::Decode {
+    Error::of(
         operation,
-        task_id: None,
-        http_status,
-        reason: redactor.redact(&reason.into()).into_owned(),
-        body: excerpt(data.get().as_bytes(), redactor),
-    }
+        ErrorKind::Decode {
+            http_status,
+            reason: redactor.redact(&reason.into()).into_owned(),
+            body: excerpt(data.get().as_bytes(), redactor),
+        },
+    )
 }
 
 /// The body as text, when it is UTF-8, as JSON must be. Checked on its own because the
@@ -282,7 +286,7 @@ mod tests {
         };
         let err = answer.into_data().unwrap_err();
         assert!(
-            matches!(&err, Error::Decode { reason, .. } if reason.starts_with("the body is not JSON")),
+            matches!(err.kind(), ErrorKind::Decode { reason, .. } if reason.starts_with("the body is not JSON")),
             "{err}"
         );
     }

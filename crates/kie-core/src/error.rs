@@ -1,12 +1,14 @@
-//! The one error type, organised by where a call failed.
+//! The one error type: what went wrong ([`ErrorKind`], by where the call failed), and
+//! what every failure shares (the call that was made, the task it concerned).
 //!
 //! The question a caller must answer after a failure is "was anything created, and is
-//! it safe to try again?". So the variants follow the request's life: never sent
-//! ([`Error::InvalidInput`], [`Error::Config`]); sent without a usable answer
-//! ([`Error::Unanswered`], where a task may exist); kie.ai's answer ([`Error::Api`],
-//! [`Error::Http`], [`Error::Decode`]); then the task's own outcome
-//! ([`Error::TaskFailed`], [`Error::WaitTimeout`]). Every variant about a created task
-//! carries its id.
+//! it safe to try again?". So the kinds follow the request's life: never sent
+//! ([`ErrorKind::InvalidInput`], [`ErrorKind::Config`]); sent without a usable answer
+//! ([`ErrorKind::Unanswered`], where a task may exist); kie.ai's answer
+//! ([`ErrorKind::Api`], [`ErrorKind::Http`], [`ErrorKind::Decode`]...); then the task's
+//! own outcome ([`ErrorKind::TaskFailed`], [`ErrorKind::WaitTimeout`]). Every error
+//! about a created task carries its id ([`Error::task_id`]), and
+//! [`Error::task_may_exist`] answers whether a failed create may have made one.
 
 use std::fmt;
 use std::time::Duration;
@@ -16,40 +18,43 @@ use crate::record::{TaskRecord, TaskState};
 use crate::retry::is_transient_code;
 use crate::validation::ValidationError;
 
-/// Everything that can go wrong, by where it went wrong.
-#[derive(Debug, thiserror::Error)]
+/// A failed call: its [`ErrorKind`], the call that was made, and the task it
+/// concerned. Boxed, so that a `Result` stays small.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    operation: Option<Operation>,
+    task_id: Option<String>,
+}
+
+/// What went wrong, by where it went wrong.
+#[derive(Debug)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// The request broke a documented rule; nothing was sent.
-    InvalidInput(#[from] ValidationError),
+    InvalidInput(ValidationError),
 
     /// The client is misconfigured; nothing was sent.
     Config(String),
 
     /// The request may have reached kie.ai but no usable answer came back.
     Unanswered {
-        /// The call that was made.
-        operation: Operation,
-        /// The task concerned, when known.
-        task_id: Option<String>,
         /// Why no answer came.
-        cause: Unanswered,
+        cause: UnansweredCause,
         /// The transport error.
-        #[source]
         source: reqwest::Error,
     },
 
     /// kie.ai answered with an error code, in the body, the HTTP status, or both.
     Api {
-        /// The call that was made.
-        operation: Operation,
-        /// The task concerned, when known.
-        task_id: Option<String>,
         /// The HTTP status of the response.
         http_status: u16,
         /// The body's `code`, or the HTTP status when the body's code is 200.
         code: ApiCode,
-        /// The body's `msg` (or `message`).
+        /// The body's `msg` (or `message`), redacted.
         message: String,
         /// How long kie.ai asked us to wait (`Retry-After`), if it said.
         retry_after: Option<Duration>,
@@ -57,13 +62,9 @@ pub enum Error {
 
     /// An HTTP error without a kie.ai body: typically a proxy or gateway page.
     Http {
-        /// The call that was made.
-        operation: Operation,
-        /// The task concerned, when known.
-        task_id: Option<String>,
         /// The HTTP status.
         http_status: u16,
-        /// The start of the body, cut to a few KB.
+        /// The start of the body, redacted and cut to a few KB.
         body: String,
         /// How long the server asked us to wait (`Retry-After`), if it said.
         retry_after: Option<Duration>,
@@ -71,38 +72,17 @@ pub enum Error {
 
     /// An answer whose body could not be understood.
     Decode {
-        /// The call that was made.
-        operation: Operation,
-        /// The task concerned, when known.
-        task_id: Option<String>,
         /// The HTTP status.
         http_status: u16,
         /// What did not fit.
         reason: String,
-        /// The start of the body, cut to a few KB.
+        /// The start of the body, redacted and cut to a few KB.
         body: String,
-    },
-
-    /// A local file could not be read or written; nothing partial was left behind.
-    Io {
-        /// The call that was made.
-        operation: Operation,
-        /// The task concerned, when known.
-        task_id: Option<String>,
-        /// The file concerned.
-        path: Option<std::path::PathBuf>,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
     },
 
     /// An answer larger than the client reads ([`crate::ClientBuilder::max_answer_bytes`]):
     /// reading stopped at the limit, so a runaway or hostile server cannot fill memory.
     AnswerTooLarge {
-        /// The call that was made.
-        operation: Operation,
-        /// The task concerned, when known.
-        task_id: Option<String>,
         /// The HTTP status of the answer.
         http_status: u16,
         /// The limit, in bytes.
@@ -115,38 +95,24 @@ pub enum Error {
     /// follow a file host's redirects (without the key), but not to plain `http://`
     /// outside loopback, nor more than [`crate::MAX_REDIRECTS`] in a row.
     Redirected {
-        /// The call that was made.
-        operation: Operation,
-        /// The task concerned, when known.
-        task_id: Option<String>,
-        /// The HTTP status of the redirect.
+        /// The HTTP status of the redirect (300 when an injected HTTP client gave up
+        /// following them, and only their target is known).
         http_status: u16,
         /// Where it pointed (`Location`), or the URL an injected HTTP client had
         /// already followed it to.
         location: String,
     },
 
-    /// A download went on too slowly: fewer bytes than its floor in one of its windows
-    /// ([`crate::Download::min_speed`]), after the retries resuming it, or it was not
-    /// done by its deadline ([`crate::Download::deadline`]). Nothing was kept: a
-    /// download to a path leaves no file, and downloading again may succeed.
-    TooSlow {
-        /// The task concerned, when known.
-        task_id: Option<String>,
-        /// What was downloaded.
-        url: String,
-        /// The bytes received before giving up.
-        received: u64,
-        /// The file's length, if the host said.
-        total: Option<u64>,
-        /// The limit the download fell short of.
-        limit: SpeedLimit,
+    /// A local file could not be read or written; nothing partial was left behind.
+    Io {
+        /// The file concerned, as the caller named it.
+        path: Option<std::path::PathBuf>,
+        /// The I/O error.
+        source: std::io::Error,
     },
 
     /// A download ended before the length its server announced.
     Truncated {
-        /// The task concerned, when known.
-        task_id: Option<String>,
         /// What was downloaded.
         url: String,
         /// The announced length (`Content-Length`).
@@ -158,10 +124,9 @@ pub enum Error {
     /// A download broke off and could not be resumed where it stopped: the host's answer
     /// to the resumed request (`Range: bytes=<received>-`, with `If-Range` when the file
     /// had a validator) does not continue the bytes received, so they were not spliced
-    /// onto it. Downloading again from the start may succeed.
+    /// onto it; or a request for the whole file got a part of it. Downloading again
+    /// from the start may succeed.
     NotResumed {
-        /// The task concerned, when known.
-        task_id: Option<String>,
         /// What was downloaded.
         url: String,
         /// The bytes received before the break.
@@ -178,10 +143,23 @@ pub enum Error {
         in_writer: bool,
     },
 
+    /// A download went on too slowly: fewer bytes than its floor in one of its windows
+    /// ([`crate::Download::min_speed`]), after the retries resuming it, or it was not
+    /// done by its deadline ([`crate::Download::deadline`]). Nothing was kept: a
+    /// download to a path leaves no file, and downloading again may succeed.
+    TooSlow {
+        /// What was downloaded.
+        url: String,
+        /// The bytes received before giving up.
+        received: u64,
+        /// The file's length, if the host said.
+        total: Option<u64>,
+        /// The limit the download fell short of.
+        limit: SpeedLimit,
+    },
+
     /// The task ended in `fail`.
     TaskFailed {
-        /// The task.
-        task_id: String,
         /// kie.ai's `failCode`.
         fail_code: Option<String>,
         /// kie.ai's `failMsg`.
@@ -192,8 +170,6 @@ pub enum Error {
 
     /// The wait reached its deadline; the task goes on at kie.ai and can be awaited again.
     WaitTimeout {
-        /// The task.
-        task_id: String,
         /// How long the wait lasted.
         waited: Duration,
         /// The state last seen.
@@ -201,26 +177,183 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// An error of `kind` about the call `operation` (none for a refusal before any
+    /// call, or for a task's own outcome).
+    pub(crate) fn new(kind: ErrorKind, operation: Option<Operation>) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                operation,
+                task_id: None,
+            }),
+        }
+    }
+
+    /// An error of `kind` about the call `operation`.
+    pub(crate) fn of(operation: Operation, kind: ErrorKind) -> Self {
+        Self::new(kind, Some(operation))
+    }
+
+    /// The client is misconfigured; nothing was sent.
+    pub(crate) fn config(reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config(reason.into()), None)
+    }
+
+    /// The task ended in `fail`, as `record` says: the one way this error is made.
+    pub fn task_failed(record: TaskRecord) -> Self {
+        let task_id = record.task_id.clone();
+        Self::new(
+            ErrorKind::TaskFailed {
+                fail_code: record.fail_code.clone(),
+                fail_msg: record.fail_msg.clone(),
+                record: Box::new(record),
+            },
+            None,
+        )
+        .for_task(&task_id)
+    }
+
+    /// The wait for `task_id` reached its deadline.
+    pub(crate) fn wait_timeout(task_id: &str, waited: Duration, last_state: TaskState) -> Self {
+        Self::new(ErrorKind::WaitTimeout { waited, last_state }, None).for_task(task_id)
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// What went wrong, owned.
+    pub fn into_kind(self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The call that was made, when the error is about one.
+    pub fn operation(&self) -> Option<Operation> {
+        self.inner.operation
+    }
+
+    /// The task this error concerns, if one was created.
+    pub fn task_id(&self) -> Option<&str> {
+        self.inner.task_id.as_deref()
+    }
+
+    /// Attaches a task's id to an error about that task (kept if one is already set).
+    #[must_use]
+    pub fn for_task(mut self, id: &str) -> Self {
+        self.inner.task_id.get_or_insert_with(|| id.to_owned());
+        self
+    }
+
+    /// Whether the call that ended in this error may have created a (billed) task that
+    /// the caller does not know the id of. `false` means provably nothing was created,
+    /// or the task's id is known ([`Error::task_id`]).
+    pub fn task_may_exist(&self) -> bool {
+        if !self.is_create() || self.task_id().is_some() {
+            return false;
+        }
+        match self.kind() {
+            ErrorKind::Unanswered { cause, .. } => *cause != UnansweredCause::ConnectFailed,
+            // An explicit refusal created nothing; a server error may have failed after
+            // the task was stored.
+            ErrorKind::Api { code, .. } => matches!(
+                code,
+                ApiCode::Success | ApiCode::ServerError | ApiCode::Other(_)
+            ),
+            // The answer was not read, or pointed elsewhere: what kie.ai did is unknown.
+            ErrorKind::Http { .. }
+            | ErrorKind::Decode { .. }
+            | ErrorKind::AnswerTooLarge { .. }
+            | ErrorKind::Redirected { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the same read may succeed later: no answer, a rate limit, maintenance, a
+    /// server or gateway error, a garbled or oversized body, a download that broke off.
+    pub fn is_transient(&self) -> bool {
+        match self.kind() {
+            ErrorKind::Unanswered { .. }
+            | ErrorKind::Decode { .. }
+            | ErrorKind::AnswerTooLarge { .. }
+            | ErrorKind::TooSlow { .. }
+            | ErrorKind::Truncated { .. }
+            | ErrorKind::NotResumed { .. } => true,
+            ErrorKind::Api {
+                code, http_status, ..
+            } => is_transient_code(code.as_i64()) || is_transient_code(i64::from(*http_status)),
+            ErrorKind::Http { http_status, .. } => is_transient_code(i64::from(*http_status)),
+            _ => false,
+        }
+    }
+
+    /// kie.ai's code, when the error is kie.ai's answer.
+    pub fn api_code(&self) -> Option<ApiCode> {
+        match self.kind() {
+            ErrorKind::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Whether kie.ai said it knows no task with the id asked about: 422 "recordInfo is
+    /// null" live, 404 in the docs. Right after a create this can mean "not visible
+    /// yet" (see [`crate::Wait::missing_grace`]).
+    pub fn is_unknown_task(&self) -> bool {
+        match self.kind() {
+            ErrorKind::Api { code, message, .. } => {
+                *code == ApiCode::NotFound
+                    || (*code == ApiCode::ValidationFailed
+                        && message.to_ascii_lowercase().contains("recordinfo is null"))
+            }
+            _ => false,
+        }
+    }
+
+    fn is_create(&self) -> bool {
+        self.operation() == Some(Operation::CreateTask)
+    }
+}
+
+impl From<ValidationError> for Error {
+    fn from(invalid: ValidationError) -> Self {
+        Self::new(ErrorKind::InvalidInput(invalid), None)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.inner.kind)
+            .field("operation", &self.inner.operation)
+            .field("task_id", &self.inner.task_id)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self.kind() {
+            ErrorKind::InvalidInput(invalid) => Some(invalid),
+            ErrorKind::Unanswered { source, .. } => Some(source),
+            ErrorKind::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidInput(e) => write!(f, "invalid input, nothing was sent: {e}")?,
-            Error::Config(e) => write!(f, "configuration error, nothing was sent: {e}")?,
-            Error::Unanswered {
-                operation: Operation::Download,
-                cause,
-                ..
-            } => write!(
-                f,
-                "{}: {}",
-                Operation::Download,
-                cause.describe("the file host")
-            )?,
-            Error::Unanswered {
-                operation, cause, ..
-            } => write!(f, "{operation}: {cause}")?,
-            Error::Api {
-                operation,
+        // The call, as a prefix, for errors about one call (downloads say it their way).
+        let operation = self.operation().unwrap_or(Operation::CreateTask);
+        match self.kind() {
+            ErrorKind::InvalidInput(e) => write!(f, "invalid input, nothing was sent: {e}")?,
+            ErrorKind::Config(e) => write!(f, "configuration error, nothing was sent: {e}")?,
+            ErrorKind::Unanswered { cause, .. } if operation == Operation::Download => {
+                write!(f, "download: {}", cause.describe("the file host"))?
+            }
+            ErrorKind::Unanswered { cause, .. } => write!(f, "{operation}: {cause}")?,
+            ErrorKind::Api {
                 http_status,
                 code,
                 message,
@@ -241,66 +374,69 @@ impl fmt::Display for Error {
                     write!(f, "; {advice}")?;
                 }
             }
-            Error::Http {
-                operation,
-                http_status,
-                body,
-                ..
+            ErrorKind::Http {
+                http_status, body, ..
             } => write!(
                 f,
                 "{operation}: HTTP {http_status} without a kie.ai answer: {body:?}"
             )?,
-            Error::Decode {
-                operation,
+            ErrorKind::Decode {
                 http_status,
                 reason,
                 body,
-                ..
             } => write!(
                 f,
                 "{operation}: could not decode kie.ai's answer (HTTP {http_status}): {reason}; body: {body:?}"
             )?,
-            Error::Io {
-                operation,
-                path,
-                source,
-                ..
-            } => match path {
-                Some(path) => write!(f, "{operation}: {}: {source}", path.display())?,
-                None => write!(f, "{operation}: {source}")?,
-            },
-            Error::AnswerTooLarge {
-                operation,
-                http_status,
-                limit,
-                ..
-            } => write!(
+            ErrorKind::AnswerTooLarge { http_status, limit } => write!(
                 f,
                 "{operation}: the answer (HTTP {http_status}) is larger than {limit} bytes; \
                  reading stopped there (ClientBuilder::max_answer_bytes)"
             )?,
-            Error::Redirected {
-                operation: Operation::Download,
+            ErrorKind::Redirected {
                 http_status,
                 location,
-                ..
-            } => write!(
+            } if operation == Operation::Download => write!(
                 f,
                 "download: the file host's redirect (HTTP {http_status}) to {location} was not followed: \
                  only https, or http on loopback, and at most {} redirects in a row",
                 crate::MAX_REDIRECTS
             )?,
-            Error::Redirected {
-                operation,
+            ErrorKind::Redirected {
                 http_status,
                 location,
-                ..
             } => write!(
                 f,
                 "{operation}: the answer redirects (HTTP {http_status}) to {location}; kie.ai's API \
                  does not redirect, so it was not followed and nothing was sent there: check the base URL"
             )?,
-            Error::TooSlow {
+            ErrorKind::Io { path, source } => match path {
+                Some(path) => write!(f, "{operation}: {}: {source}", path.display())?,
+                None => write!(f, "{operation}: {source}")?,
+            },
+            ErrorKind::Truncated {
+                url,
+                expected,
+                received,
+            } => write!(
+                f,
+                "download of {url} stopped at {received} of {expected} bytes"
+            )?,
+            ErrorKind::NotResumed {
+                url,
+                received,
+                http_status,
+                content_range,
+                in_writer,
+            } => not_resumed(
+                f,
+                url,
+                *received,
+                *http_status,
+                content_range.as_deref(),
+                *in_writer,
+            )?,
+            ErrorKind::TooSlow {
                 url,
                 received,
                 limit,
@@ -321,63 +457,12 @@ impl fmt::Display for Error {
                 }
                 write!(f, "; {received} bytes received, none kept: download again")?;
             }
-            Error::Truncated {
-                url,
-                expected,
-                received,
-                ..
-            } => write!(
-                f,
-                "download of {url} stopped at {received} of {expected} bytes"
-            )?,
-            Error::NotResumed {
-                url,
-                received,
-                http_status,
-                content_range,
-                in_writer,
-                ..
-            } => {
-                if *received == 0 {
-                    write!(f, "download of {url} could not be used: ")?;
-                } else {
-                    write!(
-                        f,
-                        "download of {url} broke off after {received} bytes and could not be resumed: "
-                    )?;
-                }
-                match http_status {
-                    206 if *received == 0 => f.write_str(
-                        "the host answered a request for the whole file with a part of it (HTTP 206)",
-                    )?,
-                    200 => f.write_str(
-                        "the host sent the whole file again (it changed, or the host ignores Range)",
-                    )?,
-                    416 => f.write_str("the host says the rest lies past the file's end (it changed)")?,
-                    _ => write!(
-                        f,
-                        "the host's answer (HTTP {http_status}) does not continue the same file at byte {received}"
-                    )?,
-                }
-                if let Some(range) = content_range {
-                    write!(f, " [Content-Range: {range}]")?;
-                }
-                if *in_writer {
-                    write!(
-                        f,
-                        "; the writer holds a partial body of {received} bytes: discard it and download again"
-                    )?;
-                } else {
-                    f.write_str("; nothing was kept: download again")?;
-                }
-            }
-            Error::TaskFailed {
-                task_id,
+            ErrorKind::TaskFailed {
                 fail_code,
                 fail_msg,
                 ..
             } => {
-                write!(f, "task {task_id} failed: ")?;
+                write!(f, "task {} failed: ", self.task_id().unwrap_or("?"))?;
                 match (
                     fail_code.as_deref().map(Escaped),
                     fail_msg.as_deref().map(Escaped),
@@ -389,15 +474,12 @@ impl fmt::Display for Error {
                 }
                 return Ok(());
             }
-            Error::WaitTimeout {
-                task_id,
-                waited,
-                last_state,
-            } => {
+            ErrorKind::WaitTimeout { waited, last_state } => {
                 return write!(
                     f,
-                    "task {task_id} was still {last_state} after waiting {waited:?}; it goes on at \
-                     kie.ai: wait again with its id, or raise the maximum wait"
+                    "task {} was still {last_state} after waiting {waited:?}; it goes on at \
+                     kie.ai: wait again with its id, or raise the maximum wait",
+                    self.task_id().unwrap_or("?")
                 );
             }
         }
@@ -412,136 +494,50 @@ impl fmt::Display for Error {
     }
 }
 
-impl Error {
-    /// The task this error concerns, if one was created.
-    pub fn task_id(&self) -> Option<&str> {
-        match self {
-            Error::InvalidInput(_) | Error::Config(_) => None,
-            Error::Unanswered { task_id, .. }
-            | Error::Api { task_id, .. }
-            | Error::Http { task_id, .. }
-            | Error::Decode { task_id, .. }
-            | Error::Io { task_id, .. }
-            | Error::AnswerTooLarge { task_id, .. }
-            | Error::Redirected { task_id, .. }
-            | Error::TooSlow { task_id, .. }
-            | Error::Truncated { task_id, .. }
-            | Error::NotResumed { task_id, .. } => task_id.as_deref(),
-            Error::TaskFailed { task_id, .. } | Error::WaitTimeout { task_id, .. } => Some(task_id),
-        }
+/// [`ErrorKind::NotResumed`] in words.
+fn not_resumed(
+    f: &mut fmt::Formatter<'_>,
+    url: &str,
+    received: u64,
+    http_status: u16,
+    content_range: Option<&str>,
+    in_writer: bool,
+) -> fmt::Result {
+    if received == 0 {
+        write!(f, "download of {url} could not be used: ")?;
+    } else {
+        write!(
+            f,
+            "download of {url} broke off after {received} bytes and could not be resumed: "
+        )?;
     }
-
-    /// Whether the call that ended in this error may have created a (billed) task that
-    /// the caller does not know the id of. `false` means provably nothing was created,
-    /// or the task's id is known ([`Error::task_id`]).
-    pub fn task_may_exist(&self) -> bool {
-        if !self.is_create() || self.task_id().is_some() {
-            return false;
-        }
-        match self {
-            Error::Unanswered { cause, .. } => *cause != Unanswered::ConnectFailed,
-            // An explicit refusal created nothing; a server error may have failed after
-            // the task was stored.
-            Error::Api { code, .. } => matches!(
-                code,
-                ApiCode::Success | ApiCode::ServerError | ApiCode::Other(_)
-            ),
-            // The answer was not read, or pointed elsewhere: what kie.ai did is unknown.
-            Error::Http { .. }
-            | Error::Decode { .. }
-            | Error::AnswerTooLarge { .. }
-            | Error::Redirected { .. } => true,
-            _ => false,
-        }
+    match http_status {
+        206 if received == 0 => f.write_str(
+            "the host answered a request for the whole file with a part of it (HTTP 206)",
+        )?,
+        200 => f.write_str(
+            "the host sent the whole file again (it changed, or the host ignores Range)",
+        )?,
+        416 => f.write_str("the host says the rest lies past the file's end (it changed)")?,
+        _ => write!(
+            f,
+            "the host's answer (HTTP {http_status}) does not continue the same file at byte {received}"
+        )?,
     }
-
-    /// Whether the same read may succeed later: no answer, a rate limit, maintenance, a
-    /// server or gateway error, or a garbled body.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Error::Unanswered { .. }
-            | Error::Decode { .. }
-            | Error::AnswerTooLarge { .. }
-            | Error::TooSlow { .. }
-            | Error::Truncated { .. }
-            | Error::NotResumed { .. } => true,
-            Error::Api {
-                code, http_status, ..
-            } => is_transient_code(code.as_i64()) || is_transient_code(i64::from(*http_status)),
-            Error::Http { http_status, .. } => is_transient_code(i64::from(*http_status)),
-            _ => false,
-        }
+    if let Some(range) = content_range {
+        write!(f, " [Content-Range: {range}]")?;
     }
-
-    /// kie.ai's code, when the error is kie.ai's answer.
-    pub fn api_code(&self) -> Option<ApiCode> {
-        match self {
-            Error::Api { code, .. } => Some(*code),
-            _ => None,
-        }
-    }
-
-    /// Whether kie.ai said it knows no task with the id asked about: 422 "recordInfo is
-    /// null" live, 404 in the docs. Right after a create this can mean "not visible
-    /// yet" (see [`crate::Wait::missing_grace`]).
-    pub fn is_unknown_task(&self) -> bool {
-        match self {
-            Error::Api { code, message, .. } => {
-                *code == ApiCode::NotFound
-                    || (*code == ApiCode::ValidationFailed
-                        && message.to_ascii_lowercase().contains("recordinfo is null"))
-            }
-            _ => false,
-        }
-    }
-
-    fn is_create(&self) -> bool {
-        matches!(
-            self,
-            Error::Unanswered {
-                operation: Operation::CreateTask,
-                ..
-            } | Error::Api {
-                operation: Operation::CreateTask,
-                ..
-            } | Error::Http {
-                operation: Operation::CreateTask,
-                ..
-            } | Error::Decode {
-                operation: Operation::CreateTask,
-                ..
-            } | Error::AnswerTooLarge {
-                operation: Operation::CreateTask,
-                ..
-            } | Error::Redirected {
-                operation: Operation::CreateTask,
-                ..
-            }
+    if in_writer {
+        write!(
+            f,
+            "; the writer holds a partial body of {received} bytes: discard it and download again"
         )
-    }
-
-    /// Attaches a task's id to an error about that task (kept if one is already set).
-    pub fn for_task(mut self, id: &str) -> Self {
-        match &mut self {
-            Error::Unanswered { task_id, .. }
-            | Error::Api { task_id, .. }
-            | Error::Http { task_id, .. }
-            | Error::Decode { task_id, .. }
-            | Error::Io { task_id, .. }
-            | Error::AnswerTooLarge { task_id, .. }
-            | Error::Redirected { task_id, .. }
-            | Error::TooSlow { task_id, .. }
-            | Error::Truncated { task_id, .. }
-            | Error::NotResumed { task_id, .. } => {
-                task_id.get_or_insert_with(|| id.to_owned());
-            }
-            _ => {}
-        }
-        self
+    } else {
+        f.write_str("; nothing was kept: download again")
     }
 }
 
-/// The limit a download that was too slow fell short of ([`Error::TooSlow`]).
+/// The limit a download that was too slow fell short of ([`ErrorKind::TooSlow`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SpeedLimit {
@@ -579,7 +575,7 @@ pub(crate) fn is_bidi_control(c: char) -> bool {
 /// Why a sent request got no usable answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Unanswered {
+pub enum UnansweredCause {
     /// The connection was never established: the request provably never arrived.
     ConnectFailed,
     /// The request timed out after it may have arrived.
@@ -588,19 +584,19 @@ pub enum Unanswered {
     ConnectionLost,
 }
 
-impl Unanswered {
+impl UnansweredCause {
     /// The failure in words, naming the host that did not answer.
     fn describe(self, host: &str) -> String {
         match self {
-            Unanswered::ConnectFailed => format!("could not connect to {host}"),
-            Unanswered::Timeout => format!("timed out waiting for {host}"),
-            Unanswered::ConnectionLost => format!("the connection to {host} was lost"),
+            UnansweredCause::ConnectFailed => format!("could not connect to {host}"),
+            UnansweredCause::Timeout => format!("timed out waiting for {host}"),
+            UnansweredCause::ConnectionLost => format!("the connection to {host} was lost"),
         }
     }
 }
 
 /// The failure in words, for kie.ai's API and upload hosts.
-impl fmt::Display for Unanswered {
+impl fmt::Display for UnansweredCause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.describe("kie.ai"))
     }
@@ -780,14 +776,16 @@ mod tests {
 
     #[test]
     fn api_errors_explain_and_note_a_disagreeing_status() {
-        let err = Error::Api {
-            operation: Operation::RecordInfo,
-            task_id: Some("t1".into()),
-            http_status: 200,
-            code: ApiCode::Maintenance,
-            message: "maintenance".into(),
-            retry_after: None,
-        };
+        let err = Error::of(
+            Operation::RecordInfo,
+            ErrorKind::Api {
+                http_status: 200,
+                code: ApiCode::Maintenance,
+                message: "maintenance".into(),
+                retry_after: None,
+            },
+        )
+        .for_task("t1");
         assert_eq!(
             err.to_string(),
             "recordInfo: kie.ai answered 455 (kie.ai is under maintenance): maintenance [HTTP 200]; \
@@ -800,14 +798,12 @@ mod tests {
     /// and retitled its window when an error was printed or logged.
     #[test]
     fn server_text_in_an_error_cannot_drive_a_terminal_or_forge_a_line() {
-        let record = TaskRecord::from_data(&serde_json::json!({"taskId": "t", "state": "fail"}))
-            .expect("a record");
-        let err = Error::TaskFailed {
-            task_id: "t".into(),
-            fail_code: Some("5\u{1b}[0m".into()),
-            fail_msg: Some("boom\x1b[2J\x1b]0;pwned\x07\nERROR forged line \u{202e}txt.exe".into()),
-            record: Box::new(record),
-        };
+        let record = TaskRecord::from_data(&serde_json::json!({
+            "taskId": "t", "state": "fail", "failCode": "5\u{1b}[0m",
+            "failMsg": "boom\x1b[2J\x1b]0;pwned\x07\nERROR forged line \u{202e}txt.exe"
+        }))
+        .expect("a record");
+        let err = Error::task_failed(record);
         let text = err.to_string();
         assert!(
             !text.chars().any(|c| c.is_control() || c == '\u{202e}'),
@@ -817,24 +813,21 @@ mod tests {
             text.contains(r"boom\u{1b}[2J\u{1b}]0;pwned\u{7}\nERROR forged line \u{202e}txt.exe"),
             "{text}"
         );
-        let api = Error::Api {
-            operation: Operation::Credits,
-            task_id: None,
-            http_status: 500,
-            code: ApiCode::ServerError,
-            message: "a\rb".into(),
-            retry_after: None,
-        };
+        let api = Error::of(
+            Operation::Credits,
+            ErrorKind::Api {
+                http_status: 500,
+                code: ApiCode::ServerError,
+                message: "a\rb".into(),
+                retry_after: None,
+            },
+        );
         assert!(api.to_string().contains(r"a\rb"), "{api}");
     }
 
     #[test]
     fn task_failures_name_the_task() {
-        let err = Error::WaitTimeout {
-            task_id: "abc".into(),
-            waited: Duration::from_secs(60),
-            last_state: TaskState::Generating,
-        };
+        let err = Error::wait_timeout("abc", Duration::from_secs(60), TaskState::Generating);
         assert!(err.to_string().starts_with("task abc was still generating"));
         assert_eq!(err.task_id(), Some("abc"));
     }

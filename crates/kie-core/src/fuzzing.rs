@@ -23,7 +23,7 @@ pub const MAX_BODY_EXCERPT: usize = BODY_EXCERPT;
 ///
 /// # Errors
 ///
-/// [`Error::Api`], [`Error::Http`] or [`Error::Decode`], as for a live answer.
+/// [`ErrorKind::Api`](crate::ErrorKind::Api), [`ErrorKind::Http`](crate::ErrorKind::Http) or [`ErrorKind::Decode`](crate::ErrorKind::Decode), as for a live answer.
 pub fn decode_answer(
     operation: Operation,
     http_status: u16,
@@ -54,7 +54,7 @@ pub fn decode_record(data: Box<RawValue>) -> Result<TaskRecord, String> {
 ///
 /// # Errors
 ///
-/// [`Error::Decode`] when the record lists no result URL.
+/// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when the record lists no result URL.
 pub fn video_result(record: TaskRecord) -> Result<VideoResult, Error> {
     VideoResult::from_record(record, None, &Redactor::default())
 }

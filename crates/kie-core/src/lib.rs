@@ -49,7 +49,7 @@ pub use client::{
     Submit, USER_AGENT,
 };
 pub use download::{Download, DownloadProgress, Downloaded, MAX_REDIRECTS, MinSpeed};
-pub use error::{ApiCode, Error, Operation, SpeedLimit, Unanswered};
+pub use error::{ApiCode, Error, ErrorKind, Operation, SpeedLimit, UnansweredCause};
 #[cfg(feature = "axum")]
 pub use inbox::receiver;
 #[cfg(feature = "axum")]

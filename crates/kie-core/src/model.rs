@@ -120,7 +120,7 @@ pub trait VideoModel: Send + Sync + fmt::Debug {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] before anything is sent, any error of the upload, or any
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before anything is sent, any error of the upload, or any
     /// error of [`Client::submit`].
     async fn submit(&self, client: &Client, request: &VideoRequest) -> Result<Task, Error> {
         let uploaded;

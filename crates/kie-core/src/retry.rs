@@ -8,7 +8,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::error::Unanswered;
+use crate::error::UnansweredCause;
 
 /// Whether repeating a request could do harm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,13 +180,13 @@ fn retryable(kind: RequestKind, outcome: Attempt) -> bool {
 /// What a request that got no answer amounts to, for the retry policy and for its error.
 /// A connect error (even a connect timeout) means the request never left, so it is
 /// checked before the timeout.
-pub(crate) fn unanswered(e: &reqwest::Error) -> (Attempt, Unanswered) {
+pub(crate) fn unanswered(e: &reqwest::Error) -> (Attempt, UnansweredCause) {
     if e.is_connect() {
-        (Attempt::ConnectFailed, Unanswered::ConnectFailed)
+        (Attempt::ConnectFailed, UnansweredCause::ConnectFailed)
     } else if e.is_timeout() {
-        (Attempt::Timeout, Unanswered::Timeout)
+        (Attempt::Timeout, UnansweredCause::Timeout)
     } else {
-        (Attempt::ConnectionLost, Unanswered::ConnectionLost)
+        (Attempt::ConnectionLost, UnansweredCause::ConnectionLost)
     }
 }
 

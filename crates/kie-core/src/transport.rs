@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use crate::client::{Client, USER_AGENT};
 use crate::envelope::{Answer, unexpected_data};
-use crate::error::{Error, Operation};
+use crate::error::{Error, ErrorKind, Operation};
 use crate::redact::Redactor;
 use crate::retry::{Attempt, Decision, RequestKind, retry_after, unanswered};
 
@@ -134,23 +134,25 @@ where
         // The client built by default follows no redirect; one injected with
         // `ClientBuilder::http_client` may have, and its answer comes from elsewhere.
         if let Some(location) = redirected(&response, self.base()) {
-            let error = Error::Redirected {
-                operation: self.operation,
-                task_id: None,
-                http_status,
-                location: self.redactor.redact(&location).into_owned(),
-            };
+            let error = Error::of(
+                self.operation,
+                ErrorKind::Redirected {
+                    http_status,
+                    location: self.redactor.redact(&location).into_owned(),
+                },
+            );
             return (answered, Err(error));
         }
         let body = match read_at_most(&mut response, inner.max_answer_bytes).await {
             Ok(Read::Whole(body)) => body,
             Ok(Read::Cut(_)) => {
-                let error = Error::AnswerTooLarge {
-                    operation: self.operation,
-                    task_id: None,
-                    http_status,
-                    limit: inner.max_answer_bytes,
-                };
+                let error = Error::of(
+                    self.operation,
+                    ErrorKind::AnswerTooLarge {
+                        http_status,
+                        limit: inner.max_answer_bytes,
+                    },
+                );
                 return (Attempt::Garbled, Err(error));
             }
             Err(e) => return self.unanswered(e),
@@ -173,9 +175,9 @@ where
                 Ok((http_status, data.to_owned())),
             ),
             Err(error) => {
-                let outcome = match &error {
-                    Error::Decode { .. } => Attempt::Garbled,
-                    Error::Api { code, .. } => Attempt::Answered {
+                let outcome = match error.kind() {
+                    ErrorKind::Decode { .. } => Attempt::Garbled,
+                    ErrorKind::Api { code, .. } => Attempt::Answered {
                         http_status,
                         code: Some(code.as_i64()),
                         retry_after,
@@ -202,12 +204,13 @@ where
         if e.is_redirect() {
             let location = e.url().map_or_else(String::new, ToString::to_string);
             let http_status = e.status().map_or(300, |s| s.as_u16());
-            let error = Error::Redirected {
-                operation: self.operation,
-                task_id: None,
-                http_status,
-                location: self.redactor.redact(&location).into_owned(),
-            };
+            let error = Error::of(
+                self.operation,
+                ErrorKind::Redirected {
+                    http_status,
+                    location: self.redactor.redact(&location).into_owned(),
+                },
+            );
             let outcome = Attempt::Answered {
                 http_status,
                 code: None,
@@ -216,12 +219,7 @@ where
             return (outcome, Err(error));
         }
         let (outcome, cause) = unanswered(&e);
-        let error = Error::Unanswered {
-            operation: self.operation,
-            task_id: None,
-            cause,
-            source: e,
-        };
+        let error = Error::of(self.operation, ErrorKind::Unanswered { cause, source: e });
         (outcome, Err(error))
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::client::Client;
 use crate::envelope::value;
-use crate::error::{Error, Operation};
+use crate::error::{Error, ErrorKind, Operation};
 use crate::record::kind_of;
 use crate::retry::RequestKind;
 use crate::transport::Request;
@@ -217,8 +217,8 @@ impl Upload {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] naming the file and the limit it breaks, or an empty
-    /// `uploadPath`; [`Error::Io`] when the file cannot be read; any error of the call.
+    /// [`ErrorKind::InvalidInput`] naming the file and the limit it breaks, or an empty
+    /// `uploadPath`; [`ErrorKind::Io`] when the file cannot be read; any error of the call.
     #[tracing::instrument(name = "kie.upload", skip(self), fields(upload_path = %self.upload_path))]
     pub async fn send(self) -> Result<UploadedFile, Error> {
         if self.upload_path.is_empty() {
@@ -242,11 +242,14 @@ impl Upload {
                     RequestKind::Read,
                     move |c| {
                         // Opened afresh for each attempt: a streamed body cannot be replayed.
-                        let file = std::fs::File::open(path).map_err(|source| Error::Io {
-                            operation: Operation::Upload,
-                            task_id: None,
-                            path: Some(path.clone()),
-                            source,
+                        let file = std::fs::File::open(path).map_err(|source| {
+                            Error::of(
+                                Operation::Upload,
+                                ErrorKind::Io {
+                                    path: Some(path.clone()),
+                                    source,
+                                },
+                            )
                         })?;
                         let part = reqwest::multipart::Part::stream_with_length(
                             tokio::fs::File::from_std(file),
@@ -299,11 +302,14 @@ impl Upload {
 
     /// Reads the file's size (and, with limits, its first bytes); returns the size.
     async fn check_file(&self, path: &Path) -> Result<u64, Error> {
-        let io = |source| Error::Io {
-            operation: Operation::Upload,
-            task_id: None,
-            path: Some(path.to_owned()),
-            source,
+        let io = |source| {
+            Error::of(
+                Operation::Upload,
+                ErrorKind::Io {
+                    path: Some(path.to_owned()),
+                    source,
+                },
+            )
         };
         let size = tokio::fs::metadata(path).await.map_err(io)?.len();
         if let Some(limits) = self.limits {

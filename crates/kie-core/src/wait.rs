@@ -205,7 +205,7 @@ impl Wait {
     }
 
     /// The longest the wait lasts (default 30 minutes). At the deadline it returns
-    /// [`Error::WaitTimeout`]; the task itself goes on.
+    /// [`ErrorKind::WaitTimeout`](crate::ErrorKind::WaitTimeout); the task itself goes on.
     pub fn max_wait(mut self, max_wait: Duration) -> Self {
         self.poller.max_wait = max_wait;
         self
@@ -372,12 +372,7 @@ impl Poller {
                 &self.task.client().inner.redactor,
             )
             .map(|r| Some(WaitEvent::Finished(Box::new(r)))),
-            TaskState::Fail => Err(Error::TaskFailed {
-                task_id: record.task_id.clone(),
-                fail_code: record.fail_code.clone(),
-                fail_msg: record.fail_msg.clone(),
-                record: Box::new(record),
-            }),
+            TaskState::Fail => Err(Error::task_failed(record)),
             _ => {
                 let now = (record.state.clone(), record.progress);
                 if self.last.as_ref() == Some(&now) {
@@ -400,14 +395,11 @@ impl Poller {
         let elapsed = self.elapsed();
         let remaining = self.max_wait.saturating_sub(elapsed);
         if remaining.is_zero() {
-            return Err(Error::WaitTimeout {
-                task_id: self.task.id().to_owned(),
-                waited: elapsed,
-                last_state: self
-                    .last
-                    .as_ref()
-                    .map_or(TaskState::Waiting, |(state, _)| state.clone()),
-            });
+            let last_state = self
+                .last
+                .as_ref()
+                .map_or(TaskState::Waiting, |(state, _)| state.clone());
+            return Err(Error::wait_timeout(self.task.id(), elapsed, last_state));
         }
         Ok(self.schedule.delay(elapsed, fastrand::f64()).min(remaining))
     }

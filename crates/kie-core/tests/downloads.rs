@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{client, closed_port, envelope, raw_http_server};
 use kie_core::time::VirtualTimer;
-use kie_core::{Client, DownloadProgress, Error, RetryPolicy, Unanswered};
+use kie_core::{Client, DownloadProgress, Error, ErrorKind, RetryPolicy, UnansweredCause};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -353,8 +353,8 @@ async fn a_truncated_body_is_detected_and_nothing_is_kept() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Truncated {
+            err.kind(),
+            ErrorKind::Truncated {
                 expected: 1000,
                 received: 400,
                 ..
@@ -383,8 +383,8 @@ async fn a_lasting_error_status_is_an_http_error_and_nothing_is_kept() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Http {
+            err.kind(),
+            ErrorKind::Http {
                 http_status: 403,
                 ..
             }
@@ -407,9 +407,9 @@ async fn a_file_host_that_stops_answering_times_out_and_nothing_is_kept() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Unanswered {
-                cause: Unanswered::Timeout,
+            err.kind(),
+            ErrorKind::Unanswered {
+                cause: UnansweredCause::Timeout,
                 ..
             }
         ),
@@ -493,7 +493,7 @@ async fn a_task_waits_then_downloads() {
         .download_to(dir.path().join("no-such-dir").join("x.mp4"))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Io { .. }), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Io { .. }), "{err}");
     assert_eq!(err.task_id(), Some("t1"));
 }
 
@@ -618,8 +618,8 @@ async fn a_download_cut_more_often_than_the_policy_allows_fails_and_leaves_nothi
     let err = saved.result.as_ref().unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Truncated {
+            err.kind(),
+            ErrorKind::Truncated {
                 expected: 300_000,
                 received: 30_000,
                 ..
@@ -669,8 +669,8 @@ async fn transient_statuses_before_the_body_are_retried_after_the_hosts_delay() 
     let err = result.unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Http {
+            err.kind(),
+            ErrorKind::Http {
                 http_status: 503,
                 ..
             }
@@ -688,9 +688,9 @@ async fn a_file_host_that_cannot_be_reached_is_retried_then_reported() {
     let err = saved.result.as_ref().unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Unanswered {
-                cause: Unanswered::ConnectFailed,
+            err.kind(),
+            ErrorKind::Unanswered {
+                cause: UnansweredCause::ConnectFailed,
                 ..
             }
         ),
@@ -725,8 +725,8 @@ async fn a_host_that_ignores_range_restarts_a_path_and_fails_a_writer() {
     let err = result.unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::NotResumed {
+            err.kind(),
+            ErrorKind::NotResumed {
                 http_status: 200,
                 received: 100_000,
                 in_writer: true,
@@ -770,8 +770,8 @@ async fn a_file_that_changed_between_attempts_is_never_spliced() {
     let err = saved.result.as_ref().unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::NotResumed {
+            err.kind(),
+            ErrorKind::NotResumed {
                 http_status: 206,
                 received: 100_000,
                 in_writer: false,
@@ -814,9 +814,7 @@ async fn a_weak_etag_resumes_on_last_modified_and_no_validator_on_length_alone()
     let (_, result) = stream(&client, &host.url()).await;
     let err = result.unwrap_err();
     assert!(
-        matches!(
-            &err,
-            Error::NotResumed { http_status: 206, content_range: Some(range), .. }
+        matches!(err.kind(), ErrorKind::NotResumed { http_status: 206, content_range: Some(range), .. }
                 if range == "bytes 100000-300000/300001"
         ),
         "{err}"
@@ -832,9 +830,7 @@ async fn a_416_to_a_resumed_request_is_a_clear_error_and_nothing_is_kept() {
     let saved = save(&client, &host.url()).await;
     let err = saved.result.as_ref().unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::NotResumed { http_status: 416, received: 100_000, content_range: Some(range), .. }
+        matches!(err.kind(), ErrorKind::NotResumed { http_status: 416, received: 100_000, content_range: Some(range), .. }
                 if range == "bytes */50000"
         ),
         "{err}"

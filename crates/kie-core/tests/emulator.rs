@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kie_core::time::VirtualTimer;
-use kie_core::{ApiCode, CallbackVerifier, Client, Error, ModelInput, RawInput, TaskState};
+use kie_core::{ApiCode, CallbackVerifier, Client, ErrorKind, ModelInput, RawInput, TaskState};
 use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Outcome, Timeline};
 use serde_json::{Value, json};
 use wiremock::matchers::path;
@@ -103,16 +103,15 @@ async fn a_failed_task_reports_its_code_and_message() {
     let client = client_for(&emulator);
     let task = client.submit(&seed_inputs("")[4]).await.unwrap();
     let err = task.wait().await.unwrap_err();
-    let Error::TaskFailed {
-        task_id,
+    let ErrorKind::TaskFailed {
         fail_code,
         fail_msg,
         ..
-    } = &err
+    } = err.kind()
     else {
         panic!("{err}")
     };
-    assert_eq!(task_id, task.id());
+    assert_eq!(err.task_id(), Some(task.id()));
     assert_eq!(fail_code.as_deref(), Some("500"));
     assert_eq!(fail_msg.as_deref(), Some("Internal server error"));
 }
@@ -430,7 +429,7 @@ async fn a_result_cut_mid_body_is_resumed_and_a_lasting_cut_leaves_no_file() {
         .to_path(&target)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Truncated { .. }), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Truncated { .. }), "{err}");
     assert_eq!(files(), Some(before + 8));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

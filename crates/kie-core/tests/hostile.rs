@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use common::{CANARY_KEY, RawRequest, client, envelope, scripted_server};
 use kie_core::{
-    Client, DEFAULT_MAX_ANSWER_BYTES, Error, MinSpeed, Operation, RawInput, RetryPolicy, SpeedLimit,
+    Client, DEFAULT_MAX_ANSWER_BYTES, Error, ErrorKind, MinSpeed, Operation, RawInput, RetryPolicy,
+    SpeedLimit,
 };
 use serde_json::json;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -86,14 +87,11 @@ async fn an_answer_longer_than_the_limit_is_not_read_past_it() {
     let (base, seen) = scripted_server(huge_answer(u64::MAX, false, written.clone()));
     let (client, _) = client(&base, RetryPolicy::default().max_attempts(2));
     let err = client.record("t-huge").await.unwrap_err();
-    let Error::AnswerTooLarge {
-        operation, limit, ..
-    } = &err
-    else {
+    let ErrorKind::AnswerTooLarge { limit, .. } = err.kind() else {
         panic!("{err}")
     };
     assert_eq!(
-        (*operation, *limit, err.task_id()),
+        (err.operation().expect("a call"), *limit, err.task_id()),
         (
             Operation::RecordInfo,
             DEFAULT_MAX_ANSWER_BYTES,
@@ -111,13 +109,8 @@ async fn an_answer_longer_than_the_limit_is_not_read_past_it() {
     let (client, _) = common::client(&base, RetryPolicy::none());
     let err = client.credits().await.unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::AnswerTooLarge {
-                operation: Operation::Credits,
-                ..
-            }
-        ),
+        matches!(err.kind(), ErrorKind::AnswerTooLarge { .. })
+            && err.operation() == Some(Operation::Credits),
         "{err}"
     );
     assert!(written.load(Ordering::SeqCst) < 64 << 20);
@@ -137,7 +130,7 @@ async fn the_limit_is_configurable_and_an_oversized_create_may_have_made_a_task(
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::AnswerTooLarge { limit: 1_024, .. }),
+        matches!(err.kind(), ErrorKind::AnswerTooLarge { limit: 1_024, .. }),
         "{err}"
     );
     assert!(err.task_may_exist(), "the answer was not read: {err}");
@@ -155,7 +148,7 @@ async fn the_limit_is_configurable_and_an_oversized_create_may_have_made_a_task(
         .unwrap();
     // Read whole under a higher limit: a string, which is not a number of credits.
     let err = client.credits().await.unwrap_err();
-    assert!(matches!(err, Error::Decode { .. }), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
 }
 
 /// An API host that redirects every request to `to`.
@@ -197,11 +190,10 @@ async fn api_calls_follow_no_redirect() {
             .callback_url("https://me.example/cb?token=cb-token-123456")
             .await
             .unwrap_err();
-        let Error::Redirected {
+        let ErrorKind::Redirected {
             http_status,
             location,
-            ..
-        } = &err
+        } = err.kind()
         else {
             panic!("{status}: {err}")
         };
@@ -210,7 +202,7 @@ async fn api_calls_follow_no_redirect() {
         assert!(err.task_may_exist(), "{err}");
         assert_eq!(seen.lock().unwrap().len(), 1, "not retried");
         let err = client.record("t1").await.unwrap_err();
-        assert!(matches!(err, Error::Redirected { .. }), "{err}");
+        assert!(matches!(err.kind(), ErrorKind::Redirected { .. }), "{err}");
         assert_eq!(err.task_id(), Some("t1"));
         assert_eq!(seen.lock().unwrap().len(), 2, "a redirect is not transient");
     }
@@ -235,7 +227,7 @@ async fn an_injected_client_that_follows_redirects_still_gets_no_foreign_task_id
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Redirected { location, .. } if location.starts_with(&elsewhere)),
+        matches!(err.kind(), ErrorKind::Redirected { location, .. } if location.starts_with(&elsewhere)),
         "{err}"
     );
     // reqwest sent the body on, without the key (it drops it across origins); the
@@ -282,7 +274,7 @@ async fn downloads_follow_a_file_hosts_redirects_but_not_to_plain_http_or_foreve
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Redirected { location, .. } if location == "http://files.example.com/video.mp4"),
+        matches!(err.kind(), ErrorKind::Redirected { location, .. } if location == "http://files.example.com/video.mp4"),
         "{err}"
     );
 
@@ -299,7 +291,7 @@ async fn downloads_follow_a_file_hosts_redirects_but_not_to_plain_http_or_foreve
         .to_writer(&mut Vec::new())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Redirected { .. }), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Redirected { .. }), "{err}");
     assert_eq!(seen.lock().unwrap().len(), kie_core::MAX_REDIRECTS + 1);
 }
 
@@ -323,7 +315,7 @@ async fn a_part_of_the_file_is_not_taken_for_the_whole() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::NotResumed { received: 0, http_status: 206, content_range: Some(range), .. } if range == "bytes 500-999/1000"),
+        matches!(err.kind(), ErrorKind::NotResumed { received: 0, http_status: 206, content_range: Some(range), .. } if range == "bytes 500-999/1000"),
         "{err}"
     );
     assert!(err.to_string().contains("a part of it"), "{err}");
@@ -485,13 +477,12 @@ async fn a_trickle_ends_below_the_floor_and_leaves_no_file() {
         .to_path(&target)
         .await
         .unwrap_err();
-    let Error::TooSlow {
+    let ErrorKind::TooSlow {
         url,
         received,
         total,
         limit,
-        ..
-    } = &err
+    } = err.kind()
     else {
         panic!("{err}")
     };
@@ -522,7 +513,7 @@ async fn a_deadline_bounds_the_whole_download() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::TooSlow { limit: SpeedLimit::Deadline(d), .. } if d == Duration::from_millis(300)),
+        matches!(err.kind(), ErrorKind::TooSlow { limit: SpeedLimit::Deadline(d), .. } if *d == Duration::from_millis(300)),
         "{err}"
     );
 }
@@ -537,7 +528,7 @@ async fn a_file_that_cannot_be_written_is_named_as_the_caller_named_it() {
         .to_path(&target)
         .await
         .unwrap_err();
-    let Error::Io { path, .. } = &err else {
+    let ErrorKind::Io { path, .. } = err.kind() else {
         panic!("{err}")
     };
     assert_eq!(path.as_deref(), Some(target.as_path()));
@@ -573,11 +564,11 @@ async fn an_echoed_request_never_puts_a_secret_into_an_error() {
     const TOKEN: &str = "cb-token-CANARY-42";
     #[rustfmt::skip]
     let shapes: [(&str, Shape); 5] = [
-        ("a gateway page (Error::Http)", |echo| ResponseTemplate::new(502).set_body_string(echo)),
-        ("kie.ai's envelope (Error::Api)", |echo| envelope(400, json!({"code": 400, "msg": echo}))),
-        ("an error code under 200 (Error::Api)", |echo| envelope(200, json!({"code": 500, "message": echo}))),
-        ("not JSON (Error::Decode)", |echo| ResponseTemplate::new(200).set_body_string(echo)),
-        ("data of the wrong shape (Error::Decode)", |echo| envelope(200, json!({"code": 200, "data": {"echo": echo}}))),
+        ("a gateway page (ErrorKind::Http)", |echo| ResponseTemplate::new(502).set_body_string(echo)),
+        ("kie.ai's envelope (ErrorKind::Api)", |echo| envelope(400, json!({"code": 400, "msg": echo}))),
+        ("an error code under 200 (ErrorKind::Api)", |echo| envelope(200, json!({"code": 500, "message": echo}))),
+        ("not JSON (ErrorKind::Decode)", |echo| ResponseTemplate::new(200).set_body_string(echo)),
+        ("data of the wrong shape (ErrorKind::Decode)", |echo| envelope(200, json!({"code": 200, "data": {"echo": echo}}))),
     ];
     for (what, shape) in shapes {
         let server = MockServer::start().await;

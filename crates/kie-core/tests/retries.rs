@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::{Script, client, closed_port, envelope, hang_up_server};
-use kie_core::{ApiCode, Error, RawInput, RetryPolicy, Unanswered};
+use kie_core::{ApiCode, ErrorKind, RawInput, RetryPolicy, UnansweredCause};
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -100,9 +100,9 @@ async fn create_is_not_retried_when_the_connection_drops_after_sending() {
     let err = client.submit(&input()).await.unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Unanswered {
-                cause: Unanswered::ConnectionLost,
+            err.kind(),
+            ErrorKind::Unanswered {
+                cause: UnansweredCause::ConnectionLost,
                 ..
             }
         ),
@@ -120,9 +120,9 @@ async fn create_is_retried_when_no_connection_was_made() {
     let err = client.submit(&input()).await.unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Unanswered {
-                cause: Unanswered::ConnectFailed,
+            err.kind(),
+            ErrorKind::Unanswered {
+                cause: UnansweredCause::ConnectFailed,
                 ..
             }
         ),

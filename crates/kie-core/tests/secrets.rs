@@ -5,10 +5,9 @@ mod common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use common::{CANARY_KEY, client, closed_port, envelope};
-use kie_core::{Client, Error, RawInput, RetryPolicy, TaskState};
+use kie_core::{Client, Error, RawInput, RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -125,11 +124,12 @@ async fn no_output_ever_contains_the_key() {
             .submit(&RawInput::new("", json!(1)))
             .await
             .unwrap_err(),
-        Error::WaitTimeout {
-            task_id: "t".into(),
-            waited: Duration::from_secs(1),
-            last_state: TaskState::Queuing,
-        },
+        Error::task_failed(
+            kie_core::TaskRecord::from_data(
+                &json!({"taskId": "t", "state": "fail", "failMsg": "no"}),
+            )
+            .unwrap(),
+        ),
     ];
     for err in &errors {
         assert_error_clean("api error", err);

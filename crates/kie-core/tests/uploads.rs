@@ -3,7 +3,7 @@
 mod common;
 
 use common::{client, envelope};
-use kie_core::{ApiCode, Error, ImageLimits, RetryPolicy};
+use kie_core::{ApiCode, ErrorKind, ImageLimits, RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, header_regex, method, path};
 use wiremock::{Mock, MockServer};
@@ -136,7 +136,7 @@ async fn files_that_break_the_model_rule_are_refused_before_sending() {
             .send()
             .await
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+        assert!(matches!(err.kind(), ErrorKind::InvalidInput(_)), "{err}");
         let text = err.to_string();
         assert!(text.contains(&file.display().to_string()), "{text}");
         assert!(text.contains(phrase), "{text}");
@@ -154,7 +154,7 @@ async fn files_that_break_the_model_rule_are_refused_before_sending() {
 
     let missing = dir.path().join("missing.png");
     let err = client.upload_file(&missing).send().await.unwrap_err();
-    assert!(matches!(err, Error::Io { .. }), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Io { .. }), "{err}");
     assert!(err.to_string().contains("missing.png"), "{err}");
 
     let err = client
@@ -162,7 +162,7 @@ async fn files_that_break_the_model_rule_are_refused_before_sending() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::InvalidInput(_)), "{err}");
     let err = client
         .upload_bytes(PNG)
         .upload_path("/")

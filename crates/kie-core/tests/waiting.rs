@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Script, client, envelope};
 use futures_util::StreamExt;
-use kie_core::{ApiCode, Error, PollSchedule, RetryPolicy, TaskState, WaitEvent};
+use kie_core::{ApiCode, ErrorKind, PollSchedule, RetryPolicy, TaskState, WaitEvent};
 use serde_json::{Value, json};
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -133,16 +133,15 @@ async fn a_failed_task_is_an_error_with_its_id_and_reason() {
     .await;
     let (client, _) = client(&server.uri(), RetryPolicy::none());
     let err = client.task("t1").wait().await.unwrap_err();
-    let Error::TaskFailed {
-        task_id,
+    let ErrorKind::TaskFailed {
         fail_code,
         fail_msg,
         record,
-    } = &err
+    } = err.kind()
     else {
         panic!("{err}")
     };
-    assert_eq!(task_id, "t1");
+    assert_eq!(err.task_id(), Some("t1"));
     assert_eq!(fail_code.as_deref(), Some("422"));
     assert_eq!(
         fail_msg.as_deref(),
@@ -165,14 +164,10 @@ async fn the_deadline_ends_the_wait_with_the_last_state() {
         .max_wait(Duration::from_secs(60))
         .await
         .unwrap_err();
-    let Error::WaitTimeout {
-        task_id,
-        waited,
-        last_state,
-    } = &err
-    else {
+    let ErrorKind::WaitTimeout { waited, last_state } = err.kind() else {
         panic!("{err}")
     };
+    let task_id = err.task_id().expect("the task");
     assert_eq!(task_id, "t1");
     assert_eq!(*last_state, TaskState::Queuing);
     assert_eq!(
@@ -270,7 +265,7 @@ async fn a_success_without_urls_is_an_error_with_the_task_id() {
     .await;
     let (client, _) = client(&server.uri(), RetryPolicy::none());
     let err = client.task("t1").wait().await.unwrap_err();
-    assert!(matches!(err, Error::Decode { .. }), "{err}");
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
     assert_eq!(err.task_id(), Some("t1"));
 }
 

@@ -21,7 +21,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{CreateTask, Model, example, input_schema, models, request_schema, spec};
-use kie::{Client, Error, Problem, VideoRequest};
+use kie::{Client, Error, ErrorKind, Problem, VideoRequest};
 use kie_emulator::Emulator;
 use serde_json::{Value, json};
 
@@ -361,9 +361,9 @@ fn model_of(id: &str) -> Model {
 /// the case's exact problem, where it has one); if not, what went wrong.
 fn refusal(case: &Case, way: &str, result: Result<kie::Task, Error>) -> Result<(), String> {
     let failure = |what: String| Err(format!("{} / {} ({way}): {what}", case.model, case.why));
-    let err = match result {
-        Err(Error::InvalidInput(err)) => err,
-        Err(other) => return failure(format!("not refused before sending: {other}")),
+    let err = match result.map_err(Error::into_kind) {
+        Err(ErrorKind::InvalidInput(err)) => err,
+        Err(other) => return failure(format!("not refused before sending: {other:?}")),
         Ok(task) => return failure(format!("accepted as {task}")),
     };
     if !err.concerns(&case.field) || !err.to_string().contains(&format!("`{}`", case.field)) {

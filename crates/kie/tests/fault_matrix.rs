@@ -21,8 +21,8 @@ use axum::http::{HeaderMap, StatusCode};
 use kie::kling::KlingV21MasterTextToVideoInput;
 use kie::time::VirtualTimer;
 use kie::{
-    CallbackInbox, CallbackVerifier, Client, Error, MinSpeed, PollSchedule, Receipt, RetryPolicy,
-    Task, TaskRecord, Unanswered,
+    CallbackInbox, CallbackVerifier, Client, Error, ErrorKind, MinSpeed, PollSchedule, Receipt,
+    RetryPolicy, Task, TaskRecord, UnansweredCause,
 };
 use kie_emulator::{
     CallbackFaultEffect, CallbackFaultRule, Emulator, Endpoint, FaultEffect, FaultRule, Timeline,
@@ -381,7 +381,7 @@ enum Expect {
     Ok,
     Api(i64),
     Http(u16),
-    Unanswered(Unanswered),
+    Unanswered(UnansweredCause),
     Decode,
     Truncated,
     TooLarge,
@@ -396,22 +396,22 @@ impl fmt::Display for Expect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expect::Ok => f.write_str("ok"),
-            Expect::Api(code) => write!(f, "Error::Api {code}"),
-            Expect::Http(status) => write!(f, "Error::Http {status}"),
+            Expect::Api(code) => write!(f, "ErrorKind::Api {code}"),
+            Expect::Http(status) => write!(f, "ErrorKind::Http {status}"),
             Expect::Unanswered(cause) => {
                 let cause = match cause {
-                    Unanswered::Timeout => "timeout",
-                    Unanswered::ConnectionLost => "connection lost",
+                    UnansweredCause::Timeout => "timeout",
+                    UnansweredCause::ConnectionLost => "connection lost",
                     _ => "never connected",
                 };
-                write!(f, "Error::Unanswered ({cause})")
+                write!(f, "ErrorKind::Unanswered ({cause})")
             }
-            Expect::Decode => f.write_str("Error::Decode"),
-            Expect::Truncated => f.write_str("Error::Truncated"),
-            Expect::TooLarge => f.write_str("Error::AnswerTooLarge"),
-            Expect::TooSlow => f.write_str("Error::TooSlow"),
-            Expect::Redirected => f.write_str("Error::Redirected"),
-            Expect::NotResumed => f.write_str("Error::NotResumed"),
+            Expect::Decode => f.write_str("ErrorKind::Decode"),
+            Expect::Truncated => f.write_str("ErrorKind::Truncated"),
+            Expect::TooLarge => f.write_str("ErrorKind::AnswerTooLarge"),
+            Expect::TooSlow => f.write_str("ErrorKind::TooSlow"),
+            Expect::Redirected => f.write_str("ErrorKind::Redirected"),
+            Expect::NotResumed => f.write_str("ErrorKind::NotResumed"),
             Expect::Refused => f.write_str("refused"),
         }
     }
@@ -447,8 +447,8 @@ fn expect(cell: Cell) -> Expect {
         return Expect::Ok;
     }
     match cell.fault {
-        Fault::Reset => Expect::Unanswered(Unanswered::ConnectionLost),
-        Fault::Hang => Expect::Unanswered(Unanswered::Timeout),
+        Fault::Reset => Expect::Unanswered(UnansweredCause::ConnectionLost),
+        Fault::Hang => Expect::Unanswered(UnansweredCause::Timeout),
         Fault::TruncatedJson => Expect::Decode,
         Fault::HtmlPage => Expect::Http(502),
         Fault::CodeInOkBody => Expect::Api(500),
@@ -476,17 +476,17 @@ fn expect(cell: Cell) -> Expect {
 fn kind(err: &Error) -> Expect {
     let text = format!("{err} {err:?}");
     assert!(!text.contains(API_KEY), "the key leaks: {text}");
-    match err {
-        Error::Api { code, .. } => Expect::Api(code.as_i64()),
-        Error::Http { http_status, .. } => Expect::Http(*http_status),
-        Error::Unanswered { cause, .. } => Expect::Unanswered(*cause),
-        Error::Decode { .. } => Expect::Decode,
-        Error::Truncated { .. } => Expect::Truncated,
-        Error::AnswerTooLarge { .. } => Expect::TooLarge,
-        Error::TooSlow { .. } => Expect::TooSlow,
-        Error::Redirected { .. } => Expect::Redirected,
-        Error::NotResumed { .. } => Expect::NotResumed,
-        other => panic!("no fault should end in this error: {other}"),
+    match err.kind() {
+        ErrorKind::Api { code, .. } => Expect::Api(code.as_i64()),
+        ErrorKind::Http { http_status, .. } => Expect::Http(*http_status),
+        ErrorKind::Unanswered { cause, .. } => Expect::Unanswered(*cause),
+        ErrorKind::Decode { .. } => Expect::Decode,
+        ErrorKind::Truncated { .. } => Expect::Truncated,
+        ErrorKind::AnswerTooLarge { .. } => Expect::TooLarge,
+        ErrorKind::TooSlow { .. } => Expect::TooSlow,
+        ErrorKind::Redirected { .. } => Expect::Redirected,
+        ErrorKind::NotResumed { .. } => Expect::NotResumed,
+        _ => panic!("no fault should end in this error: {err}"),
     }
 }
 
