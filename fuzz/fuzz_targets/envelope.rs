@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use kie_core::fuzzing::{MAX_BODY_EXCERPT, decode_answer, decode_record};
-use kie_core::{Error, ErrorKind, Operation};
+use kie_core::{ErrorKind, Operation};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use serde_json::value::RawValue;
