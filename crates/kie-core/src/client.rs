@@ -83,14 +83,24 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
+    /// A client for kie.ai with this API key and every other setting at its default.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the key is empty or cannot
+    /// go in an HTTP header.
+    pub fn new(api_key: impl Into<String>) -> Result<Self, Error> {
+        Self::builder().api_key(api_key).build()
+    }
+
     /// A client configured from the environment: `KIE_API_KEY`, and optionally
-    /// `KIE_BASE_URL` and `KIE_UPLOAD_BASE_URL`.
+    /// `KIE_BASE_URL` and `KIE_UPLOAD_BASE_URL` (see [`ClientBuilder::from_env`]).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the key is missing or a URL is invalid.
     pub fn from_env() -> Result<Self, Error> {
-        Self::builder().build()
+        Self::builder().from_env().build()
     }
 
     /// A builder, for every setting.
@@ -393,21 +403,22 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The API key; without it, `KIE_API_KEY` is read.
+    /// The API key (required; [`ClientBuilder::from_env`] reads `KIE_API_KEY`).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(SecretString::from(key.into()));
         self
     }
 
-    /// The API base URL; without it, `KIE_BASE_URL`, else [`DEFAULT_BASE_URL`]. Plain
-    /// `http://` is refused unless the host is loopback (an emulator).
+    /// The API base URL (default [`DEFAULT_BASE_URL`]; [`ClientBuilder::from_env`]
+    /// reads `KIE_BASE_URL`). Plain `http://` is refused unless the host is loopback (an
+    /// emulator).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
     }
 
-    /// The upload base URL; without it, `KIE_UPLOAD_BASE_URL`, else
-    /// [`DEFAULT_UPLOAD_BASE_URL`].
+    /// The upload base URL (default [`DEFAULT_UPLOAD_BASE_URL`];
+    /// [`ClientBuilder::from_env`] reads `KIE_UPLOAD_BASE_URL`).
     pub fn upload_base_url(mut self, url: impl Into<String>) -> Self {
         self.upload_base_url = Some(url.into());
         self
@@ -505,28 +516,41 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client, reading the environment for what was not set.
+    /// Takes what was not set explicitly from the environment: the key from
+    /// `KIE_API_KEY`, the URLs from `KIE_BASE_URL` and `KIE_UPLOAD_BASE_URL`. Only this
+    /// step reads the environment, so an explicitly configured client never goes
+    /// elsewhere because a variable happens to be set.
+    #[must_use]
+    pub fn from_env(self) -> Self {
+        self.from_env_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`ClientBuilder::from_env`] with the variables read by `env`.
+    fn from_env_with(mut self, env: impl Fn(&str) -> Option<String>) -> Self {
+        if self.api_key.is_none() {
+            self.api_key = env("KIE_API_KEY").map(SecretString::from);
+        }
+        self.base_url = self.base_url.or_else(|| env("KIE_BASE_URL"));
+        self.upload_base_url = self
+            .upload_base_url
+            .or_else(|| env("KIE_UPLOAD_BASE_URL"));
+        self
+    }
+
+    /// Builds the client from what was set; what was not takes its default.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Config`](crate::ErrorKind::Config) when no key is set, the key cannot go in a header, or a URL is
     /// invalid or plain http to a non-loopback host.
     pub fn build(self) -> Result<Client, Error> {
-        self.build_with_env(|name| std::env::var(name).ok())
-    }
-
-    pub(crate) fn build_with_env(
-        self,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Client, Error> {
         let api_key = self
             .api_key
-            .or_else(|| env("KIE_API_KEY").map(SecretString::from))
             .filter(|k| !k.expose_secret().trim().is_empty())
             .ok_or_else(|| {
                 Error::config(
-                    "no API key: set KIE_API_KEY or call ClientBuilder::api_key (get a key at https://kie.ai/api-key)"
-                        .to_owned(),
+                    "no API key: call ClientBuilder::api_key, or ClientBuilder::from_env (or \
+                     Client::from_env) to read KIE_API_KEY (get a key at https://kie.ai/api-key)",
                 )
             })?;
         // Built once: every API call sends it. Marked sensitive, so that reqwest and
@@ -539,14 +563,10 @@ impl ClientBuilder {
                     )
                 })?;
         authorization.set_sensitive(true);
-        let base_url = checked_base_url(
-            "base URL",
-            self.base_url.or_else(|| env("KIE_BASE_URL")),
-            DEFAULT_BASE_URL,
-        )?;
+        let base_url = checked_base_url("base URL", self.base_url, DEFAULT_BASE_URL)?;
         let upload_base_url = checked_base_url(
             "upload base URL",
-            self.upload_base_url.or_else(|| env("KIE_UPLOAD_BASE_URL")),
+            self.upload_base_url,
             DEFAULT_UPLOAD_BASE_URL,
         )?;
         let request_timeout = self.request_timeout.unwrap_or(Duration::from_secs(60));
@@ -652,30 +672,46 @@ mod tests {
         }
     }
 
+    fn from_env(vars: &[(&str, &str)]) -> ClientBuilder {
+        Client::builder().from_env_with(env(vars))
+    }
+
     #[test]
     fn settings_come_from_arguments_then_environment_then_defaults() {
-        let client = Client::builder()
-            .build_with_env(env(&[("KIE_API_KEY", "k")]))
-            .unwrap();
+        let client = from_env(&[("KIE_API_KEY", "k")]).build().unwrap();
         assert_eq!(client.base_url(), DEFAULT_BASE_URL);
         assert_eq!(client.upload_base_url(), DEFAULT_UPLOAD_BASE_URL);
 
-        let client = Client::builder()
-            .build_with_env(env(&[
-                ("KIE_API_KEY", "k"),
-                ("KIE_BASE_URL", "http://127.0.0.1:8080/"),
-                ("KIE_UPLOAD_BASE_URL", "http://localhost:9090"),
-            ]))
-            .unwrap();
+        let client = from_env(&[
+            ("KIE_API_KEY", "k"),
+            ("KIE_BASE_URL", "http://127.0.0.1:8080/"),
+            ("KIE_UPLOAD_BASE_URL", "http://localhost:9090"),
+        ])
+        .build()
+        .unwrap();
         assert_eq!(client.base_url(), "http://127.0.0.1:8080");
         assert_eq!(client.upload_base_url(), "http://localhost:9090");
 
         let client = Client::builder()
             .api_key("arg")
             .base_url("https://proxy.example.com/kie")
-            .build_with_env(env(&[("KIE_BASE_URL", "http://127.0.0.1:1")]))
+            .from_env_with(env(&[("KIE_BASE_URL", "http://127.0.0.1:1")]))
+            .build()
             .unwrap();
         assert_eq!(client.base_url(), "https://proxy.example.com/kie");
+    }
+
+    /// Found in review: an explicitly configured client read `KIE_UPLOAD_BASE_URL`, so a
+    /// variable left set in a shell sent its uploads to another host.
+    #[test]
+    fn an_explicit_configuration_never_reads_the_environment() {
+        // `build` has no way to the environment (only `from_env_with` reads it); what
+        // is checked here is what a caller sees.
+        let client = Client::builder().api_key("k").build().unwrap();
+        assert_eq!(client.upload_base_url(), DEFAULT_UPLOAD_BASE_URL);
+        let err = Client::builder().build().unwrap_err();
+        assert!(err.to_string().contains("ClientBuilder::from_env"), "{err}");
+        assert_eq!(Client::new("k").unwrap().base_url(), DEFAULT_BASE_URL);
     }
 
     #[test]
@@ -693,14 +729,14 @@ mod tests {
             (&[("KIE_API_KEY", "k"), ("KIE_UPLOAD_BASE_URL", "http://u.example")], "upload base URL"),
         ];
         for (vars, expected) in table {
-            let err = Client::builder().build_with_env(env(vars)).unwrap_err();
+            let err = from_env(vars).build().unwrap_err();
             assert!(matches!(err.kind(), ErrorKind::Config(_)), "{vars:?}");
             assert!(err.to_string().contains(expected), "{vars:?}: {err}");
         }
         for ok in ["http://[::1]:3000", "http://127.0.0.2", "http://LOCALHOST"] {
             assert!(
-                Client::builder()
-                    .build_with_env(env(&[("KIE_API_KEY", "k"), ("KIE_BASE_URL", ok)]))
+                from_env(&[("KIE_API_KEY", "k"), ("KIE_BASE_URL", ok)])
+                    .build()
                     .is_ok(),
                 "{ok}"
             );
