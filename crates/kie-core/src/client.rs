@@ -153,9 +153,12 @@ impl Client {
     #[tracing::instrument(name = "kie.recordInfo", skip(self))]
     pub async fn record(&self, task_id: &str) -> Result<TaskRecord, Error> {
         let url = format!("{}/api/v1/jobs/recordInfo", self.inner.base_url);
-        let request = Request::new(self, Operation::RecordInfo, RequestKind::Read, move |c| {
-            Ok(c.get(&url).query(&[("taskId", task_id)]))
-        });
+        let request = Request::new(
+            self,
+            Operation::RecordInfo,
+            RequestKind::Repeatable,
+            move |c| Ok(c.get(&url).query(&[("taskId", task_id)])),
+        );
         let result = request.send(TaskRecord::from_raw).await;
         result.map_err(|e| e.for_task(task_id))
     }
@@ -169,9 +172,12 @@ impl Client {
     #[tracing::instrument(name = "kie.credits", skip(self))]
     pub async fn credits(&self) -> Result<f64, Error> {
         let url = format!("{}/api/v1/chat/credit", self.inner.base_url);
-        let request = Request::new(self, Operation::Credits, RequestKind::Read, move |c| {
-            Ok(c.get(&url))
-        });
+        let request = Request::new(
+            self,
+            Operation::Credits,
+            RequestKind::Repeatable,
+            move |c| Ok(c.get(&url)),
+        );
         request
             .send(|data| {
                 let credits = match &value(&data) {
@@ -204,9 +210,12 @@ impl Client {
         v.finish()?;
         let url = format!("{}/api/v1/common/download-url", self.inner.base_url);
         let body = json!({ "url": file_url });
-        let request = Request::new(self, Operation::DownloadUrl, RequestKind::Read, move |c| {
-            Ok(c.post(&url).json(&body))
-        });
+        let request = Request::new(
+            self,
+            Operation::DownloadUrl,
+            RequestKind::Repeatable,
+            move |c| Ok(c.post(&url).json(&body)),
+        );
         request
             .send(|data| match value(&data) {
                 Value::String(link) if !link.is_empty() => Ok(link),
@@ -522,18 +531,16 @@ impl ClientBuilder {
     /// elsewhere because a variable happens to be set.
     #[must_use]
     pub fn from_env(self) -> Self {
-        self.from_env_with(|name| std::env::var(name).ok())
+        self.with_env_vars(|name| std::env::var(name).ok())
     }
 
     /// [`ClientBuilder::from_env`] with the variables read by `env`.
-    fn from_env_with(mut self, env: impl Fn(&str) -> Option<String>) -> Self {
+    fn with_env_vars(mut self, env: impl Fn(&str) -> Option<String>) -> Self {
         if self.api_key.is_none() {
             self.api_key = env("KIE_API_KEY").map(SecretString::from);
         }
         self.base_url = self.base_url.or_else(|| env("KIE_BASE_URL"));
-        self.upload_base_url = self
-            .upload_base_url
-            .or_else(|| env("KIE_UPLOAD_BASE_URL"));
+        self.upload_base_url = self.upload_base_url.or_else(|| env("KIE_UPLOAD_BASE_URL"));
         self
     }
 
@@ -673,7 +680,7 @@ mod tests {
     }
 
     fn from_env(vars: &[(&str, &str)]) -> ClientBuilder {
-        Client::builder().from_env_with(env(vars))
+        Client::builder().with_env_vars(env(vars))
     }
 
     #[test]
@@ -695,7 +702,7 @@ mod tests {
         let client = Client::builder()
             .api_key("arg")
             .base_url("https://proxy.example.com/kie")
-            .from_env_with(env(&[("KIE_BASE_URL", "http://127.0.0.1:1")]))
+            .with_env_vars(env(&[("KIE_BASE_URL", "http://127.0.0.1:1")]))
             .build()
             .unwrap();
         assert_eq!(client.base_url(), "https://proxy.example.com/kie");
@@ -705,7 +712,7 @@ mod tests {
     /// variable left set in a shell sent its uploads to another host.
     #[test]
     fn an_explicit_configuration_never_reads_the_environment() {
-        // `build` has no way to the environment (only `from_env_with` reads it); what
+        // `build` has no way to the environment (only `with_env_vars` reads it); what
         // is checked here is what a caller sees.
         let client = Client::builder().api_key("k").build().unwrap();
         assert_eq!(client.upload_base_url(), DEFAULT_UPLOAD_BASE_URL);

@@ -41,7 +41,7 @@ use url::Url;
 use crate::client::{Client, USER_AGENT, is_loopback};
 use crate::envelope::{BODY_EXCERPT, excerpt};
 use crate::error::{Error, ErrorKind, Operation, SpeedLimit};
-use crate::retry::{Attempt, Decision, RequestKind, retry_after, unanswered};
+use crate::retry::{Attempt, Failed, RequestKind, Retries, retry_after, unanswered};
 use crate::transport::{Read, read_at_most};
 
 /// The most redirects a download follows in a row.
@@ -235,63 +235,36 @@ impl Download {
         mut sink: Sink<'_, W>,
     ) -> Result<Downloaded, Error> {
         let inner = self.source.client.inner.clone();
-        let deadline = self.deadline.map(|d| (Instant::now() + d, d));
+        let deadline = self.deadline;
         let mut file = FileState::default();
-        let mut attempts = 0;
-        // The retry policy's time budget runs from the last byte received, so a long
-        // download that was making progress can still be resumed.
-        let mut since = inner.timer.now();
-        let verified = loop {
-            attempts += 1;
-            let before = file.received;
-            let attempt = self.attempt(&mut file, &mut sink);
-            let result = match deadline {
-                Some((at, limit)) => match tokio::time::timeout_at(at, attempt).await {
-                    Ok(result) => result,
-                    Err(_) => Err(self.source.too_slow(&file, SpeedLimit::Deadline(limit))),
-                },
-                None => attempt.await,
-            };
-            let failed = match result {
-                Ok(verified) => break verified,
-                Err(failed) => failed,
-            };
-            if file.received != before {
-                since = inner.timer.now();
-            }
-            let Some(outcome) = failed.retry else {
-                return Err(failed.error);
-            };
-            let elapsed = inner.timer.now().saturating_sub(since);
-            match inner.retry.decide(
-                RequestKind::Read,
-                outcome,
-                attempts,
-                elapsed,
-                fastrand::f64(),
-            ) {
-                Decision::Stop => return Err(failed.error),
-                Decision::RetryAfter(delay) => {
-                    if let Some((at, limit)) = deadline
-                        && Instant::now() + delay >= at
-                    {
-                        return Err(self
-                            .source
-                            .too_slow(&file, SpeedLimit::Deadline(limit))
-                            .error);
+        let mut retries = Retries::new(
+            &inner.retry,
+            inner.timer.as_ref(),
+            RequestKind::Repeatable,
+            Operation::Download,
+        );
+        let attempts = async {
+            loop {
+                let before = file.received;
+                match self.attempt(&mut file, &mut sink).await {
+                    Ok(verified) => return Ok::<bool, Error>(verified),
+                    Err(mut failed) => {
+                        failed.progressed = file.received != before;
+                        retries.after(failed).await?;
                     }
-                    tracing::warn!(
-                        operation = %Operation::Download,
-                        attempt = attempts,
-                        received = file.received,
-                        total = ?file.total,
-                        ?delay,
-                        error = %failed.error,
-                        "retrying"
-                    );
-                    inner.timer.sleep(delay).await;
                 }
             }
+        };
+        // The deadline covers the whole download: attempts and the waits between them.
+        let verified = match deadline {
+            Some(limit) => match tokio::time::timeout(limit, attempts).await {
+                Ok(verified) => verified?,
+                Err(_) => {
+                    let limit = SpeedLimit::Deadline(limit);
+                    return Err(self.source.too_slow(&file, limit).error);
+                }
+            },
+            None => attempts.await?,
         };
         sink.flush().await.map_err(|e| sink.error(e))?;
         Ok(Downloaded {
@@ -385,10 +358,7 @@ impl Download {
             }
         }
         if let Some(error) = file.short_of(&self.source.url) {
-            return Err(Failed {
-                error,
-                retry: Some(Attempt::ConnectionLost),
-            });
+            return Err(Failed::retry(error, Attempt::ConnectionLost));
         }
         if file.total.is_some() || framed {
             return Ok(true);
@@ -427,10 +397,7 @@ impl Source {
                 let error = file.short_of(&self.url).unwrap_or_else(|| {
                     unreachable!("the length was just set above the bytes received")
                 });
-                Err(Failed {
-                    error,
-                    retry: Some(Attempt::ConnectionLost),
-                })
+                Err(Failed::retry(error, Attempt::ConnectionLost))
             }
             _ => {
                 tracing::warn!(url = %self.url, bytes = file.received, "the download's length cannot be verified");
@@ -499,21 +466,20 @@ impl Source {
             Ok(Read::Whole(body) | Read::Cut(body)) => body,
             Err(_) => bytes::Bytes::new(),
         };
-        Failed {
-            error: Error::of(
-                Operation::Download,
-                ErrorKind::Http {
-                    http_status,
-                    body: excerpt(&body, &self.client.inner.redactor),
-                    retry_after,
-                },
-            ),
-            retry: Some(Attempt::Answered {
+        let error = Error::of(
+            Operation::Download,
+            ErrorKind::Http {
                 http_status,
-                code: None,
+                body: excerpt(&body, &self.client.inner.redactor),
                 retry_after,
-            }),
-        }
+            },
+        );
+        let answered = Attempt::Answered {
+            http_status,
+            code: None,
+            retry_after,
+        };
+        Failed::retry(error, answered)
     }
 
     fn too_slow(&self, file: &FileState, limit: SpeedLimit) -> Failed {
@@ -761,19 +727,6 @@ impl<W: AsyncWrite + Unpin + ?Sized> Sink<'_, W> {
     }
 }
 
-/// A failed attempt: its error, and what it was for the retry policy (`None`: another
-/// attempt cannot help).
-struct Failed {
-    error: Error,
-    retry: Option<Attempt>,
-}
-
-impl Failed {
-    fn fatal(error: Error) -> Self {
-        Self { error, retry: None }
-    }
-}
-
 /// A transport failure, before the answer or in its body: [`ErrorKind::Truncated`](crate::ErrorKind::Truncated) when
 /// given (the body ended short of its length), else [`ErrorKind::Unanswered`](crate::ErrorKind::Unanswered).
 fn broken(e: reqwest::Error, truncated: Option<Error>) -> Failed {
@@ -782,10 +735,7 @@ fn broken(e: reqwest::Error, truncated: Option<Error>) -> Failed {
         Operation::Download,
         ErrorKind::Unanswered { cause, source: e },
     ));
-    Failed {
-        error,
-        retry: Some(retry),
-    }
+    Failed::retry(error, retry)
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {

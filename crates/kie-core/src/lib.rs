@@ -35,7 +35,7 @@ mod model;
 mod pace;
 mod record;
 mod redact;
-pub mod retry;
+mod retry;
 mod task;
 pub mod time;
 mod transport;

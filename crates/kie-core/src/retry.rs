@@ -8,20 +8,22 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::error::UnansweredCause;
+use crate::error::{Error, Operation, UnansweredCause};
+use crate::time::Timer;
 
 /// Whether repeating a request could do harm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestKind {
-    /// Reading state (recordInfo, credits, download-url): always safe to repeat.
-    Read,
+pub(crate) enum RequestKind {
+    /// Safe to send again whatever became of it: reading state (recordInfo, credits,
+    /// download-url, a file) or an upload (the same file stored once more).
+    Repeatable,
     /// Creating a task: repeating an ambiguous attempt could create a second task.
     Create,
 }
 
 /// What one attempt came to, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt {
+pub(crate) enum Attempt {
     /// An answer with an HTTP status and, if the body had one, kie.ai's `code`.
     Answered {
         /// The HTTP status.
@@ -43,7 +45,7 @@ pub enum Attempt {
 
 /// What to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Try again after this delay.
     RetryAfter(Duration),
     /// Return the error.
@@ -114,7 +116,7 @@ impl RetryPolicy {
     /// jitter), so that many clients throttled at once do not retry in step. A server's
     /// `Retry-After` is honoured, plus the same jitter: calls throttled together would
     /// otherwise all come back in the same instant and be throttled again.
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         kind: RequestKind,
         outcome: Attempt,
@@ -146,6 +148,109 @@ impl RetryPolicy {
     }
 }
 
+/// An attempt that failed: its error, what it was for the retry policy (`None`: another
+/// attempt cannot help), and whether it made progress (a download that received bytes),
+/// which restarts the policy's time budget.
+pub(crate) struct Failed {
+    pub error: Error,
+    pub retry: Option<Attempt>,
+    pub progressed: bool,
+}
+
+impl Failed {
+    /// A failure another attempt cannot help.
+    pub(crate) fn fatal(error: Error) -> Self {
+        Self {
+            error,
+            retry: None,
+            progressed: false,
+        }
+    }
+
+    /// A failure the policy may retry, as `attempt`.
+    pub(crate) fn retry(error: Error, attempt: Attempt) -> Self {
+        Self {
+            error,
+            retry: Some(attempt),
+            progressed: false,
+        }
+    }
+}
+
+/// The retry state of one call, for API calls, uploads and downloads alike: its
+/// caller makes an attempt, and on failure hands it to [`Retries::after`], which
+/// decides, logs and sleeps, or says stop:
+///
+/// ```text
+/// let mut retries = Retries::new(..);
+/// let done = loop {
+///     match attempt().await {
+///         Ok(done) => break done,
+///         Err(failed) => retries.after(failed).await?,
+///     }
+/// };
+/// ```
+///
+/// The policy's time budget runs from the start, or from the last attempt that made
+/// progress, so a long download that keeps receiving can still be resumed.
+pub(crate) struct Retries<'a> {
+    policy: &'a RetryPolicy,
+    timer: &'a dyn Timer,
+    kind: RequestKind,
+    operation: Operation,
+    attempts: u32,
+    since: Duration,
+}
+
+impl<'a> Retries<'a> {
+    pub(crate) fn new(
+        policy: &'a RetryPolicy,
+        timer: &'a dyn Timer,
+        kind: RequestKind,
+        operation: Operation,
+    ) -> Self {
+        Self {
+            policy,
+            timer,
+            kind,
+            operation,
+            attempts: 0,
+            since: timer.now(),
+        }
+    }
+
+    /// After a failed attempt: returns once it is time for the next one, or the error
+    /// when the policy says stop.
+    pub(crate) async fn after(&mut self, failed: Failed) -> Result<(), Error> {
+        self.attempts += 1;
+        if failed.progressed {
+            self.since = self.timer.now();
+        }
+        let Some(outcome) = failed.retry else {
+            return Err(failed.error);
+        };
+        let elapsed = self.timer.now().saturating_sub(self.since);
+        let jitter = fastrand::f64();
+        match self
+            .policy
+            .decide(self.kind, outcome, self.attempts, elapsed, jitter)
+        {
+            Decision::Stop => Err(failed.error),
+            Decision::RetryAfter(delay) => {
+                tracing::warn!(
+                    operation = %self.operation,
+                    attempt = self.attempts,
+                    ?delay,
+                    error = %failed.error,
+                    "retrying"
+                );
+                self.timer.sleep(delay).await;
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Whether an HTTP status or body code is worth another read: rate limits,
 /// maintenance, server and gateway errors.
 pub(crate) fn is_transient_code(code: i64) -> bool {
@@ -155,9 +260,12 @@ pub(crate) fn is_transient_code(code: i64) -> bool {
 fn retryable(kind: RequestKind, outcome: Attempt) -> bool {
     match (kind, outcome) {
         (_, Attempt::ConnectFailed) => true,
-        (RequestKind::Read, Attempt::Garbled | Attempt::Timeout | Attempt::ConnectionLost) => true,
         (
-            RequestKind::Read,
+            RequestKind::Repeatable,
+            Attempt::Garbled | Attempt::Timeout | Attempt::ConnectionLost,
+        ) => true,
+        (
+            RequestKind::Repeatable,
             Attempt::Answered {
                 http_status, code, ..
             },
@@ -197,7 +305,7 @@ pub(crate) fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 }
 
 /// Reads a `Retry-After` value: delay-seconds or an HTTP date (relative to `now`).
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -225,23 +333,23 @@ mod tests {
         #[rustfmt::skip]
         let table: &[(RequestKind, Attempt, bool)] = &[
             // Reads: everything transient.
-            (Read, answered(429, Some(429)), true),
-            (Read, answered(200, Some(429)), true),
-            (Read, answered(200, Some(455)), true),
-            (Read, answered(500, Some(500)), true),
-            (Read, answered(502, None), true),
-            (Read, answered(503, None), true),
-            (Read, answered(504, None), true),
-            (Read, ConnectFailed, true),
-            (Read, Timeout, true),
-            (Read, ConnectionLost, true),
-            (Read, Garbled, true),
-            (Read, answered(401, Some(401)), false),
-            (Read, answered(402, Some(402)), false),
-            (Read, answered(200, Some(422)), false),
-            (Read, answered(200, Some(501)), false),
-            (Read, answered(200, Some(505)), false),
-            (Read, answered(404, None), false),
+            (Repeatable, answered(429, Some(429)), true),
+            (Repeatable, answered(200, Some(429)), true),
+            (Repeatable, answered(200, Some(455)), true),
+            (Repeatable, answered(500, Some(500)), true),
+            (Repeatable, answered(502, None), true),
+            (Repeatable, answered(503, None), true),
+            (Repeatable, answered(504, None), true),
+            (Repeatable, ConnectFailed, true),
+            (Repeatable, Timeout, true),
+            (Repeatable, ConnectionLost, true),
+            (Repeatable, Garbled, true),
+            (Repeatable, answered(401, Some(401)), false),
+            (Repeatable, answered(402, Some(402)), false),
+            (Repeatable, answered(200, Some(422)), false),
+            (Repeatable, answered(200, Some(501)), false),
+            (Repeatable, answered(200, Some(505)), false),
+            (Repeatable, answered(404, None), false),
             // Creates: only where nothing can have been created.
             (Create, answered(429, Some(429)), true),
             (Create, answered(200, Some(429)), true),
@@ -282,7 +390,7 @@ mod tests {
         ];
         for (attempts, jitter, ms) in table {
             assert_eq!(
-                policy.decide(Read, Timeout, attempts, Duration::ZERO, jitter),
+                policy.decide(Repeatable, Timeout, attempts, Duration::ZERO, jitter),
                 Decision::RetryAfter(Duration::from_millis(ms)),
                 "attempt {attempts} jitter {jitter}"
             );
@@ -341,7 +449,7 @@ mod tests {
             .max_attempts(3)
             .max_elapsed(Duration::from_secs(10));
         assert_eq!(
-            policy.decide(Read, Timeout, 3, Duration::ZERO, 0.5),
+            policy.decide(Repeatable, Timeout, 3, Duration::ZERO, 0.5),
             Decision::Stop
         );
         // A retry that would end after the cap is not made.
@@ -351,15 +459,15 @@ mod tests {
             retry_after: Some(Duration::from_secs(8)),
         };
         assert_eq!(
-            policy.decide(Read, late, 1, Duration::from_secs(3), 0.0),
+            policy.decide(Repeatable, late, 1, Duration::from_secs(3), 0.0),
             Decision::Stop
         );
         assert_eq!(
-            policy.decide(Read, late, 1, Duration::from_secs(2), 0.0),
+            policy.decide(Repeatable, late, 1, Duration::from_secs(2), 0.0),
             Decision::RetryAfter(Duration::from_secs(8))
         );
         assert_eq!(
-            RetryPolicy::none().decide(Read, Timeout, 1, Duration::ZERO, 0.5),
+            RetryPolicy::none().decide(Repeatable, Timeout, 1, Duration::ZERO, 0.5),
             Decision::Stop
         );
     }

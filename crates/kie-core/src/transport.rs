@@ -14,7 +14,7 @@ use crate::client::{Client, USER_AGENT};
 use crate::envelope::{Answer, unexpected_data};
 use crate::error::{Error, ErrorKind, Operation};
 use crate::redact::Redactor;
-use crate::retry::{Attempt, Decision, RequestKind, retry_after, unanswered};
+use crate::retry::{Attempt, Failed, RequestKind, Retries, retry_after, unanswered};
 
 /// One call, ready to be sent (and re-sent) as often as its policy allows.
 pub(crate) struct Request<'a, F> {
@@ -70,32 +70,14 @@ where
 
     async fn send_raw(self) -> Result<(u16, Box<RawValue>), Error> {
         let inner = &self.client.inner;
-        let started = inner.timer.now();
-        let mut attempts = 0;
+        let timer = inner.timer.as_ref();
+        let mut retries = Retries::new(&inner.retry, timer, self.kind, self.operation);
         loop {
-            attempts += 1;
             let builder = (self.build)(&inner.http)?;
             let (outcome, result) = self.attempt(builder).await;
-            let error = match result {
+            match result {
                 Ok(data) => return Ok(data),
-                Err(error) => error,
-            };
-            let elapsed = inner.timer.now().saturating_sub(started);
-            match inner
-                .retry
-                .decide(self.kind, outcome, attempts, elapsed, fastrand::f64())
-            {
-                Decision::Stop => return Err(error),
-                Decision::RetryAfter(delay) => {
-                    tracing::warn!(
-                        operation = %self.operation,
-                        attempt = attempts,
-                        ?delay,
-                        error = %error,
-                        "retrying"
-                    );
-                    inner.timer.sleep(delay).await;
-                }
+                Err(error) => retries.after(Failed::retry(error, outcome)).await?,
             }
         }
     }

@@ -239,7 +239,7 @@ impl Upload {
                 Request::new(
                     &self.client,
                     Operation::Upload,
-                    RequestKind::Read,
+                    RequestKind::Repeatable,
                     move |c| {
                         // Opened afresh for each attempt: a streamed body cannot be replayed.
                         let file = std::fs::File::open(path).map_err(|source| {
@@ -293,7 +293,7 @@ impl Upload {
         Request::new(
             &self.client,
             Operation::Upload,
-            RequestKind::Read,
+            RequestKind::Repeatable,
             move |c| Ok(c.post(&url).json(&fields)),
         )
         .send(UploadedFile::from_data)
