@@ -21,6 +21,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::record::{TaskRecord, TaskState};
+use crate::wire;
 
 /// The header carrying the signing time, in Unix seconds.
 pub const TIMESTAMP_HEADER: &str = "X-Webhook-Timestamp";
@@ -59,15 +60,8 @@ impl Callback {
         };
         let task_id =
             find_task_id(&Value::Object(envelope.clone())).ok_or(CallbackError::NoTaskId)?;
-        let code = envelope.get("code").and_then(|c| match c {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        });
-        let msg = ["msg", "message"]
-            .iter()
-            .find_map(|k| envelope.get(*k).and_then(Value::as_str))
-            .map(str::to_owned);
+        let code = envelope.get("code").and_then(wire::code);
+        let msg = wire::message([envelope.get("msg"), envelope.get("message")]);
         let mut data = match envelope.remove("data") {
             Some(Value::Object(data)) => data,
             None | Some(Value::Null) => serde_json::Map::new(),
@@ -111,16 +105,10 @@ impl Callback {
 
 /// The task id of a callback body, wherever kie.ai put it.
 fn find_task_id(body: &Value) -> Option<String> {
-    let as_text = |v: &Value| match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    };
     let data = body.get("data");
-    data.and_then(|d| d.get("taskId"))
-        .and_then(as_text)
-        .or_else(|| data.and_then(|d| d.get("task_id")).and_then(as_text))
-        .or_else(|| body.get("taskId").and_then(as_text))
+    wire::text(data.and_then(|d| d.get("taskId")))
+        .or_else(|| wire::text(data.and_then(|d| d.get("task_id"))))
+        .or_else(|| wire::text(body.get("taskId")))
 }
 
 /// Why a callback was refused. None of them ever includes the key.

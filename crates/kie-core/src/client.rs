@@ -14,17 +14,17 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::download::MinSpeed;
-use crate::envelope::value;
 use crate::error::{Error, Operation};
 use crate::model::ModelInput;
 use crate::pace::{Pacer, Pacers, Rate};
-use crate::record::{TaskRecord, kind_of_text};
+use crate::record::TaskRecord;
 use crate::redact::Redactor;
 use crate::retry::{RequestKind, RetryPolicy};
 use crate::task::{Task, TaskRef};
 use crate::time::{Timer, TokioTimer};
 use crate::transport::Request;
 use crate::validation::{Problem, ValidationError, Violations};
+use crate::wire::{kind_of_text, text, value};
 
 /// kie.ai's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.kie.ai";
@@ -244,11 +244,7 @@ impl Client {
         .secrets(secrets);
         let task_id = request
             .send(|data| {
-                let id = value(&data).get("taskId").and_then(|id| match id {
-                    Value::String(s) if !s.is_empty() => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                });
+                let id = text(value(&data).get("taskId"));
                 id.ok_or_else(|| ("the answer has no `data.taskId`".to_owned(), data))
             })
             .await?;

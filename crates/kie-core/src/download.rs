@@ -39,10 +39,10 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::client::{Client, USER_AGENT, is_loopback};
-use crate::envelope::{BODY_EXCERPT, excerpt};
 use crate::error::{Error, ErrorKind, Operation, SpeedLimit};
 use crate::retry::{Attempt, Failed, RequestKind, Retries, retry_after, unanswered};
 use crate::transport::{Read, read_at_most};
+use crate::wire::{BODY_EXCERPT, excerpt};
 
 /// The most redirects a download follows in a row.
 pub const MAX_REDIRECTS: usize = 10;

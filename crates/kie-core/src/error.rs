@@ -13,10 +13,13 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde_json::value::RawValue;
+
 use crate::download::MinSpeed;
 use crate::record::{TaskRecord, TaskState};
-use crate::retry::is_transient_code;
+use crate::redact::Redactor;
 use crate::validation::ValidationError;
+use crate::wire::{ApiCode, Refusal, excerpt, is_transient_code};
 
 /// A failed call: its [`ErrorKind`], the call that was made, and the task it
 /// concerned. Boxed, so that a `Result` stays small.
@@ -494,6 +497,53 @@ impl fmt::Display for Error {
     }
 }
 
+/// The error an answer that is not a success amounts to, for the call `operation`.
+pub(crate) fn refused(
+    operation: Operation,
+    http_status: u16,
+    retry_after: Option<Duration>,
+    refusal: Refusal,
+) -> Error {
+    let kind = match refusal {
+        Refusal::Api { code, message } => ErrorKind::Api {
+            http_status,
+            code,
+            message,
+            retry_after,
+        },
+        Refusal::Http { body } => ErrorKind::Http {
+            http_status,
+            body,
+            retry_after,
+        },
+        Refusal::Decode { reason, body } => ErrorKind::Decode {
+            http_status,
+            reason,
+            body,
+        },
+    };
+    Error::of(operation, kind)
+}
+
+/// A success whose `data` does not have the shape the call expects: kept in the error,
+/// redacted and cut to a few KB like any other body.
+pub(crate) fn unexpected_data(
+    operation: Operation,
+    http_status: u16,
+    reason: impl Into<String>,
+    data: &RawValue,
+    redactor: &Redactor,
+) -> Error {
+    Error::of(
+        operation,
+        ErrorKind::Decode {
+            http_status,
+            reason: redactor.redact(&reason.into()).into_owned(),
+            body: excerpt(data.get().as_bytes(), redactor),
+        },
+    )
+}
+
 /// [`ErrorKind::NotResumed`] in words.
 fn not_resumed(
     f: &mut fmt::Formatter<'_>,
@@ -630,127 +680,6 @@ impl fmt::Display for Operation {
             Operation::Download => "download",
             Operation::Upload => "upload",
         })
-    }
-}
-
-/// kie.ai's response codes, each documented one by name, and any other kept as is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ApiCode {
-    /// 200: success.
-    Success,
-    /// 400: a required parameter is missing.
-    BadRequest,
-    /// 401: the API key is missing or invalid.
-    Unauthorized,
-    /// 402: not enough credits.
-    InsufficientCredits,
-    /// 404: the resource or endpoint does not exist.
-    NotFound,
-    /// 422: the request failed validation (also "recordInfo is null" for unknown ids).
-    ValidationFailed,
-    /// 429: rate limited; the request was not queued.
-    RateLimited,
-    /// 433: the sub-key's usage limit is exceeded.
-    SubKeyLimitExceeded,
-    /// 455: service unavailable during maintenance.
-    Maintenance,
-    /// 500: server error.
-    ServerError,
-    /// 501: generation failed.
-    GenerationFailed,
-    /// 505: the feature is disabled.
-    FeatureDisabled,
-    /// A code the docs do not list, kept as sent.
-    Other(i64),
-}
-
-impl ApiCode {
-    /// The code for a number.
-    pub fn from_i64(code: i64) -> Self {
-        match code {
-            200 => ApiCode::Success,
-            400 => ApiCode::BadRequest,
-            401 => ApiCode::Unauthorized,
-            402 => ApiCode::InsufficientCredits,
-            404 => ApiCode::NotFound,
-            422 => ApiCode::ValidationFailed,
-            429 => ApiCode::RateLimited,
-            433 => ApiCode::SubKeyLimitExceeded,
-            455 => ApiCode::Maintenance,
-            500 => ApiCode::ServerError,
-            501 => ApiCode::GenerationFailed,
-            505 => ApiCode::FeatureDisabled,
-            other => ApiCode::Other(other),
-        }
-    }
-
-    /// The number.
-    pub fn as_i64(self) -> i64 {
-        match self {
-            ApiCode::Success => 200,
-            ApiCode::BadRequest => 400,
-            ApiCode::Unauthorized => 401,
-            ApiCode::InsufficientCredits => 402,
-            ApiCode::NotFound => 404,
-            ApiCode::ValidationFailed => 422,
-            ApiCode::RateLimited => 429,
-            ApiCode::SubKeyLimitExceeded => 433,
-            ApiCode::Maintenance => 455,
-            ApiCode::ServerError => 500,
-            ApiCode::GenerationFailed => 501,
-            ApiCode::FeatureDisabled => 505,
-            ApiCode::Other(code) => code,
-        }
-    }
-
-    /// What the code means, in plain words.
-    pub fn explanation(self) -> &'static str {
-        match self {
-            ApiCode::Success => "success",
-            ApiCode::BadRequest => "a required parameter is missing",
-            ApiCode::Unauthorized => "the API key is missing or invalid",
-            ApiCode::InsufficientCredits => "the account has too few credits",
-            ApiCode::NotFound => "the resource or endpoint does not exist",
-            ApiCode::ValidationFailed => "the request failed kie.ai's validation",
-            ApiCode::RateLimited => "too many requests; the request was rejected, not queued",
-            ApiCode::SubKeyLimitExceeded => "this sub-key has used up its usage limit",
-            ApiCode::Maintenance => "kie.ai is under maintenance",
-            ApiCode::ServerError => "kie.ai had an internal error",
-            ApiCode::GenerationFailed => "the generation failed",
-            ApiCode::FeatureDisabled => "this feature is disabled",
-            ApiCode::Other(_) => "a code kie.ai does not document",
-        }
-    }
-
-    /// What to do about it, where there is something to do.
-    pub fn advice(self) -> Option<&'static str> {
-        match self {
-            ApiCode::Unauthorized => Some(
-                "check KIE_API_KEY (get a key at https://kie.ai/api-key); the header is `Authorization: Bearer <key>`",
-            ),
-            ApiCode::InsufficientCredits => Some("top up credits at https://kie.ai/pricing"),
-            ApiCode::ValidationFailed => {
-                Some("check the model id and each input field against the model's documentation")
-            }
-            ApiCode::RateLimited => Some(
-                "slow down: kie.ai allows 20 new tasks per 10 s and 10 status queries per second per key",
-            ),
-            ApiCode::SubKeyLimitExceeded => {
-                Some("raise the sub-key's limit at https://kie.ai/api-key or use another key")
-            }
-            ApiCode::Maintenance | ApiCode::ServerError => Some("try again later"),
-            ApiCode::FeatureDisabled => {
-                Some("this model or feature is not available to the account")
-            }
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for ApiCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.as_i64())
     }
 }
 

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use serde_json::value::RawValue;
 
-use crate::envelope::{Answer, BODY_EXCERPT};
-use crate::error::{Error, Operation};
+use crate::error::{Error, Operation, refused};
 use crate::record::TaskRecord;
 use crate::redact::Redactor;
 use crate::wait::VideoResult;
+use crate::wire::{Answer, BODY_EXCERPT};
 
 /// The most of an undecodable body an error keeps, before the "(N bytes in all)" note.
 pub const MAX_BODY_EXCERPT: usize = BODY_EXCERPT;
@@ -31,14 +31,13 @@ pub fn decode_answer(
     body: &[u8],
 ) -> Result<Box<RawValue>, Error> {
     Answer {
-        operation,
         http_status,
-        retry_after,
         body,
         redactor: &Redactor::default(),
     }
     .into_data()
     .map(ToOwned::to_owned)
+    .map_err(|refusal| refused(operation, http_status, retry_after, refusal))
 }
 
 /// Decodes recordInfo's `data` as the client does.

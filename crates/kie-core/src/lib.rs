@@ -24,7 +24,6 @@
 pub mod callback;
 mod client;
 mod download;
-mod envelope;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -42,6 +41,7 @@ mod transport;
 pub mod upload;
 pub mod validation;
 mod wait;
+mod wire;
 
 pub use callback::{Callback, CallbackError, CallbackVerifier};
 pub use client::{
@@ -49,7 +49,7 @@ pub use client::{
     Submit, USER_AGENT,
 };
 pub use download::{Download, DownloadProgress, Downloaded, MAX_REDIRECTS, MinSpeed};
-pub use error::{ApiCode, Error, ErrorKind, Operation, SpeedLimit, UnansweredCause};
+pub use error::{Error, ErrorKind, Operation, SpeedLimit, UnansweredCause};
 #[cfg(feature = "axum")]
 pub use inbox::receiver;
 #[cfg(feature = "axum")]
@@ -68,6 +68,7 @@ pub use validation::{FieldError, Problem, ValidationError};
 pub use wait::{
     DEFAULT_MAX_WAIT, DEFAULT_MISSING_GRACE, PollSchedule, Progress, VideoResult, Wait, WaitEvent,
 };
+pub use wire::ApiCode;
 
 /// Re-exported so that implementors of [`VideoModel`] need not depend on it.
 pub use async_trait::async_trait;

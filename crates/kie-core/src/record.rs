@@ -8,12 +8,11 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use crate::envelope::KeyAmong;
+use crate::wire::{Pick, decode_embedded, integer, kind_of, kind_of_text, text};
 
 /// A task's lifecycle state.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -251,68 +250,6 @@ const RECORD_KEYS: [&str; 12] = [
     "resultJson",
 ];
 
-/// The values of the named keys of a JSON object, each as sent, in the order of the
-/// names; other keys are skipped unread. A repeated key keeps its last value, as in a
-/// `serde_json::Value`.
-struct Pick<const N: usize>(&'static [&'static str; N]);
-
-impl<const N: usize> Pick<N> {
-    fn from(self, json: &str) -> serde_json::Result<[Option<Value>; N]> {
-        let mut deserializer = serde_json::Deserializer::from_str(json);
-        let values = self.deserialize(&mut deserializer)?;
-        deserializer.end()?;
-        Ok(values)
-    }
-}
-
-impl<'de, const N: usize> DeserializeSeed<'de> for Pick<N> {
-    type Value = [Option<Value>; N];
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de, const N: usize> Visitor<'de> for Pick<N> {
-    type Value = [Option<Value>; N];
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a task record")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut values = std::array::from_fn(|_| None);
-        while let Some(key) = map.next_key_seed(KeyAmong(self.0))? {
-            match key {
-                Some(slot) => values[slot] = Some(map.next_value()?),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(values)
-    }
-}
-
-/// A non-empty string or a number, as text. `null` and `""` both mean "absent" on the
-/// live API.
-fn text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// An integer sent as a number, a float, or a numeric string; `null`/`""` are absent.
-fn integer(value: Option<&Value>) -> Option<i64> {
-    match value? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
-        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f.round() as i64),
-        _ => None,
-    }
-}
-
 fn decode_result(value: &Value) -> Result<Option<TaskResult>, String> {
     let Some(decoded) = decode_embedded(value).map_err(|e| format!("`resultJson`: {e}"))? else {
         return Ok(None);
@@ -356,42 +293,6 @@ fn decode_param(value: &Value) -> Result<Option<Value>, String> {
         *input = decoded;
     }
     Ok(Some(param))
-}
-
-/// A value that kie.ai may send as JSON text or as JSON: a string is parsed, `""` and
-/// `null` mean absent, anything else is taken as is.
-fn decode_embedded(value: &Value) -> Result<Option<Value>, String> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => serde_json::from_str(s)
-            .map(Some)
-            .map_err(|e| format!("not valid JSON text ({e})")),
-        other => Ok(Some(other.clone())),
-    }
-}
-
-/// What kind of value a JSON text holds, from its first byte (the text is valid JSON).
-pub(crate) fn kind_of_text(json: &str) -> &'static str {
-    match json.trim_start().as_bytes().first() {
-        Some(b'{') => "an object",
-        Some(b'[') => "a list",
-        Some(b'"') => "a string",
-        Some(b't' | b'f') => "a boolean",
-        Some(b'n') | None => "null",
-        Some(_) => "a number",
-    }
-}
-
-pub(crate) fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

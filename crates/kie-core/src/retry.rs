@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Operation, UnansweredCause};
 use crate::time::Timer;
+use crate::wire::is_transient_code;
 
 /// Whether repeating a request could do harm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,12 +250,6 @@ impl<'a> Retries<'a> {
             }
         }
     }
-}
-
-/// Whether an HTTP status or body code is worth another read: rate limits,
-/// maintenance, server and gateway errors.
-pub(crate) fn is_transient_code(code: i64) -> bool {
-    matches!(code, 429 | 455 | 500 | 502 | 503 | 504)
 }
 
 fn retryable(kind: RequestKind, outcome: Attempt) -> bool {

@@ -11,10 +11,10 @@ use bytes::{Bytes, BytesMut};
 use serde_json::value::RawValue;
 
 use crate::client::{Client, USER_AGENT};
-use crate::envelope::{Answer, unexpected_data};
-use crate::error::{Error, ErrorKind, Operation};
+use crate::error::{Error, ErrorKind, Operation, refused, unexpected_data};
 use crate::redact::Redactor;
 use crate::retry::{Attempt, Failed, RequestKind, Retries, retry_after, unanswered};
+use crate::wire::{Answer, Refusal};
 
 /// One call, ready to be sent (and re-sent) as often as its policy allows.
 pub(crate) struct Request<'a, F> {
@@ -141,9 +141,7 @@ where
         };
         tracing::debug!(operation = %self.operation, http_status, bytes = body.len(), "answer");
         let answer = Answer {
-            operation: self.operation,
             http_status,
-            retry_after,
             body: &body,
             redactor: &self.redactor,
         };
@@ -156,16 +154,17 @@ where
                 },
                 Ok((http_status, data.to_owned())),
             ),
-            Err(error) => {
-                let outcome = match error.kind() {
-                    ErrorKind::Decode { .. } => Attempt::Garbled,
-                    ErrorKind::Api { code, .. } => Attempt::Answered {
+            Err(refusal) => {
+                let outcome = match &refusal {
+                    Refusal::Decode { .. } => Attempt::Garbled,
+                    Refusal::Api { code, .. } => Attempt::Answered {
                         http_status,
                         code: Some(code.as_i64()),
                         retry_after,
                     },
-                    _ => answered,
+                    Refusal::Http { .. } => answered,
                 };
+                let error = refused(self.operation, http_status, retry_after, refusal);
                 (outcome, Err(error))
             }
         }

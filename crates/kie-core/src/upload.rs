@@ -12,12 +12,11 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::client::Client;
-use crate::envelope::value;
 use crate::error::{Error, ErrorKind, Operation};
-use crate::record::kind_of;
 use crate::retry::RequestKind;
 use crate::transport::Request;
 use crate::validation::{Problem, ValidationError, Violations};
+use crate::wire::{kind_of, value};
 
 /// Where uploads go when no `uploadPath` is given.
 pub const DEFAULT_UPLOAD_PATH: &str = "kie-rs";

@@ -16,8 +16,7 @@ use futures_util::Stream;
 use futures_util::future::Either;
 use serde::Serialize;
 
-use crate::envelope::unexpected_data;
-use crate::error::{Error, Operation};
+use crate::error::{Error, Operation, unexpected_data};
 use crate::inbox::{CallbackInbox, Watch};
 use crate::record::{TaskRecord, TaskState};
 use crate::redact::Redactor;
