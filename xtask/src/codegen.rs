@@ -514,7 +514,7 @@ fn enum_item(field: &Field) -> Option<TokenStream> {
                     .ok_or_else(|| {
                         ValidationError::new(
                             #name,
-                            kie_core::validation::Problem::NotAllowed {
+                            kie_core::Problem::NotAllowed {
                                 value: s.to_owned(),
                                 allowed: #ty::ALL.iter().map(|v| v.as_str().to_owned()).collect(),
                             },
@@ -772,9 +772,11 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
     Ok(quote! {
         #module_doc
 
-        use kie_core::mapping::{self, Target, UniformMapping};
-        use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
-        use kie_core::validation::{ValidationError, Violations};
+        use kie_core::__private::{self as support, Target, UniformMapping, Violations};
+        use kie_core::{
+            Modality, ModelInfo, ModelInput, Param, ParamKind, ValidationError, VideoModel,
+            VideoRequest,
+        };
 
         /// The model id, sent as `model`.
         pub const MODEL_ID: &str = #id;
@@ -812,7 +814,7 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
             }
 
             fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
-                mapping::map_request(&INFO, &UNIFORM, request, #input_ty::from_json)
+                support::map_request(&INFO, &UNIFORM, request, #input_ty::from_json)
             }
         }
 
@@ -847,7 +849,7 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
             /// A [`ValidationError`] naming each field, the rule it broke and what is
             /// allowed.
             pub fn from_json(value: serde_json::Value) -> Result<Self, ValidationError> {
-                let input: Self = mapping::decode(&INFO, value)?;
+                let input: Self = support::decode(&INFO, value)?;
                 input.validate()?;
                 Ok(input)
             }

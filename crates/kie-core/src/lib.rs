@@ -29,7 +29,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod inbox;
-pub mod mapping;
+mod mapping;
 mod model;
 mod pace;
 mod record;
@@ -39,7 +39,7 @@ mod task;
 pub mod time;
 mod transport;
 pub mod upload;
-pub mod validation;
+mod validation;
 mod wait;
 mod wire;
 
@@ -72,3 +72,12 @@ pub use wire::ApiCode;
 
 /// Re-exported so that implementors of [`VideoModel`] need not depend on it.
 pub use async_trait::async_trait;
+
+/// What the code `cargo xtask codegen` writes into the provider crates builds on: the
+/// uniform-request mapping and the collector of field problems. Not API: hidden from
+/// the docs, outside semver, and changed with the generator.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::mapping::{Target, UniformMapping, decode, map_request};
+    pub use crate::validation::Violations;
+}

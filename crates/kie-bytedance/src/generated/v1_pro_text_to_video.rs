@@ -9,9 +9,10 @@
 //!
 //! Two ways in: [`BytedanceV1ProTextToVideoInput`], whose every field and limit is checked before sending, or [`BytedanceV1ProTextToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
-use kie_core::mapping::{self, Target, UniformMapping};
-use kie_core::validation::{ValidationError, Violations};
-use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
+use kie_core::__private::{self as support, Target, UniformMapping, Violations};
+use kie_core::{
+    Modality, ModelInfo, ModelInput, Param, ParamKind, ValidationError, VideoModel, VideoRequest,
+};
 
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "bytedance/v1-pro-text-to-video";
@@ -128,7 +129,7 @@ impl VideoModel for BytedanceV1ProTextToVideo {
     }
 
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
-        mapping::map_request(
+        support::map_request(
             &INFO,
             &UNIFORM,
             request,
@@ -210,7 +211,7 @@ impl std::str::FromStr for AspectRatio {
             .ok_or_else(|| {
                 ValidationError::new(
                     "aspect_ratio",
-                    kie_core::validation::Problem::NotAllowed {
+                    kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
                         allowed: AspectRatio::ALL
                             .iter()
@@ -276,7 +277,7 @@ impl std::str::FromStr for Resolution {
             .ok_or_else(|| {
                 ValidationError::new(
                     "resolution",
-                    kie_core::validation::Problem::NotAllowed {
+                    kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
                         allowed: Resolution::ALL
                             .iter()
@@ -338,7 +339,7 @@ impl std::str::FromStr for Duration {
             .ok_or_else(|| {
                 ValidationError::new(
                     "duration",
-                    kie_core::validation::Problem::NotAllowed {
+                    kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
                         allowed: Duration::ALL
                             .iter()
@@ -486,7 +487,7 @@ impl BytedanceV1ProTextToVideoInput {
     /// A [`ValidationError`] naming each field, the rule it broke and what is
     /// allowed.
     pub fn from_json(value: serde_json::Value) -> Result<Self, ValidationError> {
-        let input: Self = mapping::decode(&INFO, value)?;
+        let input: Self = support::decode(&INFO, value)?;
         input.validate()?;
         Ok(input)
     }

@@ -9,9 +9,10 @@
 //!
 //! Two ways in: [`Hailuo02TextToVideoProInput`], whose every field and limit is checked before sending, or [`Hailuo02TextToVideoPro`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
-use kie_core::mapping::{self, Target, UniformMapping};
-use kie_core::validation::{ValidationError, Violations};
-use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
+use kie_core::__private::{self as support, Target, UniformMapping, Violations};
+use kie_core::{
+    Modality, ModelInfo, ModelInput, Param, ParamKind, ValidationError, VideoModel, VideoRequest,
+};
 
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "hailuo/02-text-to-video-pro";
@@ -92,7 +93,7 @@ impl VideoModel for Hailuo02TextToVideoPro {
     }
 
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
-        mapping::map_request(
+        support::map_request(
             &INFO,
             &UNIFORM,
             request,
@@ -170,7 +171,7 @@ impl Hailuo02TextToVideoProInput {
     /// A [`ValidationError`] naming each field, the rule it broke and what is
     /// allowed.
     pub fn from_json(value: serde_json::Value) -> Result<Self, ValidationError> {
-        let input: Self = mapping::decode(&INFO, value)?;
+        let input: Self = support::decode(&INFO, value)?;
         input.validate()?;
         Ok(input)
     }

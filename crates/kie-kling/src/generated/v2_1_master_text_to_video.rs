@@ -9,9 +9,10 @@
 //!
 //! Two ways in: [`KlingV21MasterTextToVideoInput`], whose every field and limit is checked before sending, or [`KlingV21MasterTextToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
-use kie_core::mapping::{self, Target, UniformMapping};
-use kie_core::validation::{ValidationError, Violations};
-use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
+use kie_core::__private::{self as support, Target, UniformMapping, Violations};
+use kie_core::{
+    Modality, ModelInfo, ModelInput, Param, ParamKind, ValidationError, VideoModel, VideoRequest,
+};
 
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "kling/v2-1-master-text-to-video";
@@ -110,7 +111,7 @@ impl VideoModel for KlingV21MasterTextToVideo {
     }
 
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
-        mapping::map_request(
+        support::map_request(
             &INFO,
             &UNIFORM,
             request,
@@ -169,7 +170,7 @@ impl std::str::FromStr for Duration {
             .ok_or_else(|| {
                 ValidationError::new(
                     "duration",
-                    kie_core::validation::Problem::NotAllowed {
+                    kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
                         allowed: Duration::ALL
                             .iter()
@@ -239,7 +240,7 @@ impl std::str::FromStr for AspectRatio {
             .ok_or_else(|| {
                 ValidationError::new(
                     "aspect_ratio",
-                    kie_core::validation::Problem::NotAllowed {
+                    kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
                         allowed: AspectRatio::ALL
                             .iter()
@@ -348,7 +349,7 @@ impl KlingV21MasterTextToVideoInput {
     /// A [`ValidationError`] naming each field, the rule it broke and what is
     /// allowed.
     pub fn from_json(value: serde_json::Value) -> Result<Self, ValidationError> {
-        let input: Self = mapping::decode(&INFO, value)?;
+        let input: Self = support::decode(&INFO, value)?;
         input.validate()?;
         Ok(input)
     }

@@ -9,9 +9,10 @@
 //!
 //! Two ways in: [`Sora2ProTextToVideoInput`], whose every field and limit is checked before sending, or [`Sora2ProTextToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
-use kie_core::mapping::{self, Target, UniformMapping};
-use kie_core::validation::{ValidationError, Violations};
-use kie_core::{Modality, ModelInfo, ModelInput, Param, ParamKind, VideoModel, VideoRequest};
+use kie_core::__private::{self as support, Target, UniformMapping, Violations};
+use kie_core::{
+    Modality, ModelInfo, ModelInput, Param, ParamKind, ValidationError, VideoModel, VideoRequest,
+};
 
 /// The model id, sent as `model`.
 pub const MODEL_ID: &str = "sora-2-pro-text-to-video";
@@ -127,7 +128,7 @@ impl VideoModel for Sora2ProTextToVideo {
     }
 
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
-        mapping::map_request(
+        support::map_request(
             &INFO,
             &UNIFORM,
             request,
@@ -186,7 +187,7 @@ impl std::str::FromStr for AspectRatio {
             .ok_or_else(|| {
                 ValidationError::new(
                     "aspect_ratio",
-                    kie_core::validation::Problem::NotAllowed {
+                    kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
                         allowed: AspectRatio::ALL
                             .iter()
@@ -248,7 +249,7 @@ impl std::str::FromStr for NFrames {
             .ok_or_else(|| {
                 ValidationError::new(
                     "n_frames",
-                    kie_core::validation::Problem::NotAllowed {
+                    kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
                         allowed: NFrames::ALL.iter().map(|v| v.as_str().to_owned()).collect(),
                     },
@@ -307,7 +308,7 @@ impl std::str::FromStr for Size {
             .ok_or_else(|| {
                 ValidationError::new(
                     "size",
-                    kie_core::validation::Problem::NotAllowed {
+                    kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
                         allowed: Size::ALL.iter().map(|v| v.as_str().to_owned()).collect(),
                     },
@@ -366,7 +367,7 @@ impl std::str::FromStr for UploadMethod {
             .ok_or_else(|| {
                 ValidationError::new(
                     "upload_method",
-                    kie_core::validation::Problem::NotAllowed {
+                    kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
                         allowed: UploadMethod::ALL
                             .iter()
@@ -501,7 +502,7 @@ impl Sora2ProTextToVideoInput {
     /// A [`ValidationError`] naming each field, the rule it broke and what is
     /// allowed.
     pub fn from_json(value: serde_json::Value) -> Result<Self, ValidationError> {
-        let input: Self = mapping::decode(&INFO, value)?;
+        let input: Self = support::decode(&INFO, value)?;
         input.validate()?;
         Ok(input)
     }
