@@ -4,7 +4,7 @@
 //!
 //! Without KIE_API_KEY, everything runs against a local emulator.
 
-use kie::kling::{KlingV21MasterTextToVideoInput, v2_1_master_text_to_video::Duration};
+use kie::kling::{KlingV21MasterTextToVideoInput, v2_1_master_text_to_video::VideoDuration};
 
 #[tokio::main]
 async fn main() {
@@ -19,7 +19,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // Checked against the model's documented limits here, before anything is spent.
     let input = KlingV21MasterTextToVideoInput::new("a red fox running through snow")
-        .duration(Duration::Secs5)
+        .duration(VideoDuration::Secs5)
         .cfg_scale(0.5);
     let task = client.submit(&input).await?;
     // Keep the id: after a crash, `client.task(id).wait()` picks the task up again.

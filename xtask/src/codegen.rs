@@ -251,6 +251,25 @@ fn camel(snake: &str) -> String {
         .collect()
 }
 
+/// Names of the standard library a generated enum must not take: `use`d beside it (a
+/// `Duration` for a field `duration` beside `std::time::Duration`), one would shadow the
+/// other in the user's code.
+const STD_NAMES: [&str; 10] = [
+    "Box", "Default", "Duration", "Error", "Instant", "Option", "Ordering", "Path", "Result",
+    "String",
+];
+
+/// The Rust name of a choice field's enum: the field's name in camel case, prefixed with
+/// `Video` where it would be a standard library name (`duration` → `VideoDuration`).
+fn enum_ident(field: &Field) -> proc_macro2::Ident {
+    let name = camel(&field.name);
+    if STD_NAMES.contains(&name.as_str()) {
+        format_ident!("Video{}", name)
+    } else {
+        format_ident!("{}", name)
+    }
+}
+
 fn crate_ident(krate: &str) -> proc_macro2::Ident {
     format_ident!("{}", krate.replace('-', "_"))
 }
@@ -271,7 +290,7 @@ fn value_type(field: &Field) -> TokenStream {
     match &field.kind {
         Kind::Text { .. } | Kind::Url => quote!(String),
         Kind::Choice { .. } => {
-            let ty = format_ident!("{}", camel(&field.name));
+            let ty = enum_ident(field);
             quote!(#ty)
         }
         Kind::Integer { .. } => quote!(i64),
@@ -444,7 +463,7 @@ fn enum_item(field: &Field) -> Option<TokenStream> {
     let Kind::Choice { values, variants } = &field.kind else {
         return None;
     };
-    let ty = format_ident!("{}", camel(&field.name));
+    let ty = enum_ident(field);
     let name = &field.name;
     let default = field.default.as_ref().and_then(|d| d.as_str());
     let derive_default = default.map(|_| quote!(Default,));
@@ -477,6 +496,7 @@ fn enum_item(field: &Field) -> Option<TokenStream> {
     Some(quote! {
         #doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, #derive_default serde::Serialize, serde::Deserialize)]
+        #[non_exhaustive]
         pub enum #ty {
             #(#items,)*
         }
@@ -531,7 +551,7 @@ fn example_arg(model: &ModelSpec, field: &Field) -> TokenStream {
         Kind::Text { .. } => quote!("a red fox running through fresh snow"),
         Kind::Url => quote!("https://example.com/fox.png"),
         Kind::Choice { variants, .. } => {
-            let ty = format_ident!("{}", camel(&field.name));
+            let ty = enum_ident(field);
             let v = format_ident!("{}", variants[0]);
             let module = format_ident!("{}", model.module);
             let krate = crate_ident(&model.krate);
@@ -561,7 +581,7 @@ fn input_example(model: &ModelSpec, input: &str) -> String {
     let setter = model.fields.iter().find_map(|f| match &f.kind {
         Kind::Choice { values, variants } if !f.required => Some((
             f,
-            camel(&f.name),
+            enum_ident(f).to_string(),
             values[values.len() - 1].clone(),
             variants[variants.len() - 1].clone(),
         )),
@@ -636,17 +656,14 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
     for field in &model.fields {
         let name = &field.name;
         let kind = param_kind(field)?;
-        let required = field.required;
-        let default = option(field.default.as_ref().map(|d| d.to_string()));
+        let required = field.required.then(|| quote!(.required()));
+        let default = field.default.as_ref().map(|d| {
+            let json = d.to_string();
+            quote!(.default(#json))
+        });
         let description = &field.description;
         params.push(quote! {
-            Param {
-                name: #name,
-                kind: #kind,
-                required: #required,
-                default: #default,
-                description: #description,
-            }
+            Param::new(#name, #kind)#required #default.description(#description)
         });
     }
 
@@ -785,13 +802,13 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
         pub const PROGRESS_CALLBACK: bool = #progress;
 
         #info_doc
-        pub static INFO: ModelInfo = ModelInfo {
-            id: MODEL_ID,
-            provider: #provider,
-            modality: #modality,
-            summary: #summary,
-            params: &[#(#params),*],
-        };
+        pub static INFO: ModelInfo = ModelInfo::new(
+            MODEL_ID,
+            #provider,
+            #modality,
+            #summary,
+            &[#(#params),*],
+        );
 
         /// How the uniform request's fields map onto this model's input.
         pub static UNIFORM: UniformMapping = UniformMapping {

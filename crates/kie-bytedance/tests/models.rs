@@ -52,7 +52,7 @@ fn seed_000_round_trips_through_the_typed_input() {
     assert_eq!(serde_json::to_value(&input).unwrap(), seed);
     assert_eq!(input.aspect_ratio, Some(t2v::AspectRatio::Ratio16x9));
     assert_eq!(input.resolution, Some(t2v::Resolution::P720));
-    assert_eq!(input.duration, Some(t2v::Duration::Secs5));
+    assert_eq!(input.duration, Some(t2v::VideoDuration::Secs5));
     assert_eq!((input.camera_fixed, input.seed), (Some(false), Some(-1)));
     assert_eq!(input.enable_safety_checker, Some(true));
     assert_eq!(
@@ -190,15 +190,15 @@ fn every_enum_value_round_trips_as_its_documented_string() {
     }
     check(&t2v::AspectRatio::ALL, |v| v.as_str());
     check(&t2v::Resolution::ALL, |v| v.as_str());
-    check(&t2v::Duration::ALL, |v| v.as_str());
+    check(&t2v::VideoDuration::ALL, |v| v.as_str());
     check(&i2v::Resolution::ALL, |v| v.as_str());
-    check(&i2v::Duration::ALL, |v| v.as_str());
+    check(&i2v::VideoDuration::ALL, |v| v.as_str());
 
     let wire: Vec<&str> = t2v::AspectRatio::ALL.iter().map(|v| v.as_str()).collect();
     assert_eq!(wire, ["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"]);
     let wire: Vec<&str> = i2v::Resolution::ALL.iter().map(|v| v.as_str()).collect();
     assert_eq!(wire, ["720p", "1080p"]);
-    assert_eq!(t2v::Duration::default(), t2v::Duration::Secs5);
+    assert_eq!(t2v::VideoDuration::default(), t2v::VideoDuration::Secs5);
     assert_eq!(t2v::AspectRatio::default(), t2v::AspectRatio::Ratio16x9);
 
     // Durations stay strings: the number 5 is not a duration.
@@ -223,7 +223,7 @@ fn every_enum_value_round_trips_as_its_documented_string() {
 fn the_builder_sets_only_what_it_is_given() {
     let input = BytedanceV1ProTextToVideoInput::new("a fox")
         .aspect_ratio(t2v::AspectRatio::Ratio21x9)
-        .duration(t2v::Duration::Secs10)
+        .duration(t2v::VideoDuration::Secs10)
         .camera_fixed(true)
         .nsfw_checker(false);
     assert_eq!(

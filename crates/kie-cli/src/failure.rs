@@ -320,13 +320,13 @@ mod tests {
         assert_eq!(
             failure.details,
             vec![
-                FieldError {
-                    field: "duration".into(),
-                    problem: Problem::NotAllowed {
+                FieldError::new(
+                    "duration",
+                    Problem::NotAllowed {
                         value: "7".into(),
                         allowed: vec!["5".into(), "10".into()],
                     },
-                }
+                )
                 .to_string()
             ]
         );

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use kie::{ModelInfo, Param, ParamKind};
+use kie::{ModelInfo, Param};
 use serde_json::json;
 
 use crate::output::Output;
@@ -31,34 +31,7 @@ fn describe(text: &mut String, info: &ModelInfo) {
 
 /// One parameter in words: its type and limits, whether it is required, its default.
 fn rule(param: &Param) -> String {
-    let mut rule = match param.kind {
-        ParamKind::Text {
-            max_chars: Some(max),
-        } => format!("text, at most {max} characters"),
-        ParamKind::Text { max_chars: None } => "text".to_owned(),
-        ParamKind::Url => "an http(s) URL".to_owned(),
-        ParamKind::Choice { values } => format!(
-            "one of {}",
-            values
-                .iter()
-                .map(|v| format!("{v:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        ParamKind::Integer { min, max } => format!("whole number{}", range(min, max)),
-        ParamKind::Number { min, max, step } => {
-            let mut rule = format!("number{}", range(min, max));
-            if let Some(step) = step {
-                let _ = write!(rule, ", in steps of {step}");
-            }
-            rule
-        }
-        ParamKind::Boolean => "true or false".to_owned(),
-        ParamKind::TextList {
-            max_items: Some(max),
-        } => format!("list of text (comma-separated), at most {max} items"),
-        ParamKind::TextList { max_items: None } => "list of text (comma-separated)".to_owned(),
-    };
+    let mut rule = param.kind.to_string();
     if param.required {
         rule.push_str("; required");
     }
@@ -66,15 +39,6 @@ fn rule(param: &Param) -> String {
         let _ = write!(rule, "; default {default}");
     }
     rule
-}
-
-fn range<T: std::fmt::Display>(min: Option<T>, max: Option<T>) -> String {
-    match (min, max) {
-        (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
-        (Some(lo), None) => format!(", at least {lo}"),
-        (None, Some(hi)) => format!(", at most {hi}"),
-        (None, None) => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -115,6 +115,7 @@ pub struct Downloaded {
 /// starts over because the host sent the whole file again (it changed, or the host
 /// ignores `Range`): it then counts the new answer's bytes from zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DownloadProgress {
     /// Bytes of the file received.
     pub bytes: u64,

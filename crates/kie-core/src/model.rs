@@ -167,6 +167,7 @@ pub trait VideoModel: Send + Sync + fmt::Debug {
 /// What a model is and what it accepts: enough for a command line or a form to show
 /// and check its parameters without knowing the model's Rust type.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ModelInfo {
     /// The model id sent as `model`.
     pub id: &'static str,
@@ -181,6 +182,25 @@ pub struct ModelInfo {
 }
 
 impl ModelInfo {
+    /// A model's description: its id, provider, modality, one-line summary and every
+    /// parameter of its `input`, in documented order (generated code builds its own
+    /// from its spec; write one for a [`VideoModel`] of your own).
+    pub const fn new(
+        id: &'static str,
+        provider: &'static str,
+        modality: Modality,
+        summary: &'static str,
+        params: &'static [Param],
+    ) -> Self {
+        Self {
+            id,
+            provider,
+            modality,
+            summary,
+            params,
+        }
+    }
+
     /// The parameter called `name`, if the model has one.
     pub fn param(&self, name: &str) -> Option<&'static Param> {
         self.params.iter().find(|p| p.name == name)
@@ -190,11 +210,63 @@ impl ModelInfo {
 /// What a model turns into a video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Modality {
     /// A prompt in, a video out.
     TextToVideo,
     /// An image (by URL) and a prompt in, a video out.
     ImageToVideo,
+}
+
+/// The kind in words, for a command line or a form: "text, at most 500 characters",
+/// "one of \"5\", \"10\"", "number from 0 to 1, in steps of 0.1".
+impl fmt::Display for ParamKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ParamKind::Text {
+                max_chars: Some(max),
+            } => write!(f, "text, at most {max} characters"),
+            ParamKind::Text { max_chars: None } => f.write_str("text"),
+            ParamKind::Url => f.write_str("an http(s) URL"),
+            ParamKind::Choice { values } => {
+                f.write_str("one of ")?;
+                for (i, value) in values.iter().enumerate() {
+                    let comma = if i == 0 { "" } else { ", " };
+                    write!(f, "{comma}{value:?}")?;
+                }
+                Ok(())
+            }
+            ParamKind::Integer { min, max } => write!(f, "whole number{}", Range(min, max)),
+            ParamKind::Number { min, max, step } => {
+                write!(f, "number{}", Range(min, max))?;
+                match step {
+                    Some(step) => write!(f, ", in steps of {step}"),
+                    None => Ok(()),
+                }
+            }
+            ParamKind::Boolean => f.write_str("true or false"),
+            ParamKind::TextList {
+                max_items: Some(max),
+            } => write!(f, "list of text (comma-separated), at most {max} items"),
+            ParamKind::TextList { max_items: None } => {
+                f.write_str("list of text (comma-separated)")
+            }
+        }
+    }
+}
+
+/// A numeric range in words: " from 0 to 1", ", at least 0", ", at most 10" or nothing.
+struct Range<T>(Option<T>, Option<T>);
+
+impl<T: fmt::Display> fmt::Display for Range<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.0, &self.1) {
+            (Some(lo), Some(hi)) => write!(f, " from {lo} to {hi}"),
+            (Some(lo), None) => write!(f, ", at least {lo}"),
+            (None, Some(hi)) => write!(f, ", at most {hi}"),
+            (None, None) => Ok(()),
+        }
+    }
 }
 
 impl fmt::Display for Modality {
@@ -208,6 +280,7 @@ impl fmt::Display for Modality {
 
 /// One parameter of a model's `input`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Param {
     /// The field name as kie.ai spells it.
     pub name: &'static str,
@@ -221,9 +294,45 @@ pub struct Param {
     pub description: &'static str,
 }
 
+impl Param {
+    /// An optional parameter called `name` (as kie.ai spells it), of `kind`, with no
+    /// default and no description; the methods below add them.
+    pub const fn new(name: &'static str, kind: ParamKind) -> Self {
+        Self {
+            name,
+            kind,
+            required: false,
+            default: None,
+            description: "",
+        }
+    }
+
+    /// The request must carry it.
+    #[must_use]
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// Its documented default, as JSON text (`"\"16:9\""`, `"-1"`).
+    #[must_use]
+    pub const fn default(mut self, json: &'static str) -> Self {
+        self.default = Some(json);
+        self
+    }
+
+    /// Its documented description.
+    #[must_use]
+    pub const fn description(mut self, text: &'static str) -> Self {
+        self.description = text;
+        self
+    }
+}
+
 /// A parameter's type and limits.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ParamKind {
     /// Text, with a length limit in characters.
     Text {
@@ -367,6 +476,7 @@ impl VideoRequest {
 
 /// The shape of the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum AspectRatio {
     /// 21:9.
     #[serde(rename = "21:9")]
@@ -431,6 +541,7 @@ impl FromStr for AspectRatio {
 
 /// The output resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Resolution {
     /// 480p.
     #[serde(rename = "480p")]

@@ -17,6 +17,7 @@ use crate::wire::{Pick, decode_embedded, integer, kind_of, kind_of_text, text};
 /// A task's lifecycle state.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
+#[non_exhaustive]
 pub enum TaskState {
     /// Accepted, not yet queued.
     Waiting,

@@ -11,12 +11,30 @@ use crate::wait::Wait;
 
 /// A task's identity, serializable: store it, and nothing paid for is ever lost.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskRef {
     /// kie.ai's task id.
     pub id: String,
     /// The model id, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+}
+
+impl TaskRef {
+    /// The task with this id (model unknown).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            model: None,
+        }
+    }
+
+    /// The same task, with its model id.
+    #[must_use]
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
 }
 
 impl From<&str> for TaskRef {
@@ -27,7 +45,7 @@ impl From<&str> for TaskRef {
 
 impl From<String> for TaskRef {
     fn from(id: String) -> Self {
-        TaskRef { id, model: None }
+        TaskRef::new(id)
     }
 }
 

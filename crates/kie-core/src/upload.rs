@@ -26,6 +26,7 @@ pub const BASE64_ADVISED_MAX: u64 = 10 * 1024 * 1024;
 
 /// What a model accepts as an input image, checked before anything is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageLimits {
     /// Accepted MIME types.
     pub mime_types: &'static [&'static str],
@@ -34,6 +35,14 @@ pub struct ImageLimits {
 }
 
 impl ImageLimits {
+    /// These MIME types, up to this many bytes.
+    pub const fn new(mime_types: &'static [&'static str], max_bytes: u64) -> Self {
+        Self {
+            mime_types,
+            max_bytes,
+        }
+    }
+
     /// JPEG, PNG or WebP up to 10 MB: `bytedance/v1-pro-fast-image-to-video`'s rule.
     pub const JPEG_PNG_WEBP_10MB: ImageLimits = ImageLimits {
         mime_types: &["image/jpeg", "image/png", "image/webp"],

@@ -57,11 +57,22 @@ impl std::error::Error for ValidationError {}
 
 /// One field and the rule it broke.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct FieldError {
     /// The field's name as kie.ai spells it (`prompt`, `aspect_ratio`, `callBackUrl`).
     pub field: String,
     /// What is wrong with it.
     pub problem: Problem,
+}
+
+impl FieldError {
+    /// `field` broke a rule: `problem`.
+    pub fn new(field: impl Into<String>, problem: Problem) -> Self {
+        Self {
+            field: field.into(),
+            problem,
+        }
+    }
 }
 
 impl fmt::Display for FieldError {

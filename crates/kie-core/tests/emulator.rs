@@ -275,27 +275,28 @@ async fn the_emulator_refuses_what_raw_input_lets_through() {
 #[derive(Debug)]
 struct StillToVideo(kie_core::Modality);
 
-static STILL_I2V: kie_core::ModelInfo = kie_core::ModelInfo {
-    id: "bytedance/v1-pro-fast-image-to-video",
-    provider: "bytedance",
-    modality: kie_core::Modality::ImageToVideo,
-    summary: "test double",
-    params: &[],
-};
+static STILL_I2V: kie_core::ModelInfo = kie_core::ModelInfo::new(
+    "bytedance/v1-pro-fast-image-to-video",
+    "bytedance",
+    kie_core::Modality::ImageToVideo,
+    "test double",
+    &[],
+);
 
-static STILL_T2V: kie_core::ModelInfo = kie_core::ModelInfo {
-    id: "hailuo/02-text-to-video-pro",
-    provider: "hailuo",
-    modality: kie_core::Modality::TextToVideo,
-    summary: "test double",
-    params: &[],
-};
+static STILL_T2V: kie_core::ModelInfo = kie_core::ModelInfo::new(
+    "hailuo/02-text-to-video-pro",
+    "hailuo",
+    kie_core::Modality::TextToVideo,
+    "test double",
+    &[],
+);
 
 impl kie_core::VideoModel for StillToVideo {
     fn info(&self) -> &'static kie_core::ModelInfo {
-        match self.0 {
-            kie_core::Modality::ImageToVideo => &STILL_I2V,
-            kie_core::Modality::TextToVideo => &STILL_T2V,
+        if self.0 == kie_core::Modality::ImageToVideo {
+            &STILL_I2V
+        } else {
+            &STILL_T2V
         }
     }
 

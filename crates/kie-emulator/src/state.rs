@@ -27,6 +27,7 @@ use crate::{
 /// Behaviour that can be changed while the emulator runs (and is restored by a reset).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Config {
     /// How new tasks move through their states.
     pub timeline: Timeline,
@@ -92,6 +93,7 @@ pub(crate) struct Counters {
 
 /// What the emulator has done so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Stats {
     /// The emulator version (also sent as `x-kie-emulator-version`).
     pub version: String,

@@ -44,6 +44,7 @@ impl TaskState {
 /// How a task ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "result", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Outcome {
     /// The task succeeds with one mp4 result.
     #[default]
@@ -75,6 +76,7 @@ impl Outcome {
 /// How a task moves through its states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "mode", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Timeline {
     /// Per-model durations on the virtual clock (realistic; the default).
     #[default]

@@ -114,9 +114,10 @@ async fn result_is_a_valid_mp4_with_head_and_range() {
 async fn results_expire_after_the_configured_time() {
     let emulator = Emulator::builder()
         .frozen(true)
-        .config(Config {
-            result_ttl_ms: 60_000,
-            ..Config::default()
+        .config({
+            let mut config = Config::default();
+            config.result_ttl_ms = 60_000;
+            config
         })
         .start()
         .await

@@ -32,7 +32,7 @@ fn seed_003_round_trips_through_the_typed_input() {
     let input: KlingV21MasterTextToVideoInput = serde_json::from_value(seed.clone()).unwrap();
     input.validate().unwrap();
     assert_eq!(serde_json::to_value(&input).unwrap(), seed);
-    assert_eq!(input.duration, Some(kling::Duration::Secs5));
+    assert_eq!(input.duration, Some(kling::VideoDuration::Secs5));
     assert_eq!(input.cfg_scale, Some(0.5));
     assert_eq!(
         KlingV21MasterTextToVideoInput::from_json(seed.clone()).unwrap(),
@@ -129,17 +129,20 @@ fn cfg_scale_runs_from_0_to_1_in_steps_of_a_tenth() {
 
 #[test]
 fn every_enum_value_round_trips_as_its_documented_string() {
-    let wire: Vec<&str> = kling::Duration::ALL.iter().map(|v| v.as_str()).collect();
+    let wire: Vec<&str> = kling::VideoDuration::ALL
+        .iter()
+        .map(|v| v.as_str())
+        .collect();
     assert_eq!(wire, ["5", "10"]);
     let wire: Vec<&str> = kling::AspectRatio::ALL.iter().map(|v| v.as_str()).collect();
     assert_eq!(wire, ["16:9", "9:16", "1:1"]);
-    for v in kling::Duration::ALL {
+    for v in kling::VideoDuration::ALL {
         assert_eq!(serde_json::to_value(v).unwrap(), json!(v.as_str()));
         assert_eq!(
-            serde_json::from_value::<kling::Duration>(json!(v.as_str())).unwrap(),
+            serde_json::from_value::<kling::VideoDuration>(json!(v.as_str())).unwrap(),
             v
         );
-        assert_eq!(v.as_str().parse::<kling::Duration>().unwrap(), v);
+        assert_eq!(v.as_str().parse::<kling::VideoDuration>().unwrap(), v);
     }
     for v in kling::AspectRatio::ALL {
         assert_eq!(serde_json::to_value(v).unwrap(), json!(v.as_str()));

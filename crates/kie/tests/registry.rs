@@ -117,13 +117,13 @@ fn a_known_model_left_out_of_the_build_names_its_feature() {
 #[derive(Debug)]
 struct Custom;
 
-static CUSTOM: ModelInfo = ModelInfo {
-    id: "kling/v2-1-master-text-to-video",
-    provider: "custom",
-    modality: Modality::TextToVideo,
-    summary: "A stand-in.",
-    params: &[],
-};
+static CUSTOM: ModelInfo = ModelInfo::new(
+    "kling/v2-1-master-text-to-video",
+    "custom",
+    Modality::TextToVideo,
+    "A stand-in.",
+    &[],
+);
 
 impl VideoModel for Custom {
     fn info(&self) -> &'static ModelInfo {

@@ -21,55 +21,50 @@ pub const MODEL_ID: &str = "bytedance/v1-pro-fast-image-to-video";
 pub const PROGRESS_CALLBACK: bool = false;
 
 /// What `bytedance/v1-pro-fast-image-to-video` accepts: each parameter with its kind, limits, default and description.
-pub static INFO: ModelInfo = ModelInfo {
-    id: MODEL_ID,
-    provider: "bytedance",
-    modality: Modality::ImageToVideo,
-    summary: "Turns a still image into a video with ByteDance's fast model.",
-    params: &[
-        Param {
-            name: "prompt",
-            kind: ParamKind::Text {
-                max_chars: Some(10000),
-            },
-            required: true,
-            default: None,
-            description: "Text prompt for the video (at most 10000 characters).",
-        },
-        Param {
-            name: "image_url",
-            kind: ParamKind::Url,
-            required: true,
-            default: None,
-            description: "URL of the image to animate: the URL of an uploaded file (see spec/upload.json), not the file's content. Types: image/jpeg, image/png, image/webp; at most 10.0 MB. The seed types it as a plain string; kie-rs asserts `format: uri` and the `pattern` (an absolute http or https URL with a host), the same rule the SDK's validate() applies.",
-        },
-        Param {
-            name: "resolution",
-            kind: ParamKind::Choice {
-                values: &["720p", "1080p"],
-            },
-            required: false,
-            default: Some("\"720p\""),
-            description: "Video resolution. 480p would be faster, 720p balances speed and quality, 1080p has higher quality; only 720p and 1080p are currently open.",
-        },
-        Param {
-            name: "duration",
-            kind: ParamKind::Choice {
-                values: &["5", "10"],
-            },
-            required: false,
-            default: Some("\"5\""),
-            description: "Video length in seconds (a string: `\"5\"`, not `5`).",
-        },
-        Param {
-            name: "nsfw_checker",
-            kind: ParamKind::Boolean,
-            required: false,
-            default: Some("false"),
-            description: "Content (NSFW) filter switch; `false` disables content filtering. Not on the seed page: added, optional, from kie.ai's later zh-CN export of this page (research/kie-api.md section 8.2). That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
-        },
+pub static INFO: ModelInfo = ModelInfo::new(
+    MODEL_ID,
+    "bytedance",
+    Modality::ImageToVideo,
+    "Turns a still image into a video with ByteDance's fast model.",
+    &[
+        Param::new(
+                "prompt",
+                ParamKind::Text {
+                    max_chars: Some(10000),
+                },
+            )
+            .required()
+            .description("Text prompt for the video (at most 10000 characters)."),
+        Param::new("image_url", ParamKind::Url)
+            .required()
+            .description(
+                "URL of the image to animate: the URL of an uploaded file (see spec/upload.json), not the file's content. Types: image/jpeg, image/png, image/webp; at most 10.0 MB. The seed types it as a plain string; kie-rs asserts `format: uri` and the `pattern` (an absolute http or https URL with a host), the same rule the SDK's validate() applies.",
+            ),
+        Param::new(
+                "resolution",
+                ParamKind::Choice {
+                    values: &["720p", "1080p"],
+                },
+            )
+            .default("\"720p\"")
+            .description(
+                "Video resolution. 480p would be faster, 720p balances speed and quality, 1080p has higher quality; only 720p and 1080p are currently open.",
+            ),
+        Param::new(
+                "duration",
+                ParamKind::Choice {
+                    values: &["5", "10"],
+                },
+            )
+            .default("\"5\"")
+            .description("Video length in seconds (a string: `\"5\"`, not `5`)."),
+        Param::new("nsfw_checker", ParamKind::Boolean)
+            .default("false")
+            .description(
+                "Content (NSFW) filter switch; `false` disables content filtering. Not on the seed page: added, optional, from kie.ai's later zh-CN export of this page (research/kie-api.md section 8.2). That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
+            ),
     ],
-};
+);
 
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
@@ -120,6 +115,7 @@ impl VideoModel for BytedanceV1ProFastImageToVideo {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum Resolution {
     /// `"720p"`, kie.ai's default.
     #[default]
@@ -182,7 +178,8 @@ impl std::str::FromStr for Resolution {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
-pub enum Duration {
+#[non_exhaustive]
+pub enum VideoDuration {
     /// `"5"`, kie.ai's default.
     #[default]
     #[serde(rename = "5")]
@@ -192,26 +189,26 @@ pub enum Duration {
     Secs10,
 }
 
-impl Duration {
+impl VideoDuration {
     /// Every value, in documented order.
-    pub const ALL: [Duration; 2] = [Duration::Secs5, Duration::Secs10];
+    pub const ALL: [VideoDuration; 2] = [VideoDuration::Secs5, VideoDuration::Secs10];
 
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Duration::Secs5 => "5",
-            Duration::Secs10 => "10",
+            VideoDuration::Secs5 => "5",
+            VideoDuration::Secs10 => "10",
         }
     }
 }
 
-impl std::fmt::Display for Duration {
+impl std::fmt::Display for VideoDuration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for Duration {
+impl std::str::FromStr for VideoDuration {
     type Err = ValidationError;
 
     /// Parses the value as kie.ai spells it.
@@ -220,7 +217,7 @@ impl std::str::FromStr for Duration {
     ///
     /// A [`ValidationError`] on the field, listing the allowed values.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Duration::ALL
+        VideoDuration::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
             .ok_or_else(|| {
@@ -228,7 +225,7 @@ impl std::str::FromStr for Duration {
                     "duration",
                     kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
-                        allowed: Duration::ALL
+                        allowed: VideoDuration::ALL
                             .iter()
                             .map(|v| v.as_str().to_owned())
                             .collect(),
@@ -275,7 +272,7 @@ pub struct BytedanceV1ProFastImageToVideoInput {
     ///
     /// One of `"5"`, `"10"`. Optional; kie.ai's default is `"5"`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<Duration>,
+    pub duration: Option<VideoDuration>,
     /// Content (NSFW) filter switch; `false` disables content filtering. Not on the seed page: added, optional, from kie.ai's later zh-CN export of this page (research/kie-api.md section 8.2). That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.
     ///
     /// Optional; kie.ai's default is `false`. `None` leaves it out of the request.
@@ -307,7 +304,7 @@ impl BytedanceV1ProFastImageToVideoInput {
 
     /// Sets `duration`; see the field for its limits.
     #[must_use]
-    pub fn duration(mut self, value: Duration) -> Self {
+    pub fn duration(mut self, value: VideoDuration) -> Self {
         self.duration = Some(value);
         self
     }

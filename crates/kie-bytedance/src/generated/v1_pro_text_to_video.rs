@@ -21,81 +21,70 @@ pub const MODEL_ID: &str = "bytedance/v1-pro-text-to-video";
 pub const PROGRESS_CALLBACK: bool = false;
 
 /// What `bytedance/v1-pro-text-to-video` accepts: each parameter with its kind, limits, default and description.
-pub static INFO: ModelInfo = ModelInfo {
-    id: MODEL_ID,
-    provider: "bytedance",
-    modality: Modality::TextToVideo,
-    summary: "Generates high-quality video from a text description with ByteDance's professional-tier model.",
-    params: &[
-        Param {
-            name: "prompt",
-            kind: ParamKind::Text {
-                max_chars: Some(10000),
-            },
-            required: true,
-            default: None,
-            description: "Text prompt for the video (at most 10000 characters).",
-        },
-        Param {
-            name: "aspect_ratio",
-            kind: ParamKind::Choice {
-                values: &["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
-            },
-            required: false,
-            default: Some("\"16:9\""),
-            description: "Aspect ratio of the generated video.",
-        },
-        Param {
-            name: "resolution",
-            kind: ParamKind::Choice {
-                values: &["480p", "720p", "1080p"],
-            },
-            required: false,
-            default: Some("\"720p\""),
-            description: "Video resolution. `480p`: faster generation. `720p`: balances speed and quality. `1080p`: higher quality.",
-        },
-        Param {
-            name: "duration",
-            kind: ParamKind::Choice {
-                values: &["5", "10"],
-            },
-            required: false,
-            default: Some("\"5\""),
-            description: "Video length in seconds (a string: `\"5\"`, not `5`).",
-        },
-        Param {
-            name: "camera_fixed",
-            kind: ParamKind::Boolean,
-            required: false,
-            default: None,
-            description: "Whether the camera position is fixed.",
-        },
-        Param {
-            name: "seed",
-            kind: ParamKind::Integer {
-                min: Some(-1),
-                max: Some(2147483647),
-            },
-            required: false,
-            default: Some("-1"),
-            description: "Random seed for the generation; `-1` picks one at random. Documented as a number with step 1, so a whole number.",
-        },
-        Param {
-            name: "enable_safety_checker",
-            kind: ParamKind::Boolean,
-            required: false,
-            default: None,
-            description: "Safety checker switch. It is always on in the Playground; only the API can set it to `false` to turn it off.",
-        },
-        Param {
-            name: "nsfw_checker",
-            kind: ParamKind::Boolean,
-            required: false,
-            default: Some("false"),
-            description: "Content (NSFW) filter switch; `false` disables content filtering. Not on the seed page: added, optional, from kie.ai's later zh-CN export of this page (research/kie-api.md section 8.1). That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
-        },
+pub static INFO: ModelInfo = ModelInfo::new(
+    MODEL_ID,
+    "bytedance",
+    Modality::TextToVideo,
+    "Generates high-quality video from a text description with ByteDance's professional-tier model.",
+    &[
+        Param::new(
+                "prompt",
+                ParamKind::Text {
+                    max_chars: Some(10000),
+                },
+            )
+            .required()
+            .description("Text prompt for the video (at most 10000 characters)."),
+        Param::new(
+                "aspect_ratio",
+                ParamKind::Choice {
+                    values: &["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
+                },
+            )
+            .default("\"16:9\"")
+            .description("Aspect ratio of the generated video."),
+        Param::new(
+                "resolution",
+                ParamKind::Choice {
+                    values: &["480p", "720p", "1080p"],
+                },
+            )
+            .default("\"720p\"")
+            .description(
+                "Video resolution. `480p`: faster generation. `720p`: balances speed and quality. `1080p`: higher quality.",
+            ),
+        Param::new(
+                "duration",
+                ParamKind::Choice {
+                    values: &["5", "10"],
+                },
+            )
+            .default("\"5\"")
+            .description("Video length in seconds (a string: `\"5\"`, not `5`)."),
+        Param::new("camera_fixed", ParamKind::Boolean)
+            .description("Whether the camera position is fixed."),
+        Param::new(
+                "seed",
+                ParamKind::Integer {
+                    min: Some(-1),
+                    max: Some(2147483647),
+                },
+            )
+            .default("-1")
+            .description(
+                "Random seed for the generation; `-1` picks one at random. Documented as a number with step 1, so a whole number.",
+            ),
+        Param::new("enable_safety_checker", ParamKind::Boolean)
+            .description(
+                "Safety checker switch. It is always on in the Playground; only the API can set it to `false` to turn it off.",
+            ),
+        Param::new("nsfw_checker", ParamKind::Boolean)
+            .default("false")
+            .description(
+                "Content (NSFW) filter switch; `false` disables content filtering. Not on the seed page: added, optional, from kie.ai's later zh-CN export of this page (research/kie-api.md section 8.1). That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
+            ),
     ],
-};
+);
 
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
@@ -144,6 +133,7 @@ impl VideoModel for BytedanceV1ProTextToVideo {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum AspectRatio {
     /// `"21:9"`.
     #[serde(rename = "21:9")]
@@ -229,6 +219,7 @@ impl std::str::FromStr for AspectRatio {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum Resolution {
     /// `"480p"`.
     #[serde(rename = "480p")]
@@ -295,7 +286,8 @@ impl std::str::FromStr for Resolution {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
-pub enum Duration {
+#[non_exhaustive]
+pub enum VideoDuration {
     /// `"5"`, kie.ai's default.
     #[default]
     #[serde(rename = "5")]
@@ -305,26 +297,26 @@ pub enum Duration {
     Secs10,
 }
 
-impl Duration {
+impl VideoDuration {
     /// Every value, in documented order.
-    pub const ALL: [Duration; 2] = [Duration::Secs5, Duration::Secs10];
+    pub const ALL: [VideoDuration; 2] = [VideoDuration::Secs5, VideoDuration::Secs10];
 
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Duration::Secs5 => "5",
-            Duration::Secs10 => "10",
+            VideoDuration::Secs5 => "5",
+            VideoDuration::Secs10 => "10",
         }
     }
 }
 
-impl std::fmt::Display for Duration {
+impl std::fmt::Display for VideoDuration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for Duration {
+impl std::str::FromStr for VideoDuration {
     type Err = ValidationError;
 
     /// Parses the value as kie.ai spells it.
@@ -333,7 +325,7 @@ impl std::str::FromStr for Duration {
     ///
     /// A [`ValidationError`] on the field, listing the allowed values.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Duration::ALL
+        VideoDuration::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
             .ok_or_else(|| {
@@ -341,7 +333,7 @@ impl std::str::FromStr for Duration {
                     "duration",
                     kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
-                        allowed: Duration::ALL
+                        allowed: VideoDuration::ALL
                             .iter()
                             .map(|v| v.as_str().to_owned())
                             .collect(),
@@ -389,7 +381,7 @@ pub struct BytedanceV1ProTextToVideoInput {
     ///
     /// One of `"5"`, `"10"`. Optional; kie.ai's default is `"5"`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<Duration>,
+    pub duration: Option<VideoDuration>,
     /// Whether the camera position is fixed.
     ///
     /// Optional. `None` leaves it out of the request.
@@ -446,7 +438,7 @@ impl BytedanceV1ProTextToVideoInput {
 
     /// Sets `duration`; see the field for its limits.
     #[must_use]
-    pub fn duration(mut self, value: Duration) -> Self {
+    pub fn duration(mut self, value: VideoDuration) -> Self {
         self.duration = Some(value);
         self
     }

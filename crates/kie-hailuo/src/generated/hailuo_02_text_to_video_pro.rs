@@ -21,37 +21,29 @@ pub const MODEL_ID: &str = "hailuo/02-text-to-video-pro";
 pub const PROGRESS_CALLBACK: bool = false;
 
 /// What `hailuo/02-text-to-video-pro` accepts: each parameter with its kind, limits, default and description.
-pub static INFO: ModelInfo = ModelInfo {
-    id: MODEL_ID,
-    provider: "hailuo",
-    modality: Modality::TextToVideo,
-    summary: "Generates video from text with the `hailuo/02-text-to-video-pro` model.",
-    params: &[
-        Param {
-            name: "prompt",
-            kind: ParamKind::Text {
-                max_chars: Some(1500),
-            },
-            required: true,
-            default: None,
-            description: "Text prompt for the video (at most 1500 characters).",
-        },
-        Param {
-            name: "prompt_optimizer",
-            kind: ParamKind::Boolean,
-            required: false,
-            default: None,
-            description: "Whether the model's prompt optimizer is used.",
-        },
-        Param {
-            name: "nsfw_checker",
-            kind: ParamKind::Boolean,
-            required: false,
-            default: Some("false"),
-            description: "Content (NSFW) filter switch; `false` disables content filtering. Not on the seed page: added, optional, from kie.ai's later zh-CN export of this page (research/kie-api.md section 8.5). That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
-        },
+pub static INFO: ModelInfo = ModelInfo::new(
+    MODEL_ID,
+    "hailuo",
+    Modality::TextToVideo,
+    "Generates video from text with the `hailuo/02-text-to-video-pro` model.",
+    &[
+        Param::new(
+                "prompt",
+                ParamKind::Text {
+                    max_chars: Some(1500),
+                },
+            )
+            .required()
+            .description("Text prompt for the video (at most 1500 characters)."),
+        Param::new("prompt_optimizer", ParamKind::Boolean)
+            .description("Whether the model's prompt optimizer is used."),
+        Param::new("nsfw_checker", ParamKind::Boolean)
+            .default("false")
+            .description(
+                "Content (NSFW) filter switch; `false` disables content filtering. Not on the seed page: added, optional, from kie.ai's later zh-CN export of this page (research/kie-api.md section 8.5). That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
+            ),
     ],
-};
+);
 
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {

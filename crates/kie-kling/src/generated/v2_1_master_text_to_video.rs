@@ -21,61 +21,63 @@ pub const MODEL_ID: &str = "kling/v2-1-master-text-to-video";
 pub const PROGRESS_CALLBACK: bool = false;
 
 /// What `kling/v2-1-master-text-to-video` accepts: each parameter with its kind, limits, default and description.
-pub static INFO: ModelInfo = ModelInfo {
-    id: MODEL_ID,
-    provider: "kling",
-    modality: Modality::TextToVideo,
-    summary: "Generates high-quality video from a text description with Kling's master model.",
-    params: &[
-        Param {
-            name: "prompt",
-            kind: ParamKind::Text {
-                max_chars: Some(5000),
-            },
-            required: true,
-            default: None,
-            description: "Text prompt describing the video to generate (at most 5000 characters).",
-        },
-        Param {
-            name: "duration",
-            kind: ParamKind::Choice {
-                values: &["5", "10"],
-            },
-            required: false,
-            default: Some("\"5\""),
-            description: "Length of the generated video in seconds (a string: `\"5\"`, not `5`).",
-        },
-        Param {
-            name: "aspect_ratio",
-            kind: ParamKind::Choice {
-                values: &["16:9", "9:16", "1:1"],
-            },
-            required: false,
-            default: Some("\"16:9\""),
-            description: "Aspect ratio of the generated video's frame.",
-        },
-        Param {
-            name: "negative_prompt",
-            kind: ParamKind::Text {
-                max_chars: Some(500),
-            },
-            required: false,
-            default: None,
-            description: "Elements the generated video should avoid (at most 500 characters).",
-        },
-        Param {
-            name: "cfg_scale",
-            kind: ParamKind::Number {
-                min: Some(0.0),
-                max: Some(1.0),
-                step: Some(0.1),
-            },
-            required: false,
-            default: Some("0.5"),
-            description: "CFG (classifier-free guidance) scale: how closely the model follows the prompt (minimum 0, maximum 1, step 0.1).",
-        },
+pub static INFO: ModelInfo = ModelInfo::new(
+    MODEL_ID,
+    "kling",
+    Modality::TextToVideo,
+    "Generates high-quality video from a text description with Kling's master model.",
+    &[
+        Param::new(
+                "prompt",
+                ParamKind::Text {
+                    max_chars: Some(5000),
+                },
+            )
+            .required()
+            .description(
+                "Text prompt describing the video to generate (at most 5000 characters).",
+            ),
+        Param::new(
+                "duration",
+                ParamKind::Choice {
+                    values: &["5", "10"],
+                },
+            )
+            .default("\"5\"")
+            .description(
+                "Length of the generated video in seconds (a string: `\"5\"`, not `5`).",
+            ),
+        Param::new(
+                "aspect_ratio",
+                ParamKind::Choice {
+                    values: &["16:9", "9:16", "1:1"],
+                },
+            )
+            .default("\"16:9\"")
+            .description("Aspect ratio of the generated video's frame."),
+        Param::new(
+                "negative_prompt",
+                ParamKind::Text {
+                    max_chars: Some(500),
+                },
+            )
+            .description(
+                "Elements the generated video should avoid (at most 500 characters).",
+            ),
+        Param::new(
+                "cfg_scale",
+                ParamKind::Number {
+                    min: Some(0.0),
+                    max: Some(1.0),
+                    step: Some(0.1),
+                },
+            )
+            .default("0.5")
+            .description(
+                "CFG (classifier-free guidance) scale: how closely the model follows the prompt (minimum 0, maximum 1, step 0.1).",
+            ),
     ],
-};
+);
 
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
@@ -126,7 +128,8 @@ impl VideoModel for KlingV21MasterTextToVideo {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
-pub enum Duration {
+#[non_exhaustive]
+pub enum VideoDuration {
     /// `"5"`, kie.ai's default.
     #[default]
     #[serde(rename = "5")]
@@ -136,26 +139,26 @@ pub enum Duration {
     Secs10,
 }
 
-impl Duration {
+impl VideoDuration {
     /// Every value, in documented order.
-    pub const ALL: [Duration; 2] = [Duration::Secs5, Duration::Secs10];
+    pub const ALL: [VideoDuration; 2] = [VideoDuration::Secs5, VideoDuration::Secs10];
 
     /// The value as kie.ai spells it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Duration::Secs5 => "5",
-            Duration::Secs10 => "10",
+            VideoDuration::Secs5 => "5",
+            VideoDuration::Secs10 => "10",
         }
     }
 }
 
-impl std::fmt::Display for Duration {
+impl std::fmt::Display for VideoDuration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for Duration {
+impl std::str::FromStr for VideoDuration {
     type Err = ValidationError;
 
     /// Parses the value as kie.ai spells it.
@@ -164,7 +167,7 @@ impl std::str::FromStr for Duration {
     ///
     /// A [`ValidationError`] on the field, listing the allowed values.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Duration::ALL
+        VideoDuration::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
             .ok_or_else(|| {
@@ -172,7 +175,7 @@ impl std::str::FromStr for Duration {
                     "duration",
                     kie_core::Problem::NotAllowed {
                         value: s.to_owned(),
-                        allowed: Duration::ALL
+                        allowed: VideoDuration::ALL
                             .iter()
                             .map(|v| v.as_str().to_owned())
                             .collect(),
@@ -188,6 +191,7 @@ impl std::str::FromStr for Duration {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum AspectRatio {
     /// `"16:9"`, kie.ai's default.
     #[default]
@@ -260,10 +264,10 @@ impl std::str::FromStr for AspectRatio {
 ///
 /// ```
 /// use kie_core::ModelInput;
-/// use kie_kling::v2_1_master_text_to_video::{KlingV21MasterTextToVideoInput, Duration};
+/// use kie_kling::v2_1_master_text_to_video::{KlingV21MasterTextToVideoInput, VideoDuration};
 ///
 /// let input = KlingV21MasterTextToVideoInput::new("a red fox running through fresh snow")
-///     .duration(Duration::Secs10);
+///     .duration(VideoDuration::Secs10);
 /// input.validate()?;
 /// assert_eq!(serde_json::to_value(&input)?["duration"], "10");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -280,7 +284,7 @@ pub struct KlingV21MasterTextToVideoInput {
     ///
     /// One of `"5"`, `"10"`. Optional; kie.ai's default is `"5"`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<Duration>,
+    pub duration: Option<VideoDuration>,
     /// Aspect ratio of the generated video's frame.
     ///
     /// One of `"16:9"`, `"9:16"`, `"1:1"`. Optional; kie.ai's default is `"16:9"`. `None` leaves it out of the request.
@@ -315,7 +319,7 @@ impl KlingV21MasterTextToVideoInput {
 
     /// Sets `duration`; see the field for its limits.
     #[must_use]
-    pub fn duration(mut self, value: Duration) -> Self {
+    pub fn duration(mut self, value: VideoDuration) -> Self {
         self.duration = Some(value);
         self
     }

@@ -21,73 +21,75 @@ pub const MODEL_ID: &str = "sora-2-pro-text-to-video";
 pub const PROGRESS_CALLBACK: bool = true;
 
 /// What `sora-2-pro-text-to-video` accepts: each parameter with its kind, limits, default and description.
-pub static INFO: ModelInfo = ModelInfo {
-    id: MODEL_ID,
-    provider: "sora",
-    modality: Modality::TextToVideo,
-    summary: "Generates high-quality video from a text description with the Sora-2-pro-text-to-video model.",
-    params: &[
-        Param {
-            name: "prompt",
-            kind: ParamKind::Text {
-                max_chars: Some(10000),
-            },
-            required: true,
-            default: None,
-            description: "Text prompt describing the desired video and its motion (at most 10000 characters).",
-        },
-        Param {
-            name: "aspect_ratio",
-            kind: ParamKind::Choice {
-                values: &["portrait", "landscape"],
-            },
-            required: false,
-            default: Some("\"landscape\""),
-            description: "Frame shape of the video: `portrait` (9:16) or `landscape` (16:9).",
-        },
-        Param {
-            name: "n_frames",
-            kind: ParamKind::Choice {
-                values: &["10", "15"],
-            },
-            required: false,
-            default: Some("\"10\""),
-            description: "The page calls it the number of video frames to generate; its values, `\"10\"` and `\"15\"`, are the clip length in seconds (research/kie-api.md section 8.3), so kie-rs maps a uniform `duration_secs` onto it. A string: `\"10\"`, not `10`.",
-        },
-        Param {
-            name: "size",
-            kind: ParamKind::Choice {
-                values: &["standard", "high"],
-            },
-            required: false,
-            default: Some("\"high\""),
-            description: "Quality/size tier of the generated video.",
-        },
-        Param {
-            name: "remove_watermark",
-            kind: ParamKind::Boolean,
-            required: false,
-            default: None,
-            description: "When `true`, the watermark is removed from the generated video.",
-        },
-        Param {
-            name: "character_id_list",
-            kind: ParamKind::TextList { max_items: Some(5) },
-            required: false,
-            default: None,
-            description: "Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5. Not on the seed page: added, optional, from kie.ai's later Sora 2 page (research/kie-api.md section 8.3).",
-        },
-        Param {
-            name: "upload_method",
-            kind: ParamKind::Choice {
-                values: &["s3", "oss"],
-            },
-            required: false,
-            default: Some("\"s3\""),
-            description: "Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Not on the seed page: added from kie.ai's later Sora 2 page (research/kie-api.md section 8.3), whose schema lists it as required although it documents the default `s3`, and whose own request example (like the seed's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the seed's example stays valid.",
-        },
+pub static INFO: ModelInfo = ModelInfo::new(
+    MODEL_ID,
+    "sora",
+    Modality::TextToVideo,
+    "Generates high-quality video from a text description with the Sora-2-pro-text-to-video model.",
+    &[
+        Param::new(
+                "prompt",
+                ParamKind::Text {
+                    max_chars: Some(10000),
+                },
+            )
+            .required()
+            .description(
+                "Text prompt describing the desired video and its motion (at most 10000 characters).",
+            ),
+        Param::new(
+                "aspect_ratio",
+                ParamKind::Choice {
+                    values: &["portrait", "landscape"],
+                },
+            )
+            .default("\"landscape\"")
+            .description(
+                "Frame shape of the video: `portrait` (9:16) or `landscape` (16:9).",
+            ),
+        Param::new(
+                "n_frames",
+                ParamKind::Choice {
+                    values: &["10", "15"],
+                },
+            )
+            .default("\"10\"")
+            .description(
+                "The page calls it the number of video frames to generate; its values, `\"10\"` and `\"15\"`, are the clip length in seconds (research/kie-api.md section 8.3), so kie-rs maps a uniform `duration_secs` onto it. A string: `\"10\"`, not `10`.",
+            ),
+        Param::new(
+                "size",
+                ParamKind::Choice {
+                    values: &["standard", "high"],
+                },
+            )
+            .default("\"high\"")
+            .description("Quality/size tier of the generated video."),
+        Param::new("remove_watermark", ParamKind::Boolean)
+            .description(
+                "When `true`, the watermark is removed from the generated video.",
+            ),
+        Param::new(
+                "character_id_list",
+                ParamKind::TextList {
+                    max_items: Some(5),
+                },
+            )
+            .description(
+                "Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5. Not on the seed page: added, optional, from kie.ai's later Sora 2 page (research/kie-api.md section 8.3).",
+            ),
+        Param::new(
+                "upload_method",
+                ParamKind::Choice {
+                    values: &["s3", "oss"],
+                },
+            )
+            .default("\"s3\"")
+            .description(
+                "Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Not on the seed page: added from kie.ai's later Sora 2 page (research/kie-api.md section 8.3), whose schema lists it as required although it documents the default `s3`, and whose own request example (like the seed's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the seed's example stays valid.",
+            ),
     ],
-};
+);
 
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
@@ -143,6 +145,7 @@ impl VideoModel for Sora2ProTextToVideo {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum AspectRatio {
     /// `"portrait"`.
     #[serde(rename = "portrait")]
@@ -205,6 +208,7 @@ impl std::str::FromStr for AspectRatio {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum NFrames {
     /// `"10"`, kie.ai's default.
     #[default]
@@ -264,6 +268,7 @@ impl std::str::FromStr for NFrames {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum Size {
     /// `"standard"`.
     #[serde(rename = "standard")]
@@ -323,6 +328,7 @@ impl std::str::FromStr for Size {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum UploadMethod {
     /// `"s3"`, kie.ai's default.
     #[default]
