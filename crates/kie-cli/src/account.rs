@@ -20,7 +20,7 @@ pub async fn credits(client: &Client) -> Result<Output, Failure> {
 /// `kie upload`: sends a local file to kie.ai's file host and prints its URL, to use as
 /// an image URL within the 3 days kie.ai keeps it.
 pub async fn upload(client: &Client, file: &Path) -> Result<Output, Failure> {
-    let uploaded = client.upload_file(file).send().await?;
+    let uploaded = client.upload_file(file).await?;
     Ok(Output::new(
         json!({
             "url": uploaded.download_url,

@@ -390,6 +390,7 @@ fn url_secrets(url: &str) -> Vec<String> {
 
 /// Builds a [`Client`]. Every setting has a default; only the API key is required.
 #[derive(Debug, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
     api_key: Option<SecretString>,
     base_url: Option<String>,
@@ -525,7 +526,6 @@ impl ClientBuilder {
     /// `KIE_API_KEY`, the URLs from `KIE_BASE_URL` and `KIE_UPLOAD_BASE_URL`. Only this
     /// step reads the environment, so an explicitly configured client never goes
     /// elsewhere because a variable happens to be set.
-    #[must_use]
     pub fn from_env(self) -> Self {
         self.with_env_vars(|name| std::env::var(name).ok())
     }

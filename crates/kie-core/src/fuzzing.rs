@@ -1,7 +1,8 @@
-//! Entry points for the fuzz targets in `fuzz/` (cargo feature `fuzzing`, off by
-//! default).
+//! Entry points for the fuzz targets in `fuzz/` (cargo feature `unstable-fuzzing`, off
+//! by default).
 //!
-//! Not part of the API: hidden from the docs and outside semver. Each function hands a
+//! Unstable, not part of the API: hidden from the docs, outside semver, and changed
+//! with the decoders it exposes; the feature's name says so to anyone who enables it. Each function hands a
 //! crate-private decoder to the fuzzer unchanged, so that what is fuzzed is exactly what
 //! the client runs on every answer.
 

@@ -25,7 +25,7 @@ pub mod callback;
 mod client;
 mod download;
 mod error;
-#[cfg(feature = "fuzzing")]
+#[cfg(feature = "unstable-fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod inbox;
@@ -60,7 +60,7 @@ pub use model::{
     VideoModel, VideoRequest,
 };
 pub use pace::Rate;
-pub use record::{TaskRecord, TaskResult, TaskState};
+pub use record::{RecordError, TaskRecord, TaskResult, TaskState};
 pub use retry::RetryPolicy;
 pub use task::{Task, TaskRef};
 pub use upload::{ImageLimits, Upload, UploadedFile};

@@ -145,7 +145,6 @@ pub trait VideoModel: Send + Sync + fmt::Debug {
                 let file = client
                     .upload_file(path)
                     .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
-                    .send()
                     .await?;
                 uploaded = VideoRequest {
                     image_url: Some(file.download_url),

@@ -142,17 +142,30 @@ pub struct TaskResult {
     pub extra: Map<String, Value>,
 }
 
+/// Why JSON is not a task record (or its `param` not a request): which field did not
+/// fit, in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RecordError(String);
+
+impl RecordError {
+    /// What did not fit.
+    pub fn reason(&self) -> &str {
+        &self.0
+    }
+}
+
 impl TaskRecord {
     /// Decodes a record from the `data` object of recordInfo or of a callback.
     ///
     /// # Errors
     ///
-    /// A message saying which field did not fit, when `data` is not an object, has no
-    /// task id or state, or carries a `resultJson` that is not JSON.
-    pub fn from_data(data: &Value) -> Result<Self, String> {
+    /// A [`RecordError`] saying which field did not fit, when `data` is not an object,
+    /// has no task id or state, or carries a `resultJson` that is not JSON.
+    pub fn from_data(data: &Value) -> Result<Self, RecordError> {
         let raw = serde_json::value::to_raw_value(data)
-            .map_err(|e| format!("the record cannot be written as JSON ({e})"))?;
-        Self::from_raw(raw).map_err(|(reason, _)| reason)
+            .map_err(|e| RecordError(format!("the record cannot be written as JSON ({e})")))?;
+        Self::from_raw(raw).map_err(|(reason, _)| RecordError(reason))
     }
 
     /// Decodes a record from its JSON text, as the client does with every answer: one
@@ -223,13 +236,14 @@ impl TaskRecord {
     ///
     /// # Errors
     ///
-    /// A message saying what did not fit, when `param` or `param.input` is not JSON.
-    pub fn param(&self) -> Result<Option<Value>, String> {
+    /// A [`RecordError`] saying what did not fit, when `param` or `param.input` is not
+    /// JSON.
+    pub fn param(&self) -> Result<Option<Value>, RecordError> {
         let [param] = Pick(&["param"])
             .from(self.raw.get())
-            .map_err(|e| format!("the record is not JSON ({e})"))?;
+            .map_err(|e| RecordError(format!("the record is not JSON ({e})")))?;
         match param {
-            Some(value) => decode_param(&value),
+            Some(value) => decode_param(&value).map_err(RecordError),
             None => Ok(None),
         }
     }
@@ -348,7 +362,10 @@ mod tests {
         let r = TaskRecord::from_data(&data).unwrap();
         assert_eq!(r.state, TaskState::Success);
         let err = r.param().unwrap_err();
-        assert!(err.starts_with("`param`: not valid JSON text"), "{err}");
+        assert!(
+            err.reason().starts_with("`param`: not valid JSON text"),
+            "{err}"
+        );
         let none = TaskRecord::from_data(&json!({"taskId": "t", "state": "fail"})).unwrap();
         assert_eq!(none.param(), Ok(None));
     }
@@ -374,7 +391,7 @@ mod tests {
             (json!(true), "a boolean"),
         ] {
             assert_eq!(
-                TaskRecord::from_data(&data).unwrap_err(),
+                TaskRecord::from_data(&data).unwrap_err().reason(),
                 format!("expected an object, found {kind}")
             );
         }

@@ -5,11 +5,14 @@
 //! `image_url`. Uploaded files are temporary: kie.ai deletes them after 3 days.
 
 use std::fmt;
+use std::future::{Future, IntoFuture};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 
 use base64::Engine as _;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
+use tracing::Instrument as _;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Operation};
@@ -145,14 +148,28 @@ enum Source {
     Url(String),
 }
 
-/// An upload being prepared; set options, then `.send()` it.
-#[must_use = "an upload does nothing until it is sent"]
+/// An upload being prepared; set options, then `.await` it (as a submission and a wait
+/// are awaited).
+#[must_use = "an upload does nothing until it is awaited"]
 pub struct Upload {
     client: Client,
     source: Source,
     upload_path: String,
     file_name: Option<String>,
     limits: Option<ImageLimits>,
+}
+
+/// Awaiting an upload sends it: [`ErrorKind::InvalidInput`] naming the file and the
+/// limit it breaks (or an empty `uploadPath`), [`ErrorKind::Io`] when the file cannot
+/// be read, or any error of the call.
+impl IntoFuture for Upload {
+    type Output = Result<UploadedFile, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let span = tracing::info_span!("kie.upload", upload_path = %self.upload_path);
+        Box::pin(self.send().instrument(span))
+    }
 }
 
 impl fmt::Debug for Upload {
@@ -223,12 +240,10 @@ impl Upload {
 
     /// Sends the upload.
     ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidInput`] naming the file and the limit it breaks, or an empty
-    /// `uploadPath`; [`ErrorKind::Io`] when the file cannot be read; any error of the call.
-    #[tracing::instrument(name = "kie.upload", skip(self), fields(upload_path = %self.upload_path))]
-    pub async fn send(self) -> Result<UploadedFile, Error> {
+    /// Errors: [`ErrorKind::InvalidInput`] naming the file and the limit it breaks, or
+    /// an empty `uploadPath`; [`ErrorKind::Io`] when the file cannot be read; any error
+    /// of the call.
+    async fn send(self) -> Result<UploadedFile, Error> {
         if self.upload_path.is_empty() {
             return Err(ValidationError::new("uploadPath", Problem::Required).into());
         }

@@ -68,7 +68,6 @@ async fn every_model_submits_waits_and_downloads_a_real_mp4() {
     let image = client
         .upload_bytes(png)
         .file_name("still.png")
-        .send()
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -358,21 +357,14 @@ async fn uploads_of_each_kind_reach_the_emulator_and_are_served_back() {
     std::fs::write(&file, &png).unwrap();
 
     let uploads = [
-        client
-            .upload_file(&file)
-            .upload_path("in")
-            .send()
-            .await
-            .unwrap(),
+        client.upload_file(&file).upload_path("in").await.unwrap(),
         client
             .upload_bytes(png.clone())
             .file_name("b.png")
-            .send()
             .await
             .unwrap(),
         client
             .upload_url(format!("{}/still.png", origin.uri()))
-            .send()
             .await
             .unwrap(),
     ];

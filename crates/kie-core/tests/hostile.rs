@@ -599,17 +599,12 @@ async fn an_echoed_request_never_puts_a_secret_into_an_error() {
             client.record("t").await.unwrap_err(),
             client.credits().await.unwrap_err(),
             client.download_url("https://x/y.mp4").await.unwrap_err(),
-            client.upload_file(&image).send().await.unwrap_err(),
+            client.upload_file(&image).await.unwrap_err(),
             client
                 .upload_bytes(b"\x89PNG\r\n\x1a\n".to_vec())
-                .send()
                 .await
                 .unwrap_err(),
-            client
-                .upload_url("https://x/y.png")
-                .send()
-                .await
-                .unwrap_err(),
+            client.upload_url("https://x/y.png").await.unwrap_err(),
         ];
         for err in &errors {
             assert_error_clean(what, err);

@@ -49,7 +49,6 @@ async fn a_file_is_streamed_as_multipart() {
         .upload_file(&file)
         .upload_path("/images/")
         .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
-        .send()
         .await
         .unwrap();
     assert_eq!(
@@ -92,17 +91,11 @@ async fn bytes_go_as_base64_and_urls_as_urls() {
         .mount(&server)
         .await;
     let (client, _) = client(&server.uri(), RetryPolicy::none());
-    let b = client
-        .upload_bytes(PNG)
-        .file_name("b.png")
-        .send()
-        .await
-        .unwrap();
+    let b = client.upload_bytes(PNG).file_name("b.png").await.unwrap();
     assert!(b.download_url.ends_with("/b.png"));
     let c = client
         .upload_url("https://example.com/c.png")
         .upload_path("in")
-        .send()
         .await
         .unwrap();
     assert!(c.download_url.ends_with("/c.png"));
@@ -133,7 +126,6 @@ async fn files_that_break_the_model_rule_are_refused_before_sending() {
         let err = client
             .upload_file(file)
             .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
-            .send()
             .await
             .unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::InvalidInput(_)), "{err}");
@@ -144,7 +136,6 @@ async fn files_that_break_the_model_rule_are_refused_before_sending() {
     let err = client
         .upload_bytes(b"%PDF-1.7".to_vec())
         .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
-        .send()
         .await
         .unwrap_err();
     assert!(
@@ -153,22 +144,13 @@ async fn files_that_break_the_model_rule_are_refused_before_sending() {
     );
 
     let missing = dir.path().join("missing.png");
-    let err = client.upload_file(&missing).send().await.unwrap_err();
+    let err = client.upload_file(&missing).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Io { .. }), "{err}");
     assert!(err.to_string().contains("missing.png"), "{err}");
 
-    let err = client
-        .upload_url("file:///etc/passwd")
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.upload_url("file:///etc/passwd").await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::InvalidInput(_)), "{err}");
-    let err = client
-        .upload_bytes(PNG)
-        .upload_path("/")
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.upload_bytes(PNG).upload_path("/").await.unwrap_err();
     assert!(err.to_string().contains("uploadPath"), "{err}");
 }
 
@@ -183,7 +165,7 @@ async fn upload_host_errors_are_typed() {
         .mount(&server)
         .await;
     let (client, _) = client(&server.uri(), RetryPolicy::none());
-    let err = client.upload_bytes(PNG).send().await.unwrap_err();
+    let err = client.upload_bytes(PNG).await.unwrap_err();
     assert_eq!(err.api_code(), Some(ApiCode::Unauthorized));
     assert!(err.to_string().contains("Invalid API Key"), "{err}");
 }

@@ -141,7 +141,7 @@ impl CallbackFaultRule {
 
 /// How callbacks are retried.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RetryPolicy {
+pub struct CallbackRetry {
     /// Virtual milliseconds to wait before each retry; its length is the number of
     /// retries after the first attempt. Default: 1, 2, 4, 8, 16 seconds.
     pub delays_ms: Vec<u64>,
@@ -150,7 +150,7 @@ pub struct RetryPolicy {
     pub timeout_ms: u64,
 }
 
-impl Default for RetryPolicy {
+impl Default for CallbackRetry {
     fn default() -> Self {
         Self {
             delays_ms: vec![1_000, 2_000, 4_000, 8_000, 16_000],

@@ -69,7 +69,7 @@ use tokio::{
 };
 
 pub use callbacks::{
-    CallbackAttempt, CallbackFaultEffect, CallbackFaultRule, CallbackKind, RetryPolicy, sign,
+    CallbackAttempt, CallbackFaultEffect, CallbackFaultRule, CallbackKind, CallbackRetry, sign,
 };
 pub use clock::{ClockChange, ClockStatus};
 pub use faults::{Endpoint, FaultEffect, FaultRule, FaultStatus, Trigger};
@@ -130,6 +130,7 @@ impl std::error::Error for WaitTimeout {}
 
 /// Options for starting an [`Emulator`].
 #[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `start` is awaited"]
 pub struct EmulatorBuilder {
     port: u16,
     seed: Option<u64>,
@@ -233,7 +234,7 @@ impl EmulatorBuilder {
     }
 
     /// Callback retry schedule and timeout.
-    pub fn callback_retry(mut self, policy: RetryPolicy) -> Self {
+    pub fn callback_retry(mut self, policy: CallbackRetry) -> Self {
         self.config.callback_retry = policy;
         self
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 
 use crate::{
-    callbacks::{CallbackAttempt, CallbackFaults, Delivery, RetryPolicy},
+    callbacks::{CallbackAttempt, CallbackFaults, CallbackRetry, Delivery},
     clock::VirtualClock,
     faults::{Endpoint, FaultBook},
     files::FileStore,
@@ -46,7 +46,7 @@ pub struct Config {
     /// Give back the price of a task that fails.
     pub refund_failed: bool,
     /// Callback retry schedule and timeout.
-    pub callback_retry: RetryPolicy,
+    pub callback_retry: CallbackRetry,
     /// Deliver callbacks to non-loopback targets (off: they are logged, not sent).
     pub allow_remote_callbacks: bool,
     /// How long result files stay downloadable (virtual ms; kie.ai says about 24 h).
@@ -69,7 +69,7 @@ impl Default for Config {
             credits: 10_000.0,
             prices: BTreeMap::new(),
             refund_failed: true,
-            callback_retry: RetryPolicy::default(),
+            callback_retry: CallbackRetry::default(),
             allow_remote_callbacks: false,
             result_ttl_ms: 24 * 3_600_000,
             upload_ttl_ms: 3 * 24 * 3_600_000,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{Receiver, create, kling};
 use kie_emulator::{
-    CallbackFaultEffect, CallbackFaultRule, CallbackKind, Emulator, Outcome, RetryPolicy,
+    CallbackFaultEffect, CallbackFaultRule, CallbackKind, CallbackRetry, Emulator, Outcome,
     TaskState, Timeline, sign,
 };
 use serde_json::{Value, json};
@@ -101,7 +101,7 @@ async fn failed_deliveries_are_retried_on_the_schedule_and_logged() {
     let receiver = Receiver::start(vec![500, 503]).await;
     let emulator = Emulator::builder()
         .timeline(Timeline::Immediate)
-        .callback_retry(RetryPolicy {
+        .callback_retry(CallbackRetry {
             delays_ms: vec![10, 10, 10],
             timeout_ms: 5_000,
         })
@@ -141,7 +141,7 @@ async fn refused_connections_are_retried_until_the_schedule_runs_out() {
     };
     let emulator = Emulator::builder()
         .timeline(Timeline::Immediate)
-        .callback_retry(RetryPolicy {
+        .callback_retry(CallbackRetry {
             delays_ms: vec![5, 5],
             timeout_ms: 2_000,
         })
@@ -183,7 +183,7 @@ async fn slow_receivers_time_out_and_are_retried() {
     });
     let emulator = Emulator::builder()
         .timeline(Timeline::Immediate)
-        .callback_retry(RetryPolicy {
+        .callback_retry(CallbackRetry {
             delays_ms: vec![5],
             timeout_ms: 100,
         })

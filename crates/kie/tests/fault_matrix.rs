@@ -595,7 +595,7 @@ async fn take(
 async fn emulator() -> Arc<Emulator> {
     let emulator = Emulator::builder()
         .seed(7)
-        .callback_retry(kie_emulator::RetryPolicy {
+        .callback_retry(kie_emulator::CallbackRetry {
             delays_ms: vec![10],
             timeout_ms: 5_000,
         })
@@ -828,7 +828,7 @@ impl Lab {
         let image = self.dir.path().join("still.png");
         std::fs::write(&image, PNG).expect("the image is written");
         self.inject();
-        let result = self.client.upload_file(&image).send().await;
+        let result = self.client.upload_file(&image).await;
         let requests = self.requests(Endpoint::Upload);
         match result {
             Ok(file) => {
