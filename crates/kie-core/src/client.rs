@@ -40,7 +40,28 @@ const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 32;
 /// a long prompt, tens of KB), so 4 MiB is far above any real one.
 pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
 
-/// A kie.ai client. Cheap to clone: clones share one connection pool.
+/// A kie.ai client. Cheap to clone: clones share one connection pool, one bound on the
+/// calls in flight, and the pacers that keep them within kie.ai's rate limits.
+///
+/// # Examples
+///
+/// ```no_run
+/// use kie_core::{Client, RawInput, Rate};
+/// use std::time::Duration;
+///
+/// # async fn run() -> Result<(), kie_core::Error> {
+/// let client = Client::new("your-api-key")?; // or Client::from_env() for KIE_API_KEY
+/// let client = Client::builder()               // or every setting at once
+///     .api_key("your-api-key")
+///     .request_timeout(Duration::from_secs(30))
+///     .create_rate(Rate::per(10, Duration::from_secs(10))) // leave room for other programs
+///     .build()?;
+/// let task = client
+///     .submit(&RawInput::new("kling/v2-1-master-text-to-video", serde_json::json!({"prompt": "a fox"})))
+///     .await?;
+/// println!("{} credits left", client.credits().await?);
+/// # let _ = task; Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,

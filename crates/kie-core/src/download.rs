@@ -128,6 +128,22 @@ type ProgressFn = Box<dyn FnMut(DownloadProgress) + Send>;
 
 /// A download being prepared: set a progress callback, a floor or a deadline, then
 /// call [`Download::to_path`] or [`Download::to_writer`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// # async fn run(client: kie_core::Client, url: &str) -> Result<(), kie_core::Error> {
+/// let saved = client
+///     .download(url)
+///     .on_progress(|p| eprintln!("{} of {:?} bytes", p.bytes, p.total))
+///     .deadline(Duration::from_secs(600))
+///     .to_path("fox.mp4") // whole or not at all
+///     .await?;
+/// println!("{} bytes, length verified: {}", saved.bytes, saved.verified);
+/// # Ok(()) }
+/// ```
 #[must_use = "a download does nothing until `to_path` or `to_writer` is awaited"]
 pub struct Download {
     source: Source,

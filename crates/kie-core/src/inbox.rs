@@ -62,6 +62,25 @@ pub enum Receipt {
 /// Its memory is bounded ([`CallbackInbox::max_bytes`]): it keeps small keys per
 /// delivery and the last confirmed record per task, never a callback body, and forgets
 /// the tasks it heard of least recently first, except those a wait is watching.
+///
+/// # Examples
+///
+/// With any web framework, hand it the raw body and the headers:
+///
+/// ```no_run
+/// use kie_core::{CallbackInbox, CallbackVerifier, Receipt};
+///
+/// # async fn run(client: kie_core::Client, body: &[u8], headers: &reqwest::header::HeaderMap) -> Result<(), Box<dyn std::error::Error>> {
+/// let inbox = CallbackInbox::new(client, CallbackVerifier::new("your-webhook-key"));
+/// let mut confirmed = inbox.subscribe(); // records as recordInfo returned them
+/// match inbox.receive(body, headers)? {
+///     Receipt::New => {}                 // confirmed in the background
+///     _ => {}                            // taken before: nothing to do
+/// }
+/// let record = confirmed.recv().await?;
+/// println!("{} is {}", record.task_id, record.state);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct CallbackInbox {
     inner: Arc<Inner>,

@@ -96,6 +96,22 @@ impl ModelInput for RawInput {
 
 /// The uniform face of every model, so that an application can hold
 /// `Arc<dyn VideoModel>` chosen at run time.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use kie_core::{AspectRatio, VideoModel, VideoRequest};
+///
+/// # async fn run(client: kie_core::Client, model: Arc<dyn VideoModel>) -> Result<(), kie_core::Error> {
+/// let request = VideoRequest::new("a red fox in fresh snow")
+///     .duration_secs(10)
+///     .aspect_ratio(AspectRatio::Landscape16x9);
+/// let input = model.input_for(&request)?;   // checked: what the model cannot take is an error
+/// println!("{} takes {input}", model.id());
+/// let task = model.submit(&client, &request).await?;
+/// # let _ = task; Ok(()) }
+/// ```
 #[async_trait]
 pub trait VideoModel: Send + Sync + fmt::Debug {
     /// What the model is and what it accepts.

@@ -53,6 +53,18 @@ impl From<String> for TaskRef {
 ///
 /// It serializes as its [`TaskRef`] (`{"id": ..., "model": ...}`); rebuild it with
 /// [`Client::task`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run(client: kie_core::Client, task: kie_core::Task) -> Result<(), Box<dyn std::error::Error>> {
+/// let saved = serde_json::to_string(&task)?;           // store it: nothing paid for is lost
+/// // ... after a restart:
+/// let task = client.task(serde_json::from_str::<kie_core::TaskRef>(&saved)?);
+/// println!("{} is {}", task.id(), task.record().await?.state);
+/// let video = task.wait().await?;
+/// # let _ = video; Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Task {
     client: Client,

@@ -150,6 +150,20 @@ enum Source {
 
 /// An upload being prepared; set options, then `.await` it (as a submission and a wait
 /// are awaited).
+///
+/// # Examples
+///
+/// ```no_run
+/// use kie_core::ImageLimits;
+///
+/// # async fn run(client: kie_core::Client) -> Result<(), kie_core::Error> {
+/// let image = client
+///     .upload_file("cat.png")                  // or upload_bytes, upload_url
+///     .limits(ImageLimits::JPEG_PNG_WEBP_10MB) // checked before anything is sent
+///     .await?;
+/// println!("{}", image.download_url);         // an `image_url`, kept 3 days
+/// # Ok(()) }
+/// ```
 #[must_use = "an upload does nothing until it is awaited"]
 pub struct Upload {
     client: Client,

@@ -166,6 +166,33 @@ type ProgressFn = Box<dyn FnMut(&Progress) + Send>;
 
 /// A wait being prepared: set options, then `.await` it for the result, or call
 /// [`Wait::events`] for a stream of progress ending in the result.
+///
+/// # Examples
+///
+/// ```no_run
+/// use futures_util::StreamExt as _;
+/// use kie_core::WaitEvent;
+/// use std::time::Duration;
+///
+/// # async fn run(task: kie_core::Task) -> Result<(), kie_core::Error> {
+/// let video = task
+///     .wait()
+///     .max_wait(Duration::from_secs(20 * 60))
+///     .on_progress(|p| eprintln!("{} {:?}", p.state, p.percent))
+///     .await?;
+/// println!("{}", video.video_url());
+///
+/// // Or as a stream of events:
+/// let mut events = std::pin::pin!(task.wait().events());
+/// while let Some(event) = events.next().await {
+///     match event? {
+///         WaitEvent::Progress(p) => eprintln!("{}", p.state),
+///         WaitEvent::Finished(video) => println!("{}", video.video_url()),
+///         _ => {}
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 #[must_use = "a wait does nothing until it is awaited or streamed"]
 pub struct Wait {
     poller: Poller,

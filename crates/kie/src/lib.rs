@@ -1,20 +1,51 @@
-//! kie.ai video generation for Rust: the core client of `kie-core`, every provider's
-//! models, and a registry to pick a model by id at run time.
+//! kie.ai video generation for Rust: typed, validated inputs for every model, one
+//! [`VideoModel`] trait across them, and a client whose tasks are never lost and never
+//! created twice.
 //!
-//! Each provider is a cargo feature (all on by default), so an application that uses
-//! one model compiles only that provider's crate:
+//! Submit, wait, download:
 //!
-//! | feature | crate | models |
-//! |---|---|---|
-//! | `bytedance` | [`kie-bytedance`](bytedance) | `bytedance/v1-pro-text-to-video`, `bytedance/v1-pro-fast-image-to-video` |
-//! | `sora` | [`kie-sora`](sora) | `sora-2-pro-text-to-video` |
-//! | `kling` | [`kie-kling`](kling) | `kling/v2-1-master-text-to-video` |
-//! | `hailuo` | [`kie-hailuo`](hailuo) | `hailuo/02-text-to-video-pro` |
+//! ```no_run
+//! # #[cfg(feature = "kling")]
+//! # async fn quickstart() -> Result<(), kie::Error> {
+//! use kie::Client;
+//! use kie::kling::KlingV21MasterTextToVideoInput;
+//!
+//! let client = Client::from_env()?; // KIE_API_KEY
+//! let input = KlingV21MasterTextToVideoInput::new("a red fox running through snow");
+//! let task = client.submit(&input).await?; // validated first; never sent twice
+//! println!("created {}", task.id()); // keep it: a wait can resume from it
+//! let (video, saved) = task.wait().download_to("fox.mp4").await?;
+//! println!("{} ({} bytes)", video.video_url(), saved.bytes);
+//! # Ok(()) }
+//! ```
+//!
+//! Two ways in to every model:
+//!
+//! - **Typed**: each provider module has an input type per model, whose fields are the
+//!   model's documented parameters, with a setter each and every limit checked by
+//!   `validate()` before anything is sent:
+//!
+//! ```
+//! # #[cfg(feature = "kling")] {
+//! use kie::ModelInput as _;
+//! use kie::kling::{KlingV21MasterTextToVideoInput, v2_1_master_text_to_video::VideoDuration};
+//!
+//! let input = KlingV21MasterTextToVideoInput::new("a red fox")
+//!     .duration(VideoDuration::Secs10)
+//!     .cfg_scale(0.5);
+//! input.validate()?;
+//! # }
+//! # Ok::<(), kie::ValidationError>(())
+//! ```
+//!
+//! - **Chosen at run time**: the [`registry`] gives any model by id as
+//!   `Arc<dyn VideoModel>`, fed the uniform [`VideoRequest`]; what a model cannot take
+//!   is an error naming the field:
 //!
 //! ```
 //! use kie::{VideoRequest, registry};
 //!
-//! // Chosen at run time, from a config file or a form:
+//! // From a config file or a form:
 //! let id = "kling/v2-1-master-text-to-video";
 //! # #[cfg(feature = "kling")] {
 //! let model = registry::model(id)?;
@@ -26,6 +57,19 @@
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Each provider is a cargo feature (all on by default), so an application that uses
+//! one model compiles only that provider's crate:
+//!
+//! | feature | crate | models |
+//! |---|---|---|
+//! | `bytedance` | [`kie-bytedance`](bytedance) | `bytedance/v1-pro-text-to-video`, `bytedance/v1-pro-fast-image-to-video` |
+//! | `sora` | [`kie-sora`](sora) | `sora-2-pro-text-to-video` |
+//! | `kling` | [`kie-kling`](kling) | `kling/v2-1-master-text-to-video` |
+//! | `hailuo` | [`kie-hailuo`](hailuo) | `hailuo/02-text-to-video-pro` |
+//!
+//! Everything of `kie-core` is re-exported here: [`Client`], [`Task`], [`Wait`],
+//! [`Download`], [`Upload`], [`CallbackInbox`], [`Error`] and the rest.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
