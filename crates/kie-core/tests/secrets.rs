@@ -1,6 +1,7 @@
 //! The API key never appears in Debug, Display, errors or logs: every output a user
 //! might print is produced with a canary key and searched for it.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::Write;

@@ -1,8 +1,6 @@
 //! Downloads: complete, truncated, failed, cancelled and resumed, each leaving either the
 //! whole file or nothing.
 
-mod common;
-
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -10,7 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use common::{client, closed_port, envelope, raw_http_server};
+use crate::common::{client, closed_port, envelope, raw_http_server};
 use kie_core::time::VirtualTimer;
 use kie_core::{Client, DownloadProgress, Error, ErrorKind, RetryPolicy, UnansweredCause};
 use serde_json::json;

@@ -1,6 +1,6 @@
 //! Tests against the real kie.ai. Ignored by default; run them with a key:
 //!
-//!     KIE_API_KEY=... cargo test -p kie-core --test live -- --ignored
+//!     KIE_API_KEY=... cargo test -p kie-core --test it live -- --ignored
 //!
 //! They make only free calls (credits, a record that does not exist).
 

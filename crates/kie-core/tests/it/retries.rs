@@ -1,12 +1,10 @@
 //! Retry behaviour over real HTTP on loopback, with request counts asserted: reads are
 //! retried on transient failures; createTask only where nothing can have been created.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{Script, client, closed_port, envelope, hang_up_server};
+use crate::common::{Script, client, closed_port, envelope, hang_up_server};
 use kie_core::{ApiCode, ErrorKind, RawInput, RetryPolicy, UnansweredCause};
 use serde_json::json;
 use wiremock::matchers::path;

@@ -1,8 +1,6 @@
 //! Uploads of each kind to a local upload host, and the rejections made before sending.
 
-mod common;
-
-use common::{client, envelope};
+use crate::common::{client, envelope};
 use kie_core::{ApiCode, ErrorKind, ImageLimits, RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, header_regex, method, path};
@@ -35,7 +33,7 @@ async fn a_file_is_streamed_as_multipart() {
         ))
         .and(header(
             "authorization",
-            format!("Bearer {}", common::CANARY_KEY).as_str(),
+            format!("Bearer {}", crate::common::CANARY_KEY).as_str(),
         ))
         .respond_with(uploaded("cat.png"))
         .expect(1)

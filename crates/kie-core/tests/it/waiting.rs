@@ -1,12 +1,10 @@
 //! Waiting on virtual time: each test runs a wait of minutes in milliseconds and
 //! asserts the schedule, the events and the outcome.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Script, client, envelope};
+use crate::common::{Script, client, envelope};
 use futures_util::StreamExt;
 use kie_core::{ApiCode, ErrorKind, PollSchedule, RetryPolicy, TaskState, WaitEvent};
 use serde_json::{Value, json};

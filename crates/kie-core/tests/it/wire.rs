@@ -2,9 +2,7 @@
 //! sending (`../shared/research/kie-api.md` sections 1, 3, 5, 7, 12), served by a local
 //! mock server and decoded by the client.
 
-mod common;
-
-use common::{client, envelope};
+use crate::common::{client, envelope};
 use kie_core::{ApiCode, ErrorKind, RawInput, RetryPolicy, TaskState};
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
@@ -310,7 +308,7 @@ async fn record_info_fixtures_decode_as_expected() {
             .and(query_param("taskId", "task-under-test"))
             .and(header(
                 "authorization",
-                format!("Bearer {}", common::CANARY_KEY).as_str(),
+                format!("Bearer {}", crate::common::CANARY_KEY).as_str(),
             ))
             .respond_with(response)
             .expect(1)

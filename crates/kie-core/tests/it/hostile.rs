@@ -4,15 +4,13 @@
 //! closing the connection. Each server here is a raw one on 127.0.0.1, since no
 //! well-behaved server library misbehaves on demand.
 
-mod common;
-
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{CANARY_KEY, RawRequest, client, envelope, scripted_server};
+use crate::common::{CANARY_KEY, RawRequest, client, envelope, scripted_server};
 use kie_core::{
     Client, DEFAULT_MAX_ANSWER_BYTES, Error, ErrorKind, MinSpeed, Operation, RawInput, RetryPolicy,
     SpeedLimit,
@@ -106,7 +104,7 @@ async fn an_answer_longer_than_the_limit_is_not_read_past_it() {
     // An answer that announces 1 GiB is refused from its head.
     let written = Arc::new(AtomicU64::new(0));
     let (base, _) = scripted_server(huge_answer(1 << 30, true, written.clone()));
-    let (client, _) = common::client(&base, RetryPolicy::none());
+    let (client, _) = crate::common::client(&base, RetryPolicy::none());
     let err = client.credits().await.unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::AnswerTooLarge { .. })
@@ -402,7 +400,7 @@ fn close_delimited(
 #[tokio::test]
 async fn a_body_ended_by_a_closed_connection_is_checked_before_it_counts_as_whole() {
     let file: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    let (client, _) = client(&common::closed_port(), RetryPolicy::default());
+    let (client, _) = client(&crate::common::closed_port(), RetryPolicy::default());
 
     // Cut at 70,000 bytes: the HEAD says 200,000, so the download resumes and completes.
     let (host, seen) = scripted_server(close_delimited(file.clone(), 70_000, true));
@@ -520,7 +518,7 @@ async fn a_deadline_bounds_the_whole_download() {
 
 #[tokio::test]
 async fn a_file_that_cannot_be_written_is_named_as_the_caller_named_it() {
-    let (client, _) = client(&common::closed_port(), RetryPolicy::none());
+    let (client, _) = client(&crate::common::closed_port(), RetryPolicy::none());
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("missing").join("fox.mp4");
     let err = client
