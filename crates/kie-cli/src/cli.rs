@@ -39,8 +39,8 @@ pub struct Cli {
     /// Print one JSON document on stdout instead of words, and no progress bars.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Log more of what the SDK does on stderr: -v debug, -vv trace (default: warnings,
-    /// such as a retry).
+    /// Log more on stderr: -v the SDK's debug log (each call and answer), -vv
+    /// everything down to trace (default: warnings, such as a retry).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Log only errors on stderr (no warnings of retries).
