@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kie::hailuo::Hailuo02TextToVideoProInput;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 const PROMPTS: &[&str] = &[
@@ -21,6 +21,22 @@ const PROMPTS: &[&str] = &[
     "a city street at night, neon reflected in puddles",
     "a steaming cup of coffee on a wooden table",
 ];
+
+/// What a video's task reports. Only `run` prints, one line per event: tasks printing
+/// for themselves wrote their lines in pieces, and the lines of concurrent tasks ran
+/// into each other.
+enum Event {
+    /// The video's task was created.
+    Created { out: PathBuf, task_id: String },
+    /// The video is saved.
+    Saved {
+        out: PathBuf,
+        bytes: u64,
+        task_id: String,
+    },
+    /// The video failed (the error names the task when one was created).
+    Failed { out: PathBuf, error: String },
+}
 
 #[tokio::main]
 async fn main() {
@@ -44,38 +60,63 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<Vec<_>, _>>()?;
 
     let slots = Arc::new(Semaphore::new(concurrency));
+    let (events, mut reported) = mpsc::unbounded_channel();
     let mut running = JoinSet::new();
     for (n, input) in inputs.into_iter().enumerate() {
-        let (client, slots) = (client.clone(), Arc::clone(&slots));
+        let (client, slots, events) = (client.clone(), Arc::clone(&slots), events.clone());
         let out = out_dir.join(format!("video-{}.mp4", n + 1));
         running.spawn(async move {
             // Held until the video is saved: at most `concurrency` tasks in progress.
-            let _slot = slots.acquire_owned().await.map_err(|e| e.to_string())?;
-            let task = client.submit(&input).await.map_err(|e| e.to_string())?;
-            eprintln!("{}: task {} created", out.display(), task.id());
-            let (_, saved) = task
-                .wait()
-                .download_to(&out)
+            let _slot = slots
+                .acquire_owned()
                 .await
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>(format!(
-                "{} ({} bytes) from task {}",
-                out.display(),
-                saved.bytes,
-                task.id()
-            ))
+                .expect("the semaphore is never closed");
+            let saved = async {
+                let task = client.submit(&input).await?;
+                let task_id = task.id().to_owned();
+                let _ = events.send(Event::Created {
+                    out: out.clone(),
+                    task_id: task_id.clone(),
+                });
+                let (_, saved) = task.wait().download_to(&out).await?;
+                Ok::<_, kie::Error>((saved.bytes, task_id))
+            };
+            let event = match saved.await {
+                Ok((bytes, task_id)) => Event::Saved {
+                    out,
+                    bytes,
+                    task_id,
+                },
+                Err(error) => Event::Failed {
+                    out,
+                    error: error.to_string(),
+                },
+            };
+            let _ = events.send(event);
         });
     }
+    // The channel ends when the last task ends.
+    drop(events);
 
     let mut failures = 0;
-    while let Some(joined) = running.join_next().await {
-        match joined? {
-            Ok(saved) => println!("{saved}"),
-            Err(error) => {
+    while let Some(event) = reported.recv().await {
+        match event {
+            Event::Created { out, task_id } => {
+                eprintln!("{}: task {task_id} created", out.display());
+            }
+            Event::Saved {
+                out,
+                bytes,
+                task_id,
+            } => println!("{} ({bytes} bytes) from task {task_id}", out.display()),
+            Event::Failed { out, error } => {
                 failures += 1;
-                eprintln!("error: {error}");
+                eprintln!("error: {}: {error}", out.display());
             }
         }
+    }
+    while let Some(joined) = running.join_next().await {
+        joined?;
     }
     if failures > 0 {
         return Err(format!("{failures} of {} videos failed", PROMPTS.len()).into());

@@ -6,16 +6,24 @@ use clap::{Args, Parser, Subcommand};
 use kie_emulator::serve::ServeArgs;
 use secrecy::SecretString;
 
+use crate::duration;
+
 /// What `kie --help` says about exit codes, so scripts can tell failures apart.
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success
-  1  kie.ai or the network failed (after retries), or a local file could not be written
-  2  bad usage or invalid input: unknown model, a value out of range; nothing was sent
-  3  account: no API key, a key kie.ai refused (401), or too few credits (402)
-  4  the task failed at kie.ai (generation failed)
-  5  the wait reached --max-wait; the task goes on: `kie wait <task-id>` resumes
-  6  a batch ended incomplete: some lines failed or their submission outcome is unknown
+  0    success
+  1    kie.ai or the network failed (after retries), or a local file could not be written
+  2    bad usage or invalid input: unknown model, a value out of range; nothing was sent
+  3    account: no API key, a key kie.ai refused (401), or too few credits (402)
+  4    the task failed at kie.ai (generation failed)
+  5    the wait reached --max-wait; the task goes on: `kie wait <task-id>` resumes
+  6    a batch ended incomplete: some lines failed or their submission outcome is unknown
+  7    kie.ai knows no task with this id (a typo, or a task of another API key)
+  130  interrupted (Ctrl-C): what goes on at kie.ai, and how to take it up, is printed
+  141  stdout was closed before the outcome was written (its reader, e.g. `head`, left)
+
+With --json, every outcome is one JSON document on stdout (usage errors too:
+{\"error\": {\"kind\": ...}}), and stderr stays quiet unless -v asks for the log.
 
 Environment: KIE_API_KEY (your key: https://kie.ai/api-key), KIE_BASE_URL, KIE_UPLOAD_BASE_URL.
 Without an account, add --emulator to any command to run it against a local kie.ai.";
@@ -31,6 +39,13 @@ pub struct Cli {
     /// Print one JSON document on stdout instead of words, and no progress bars.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log more on stderr: -v the SDK's debug log (each call and answer), -vv
+    /// everything down to trace (default: warnings, such as a retry).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Log only errors on stderr (no warnings of retries).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -66,8 +81,15 @@ pub enum Command {
     /// The commands that talk to kie.ai (or the emulator).
     #[command(flatten)]
     Service(Service),
-    /// Serve the emulator on 127.0.0.1 until Ctrl-C.
+    /// Serve the emulator on 127.0.0.1 until Ctrl-C; prints the `export` line that
+    /// points kie (and the SDK) at it.
     Emulator(ServeArgs),
+    /// Print the completion script for a shell, e.g. `kie completions bash >
+    /// ~/.local/share/bash-completion/completions/kie`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The subcommands that need a client.
@@ -87,8 +109,8 @@ pub enum Service {
         /// Download the video to this file.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// How long to wait before giving up (the task goes on), e.g. 90s, 30m.
-        #[arg(long, default_value = "30m", value_parser = duration)]
+        /// How long to wait before giving up (the task goes on), e.g. 90s, 30m, 1h30m.
+        #[arg(long, default_value = "30m", value_parser = duration::parse, allow_hyphen_values = true)]
         max_wait: std::time::Duration,
     },
     /// Download a finished task's video.
@@ -118,11 +140,12 @@ pub struct Generate {
     /// What the video shows.
     #[arg(long)]
     pub prompt: String,
-    /// A model parameter by its kie.ai name, e.g. --set duration=10 (repeatable).
+    /// A model parameter by its kie.ai name, e.g. --set duration=10 (repeatable, once
+    /// per parameter).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = assignment)]
     pub params: Vec<(String, String)>,
     /// The source image for image-to-video models: a local file (uploaded first) or an
-    /// http(s) URL.
+    /// http(s) URL (other URL schemes are refused).
     #[arg(long, value_name = "PATH_OR_URL")]
     pub image: Option<String>,
     /// Where kie.ai POSTs the outcome when the task ends.
@@ -134,8 +157,8 @@ pub struct Generate {
     /// The file to write the video to (default: <task-id>.mp4).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// How long to wait before giving up (the task goes on), e.g. 90s, 30m.
-    #[arg(long, default_value = "30m", value_parser = duration)]
+    /// How long to wait before giving up (the task goes on), e.g. 90s, 30m, 1h30m.
+    #[arg(long, default_value = "30m", value_parser = duration::parse, allow_hyphen_values = true)]
     pub max_wait: std::time::Duration,
 }
 
@@ -143,7 +166,9 @@ pub struct Generate {
 #[derive(Args)]
 pub struct Batch {
     /// One request per line: {"model": ID, "prompt": TEXT, "params": {NAME: VALUE},
-    /// "image": PATH_OR_URL, "name": FILE_STEM}; only model and prompt are required.
+    /// "image": PATH_OR_URL, "name": FILE_STEM}; only model and prompt are required. A
+    /// relative image path is found in the batch file's directory (not the current one).
+    /// Blank lines and lines starting with # are skipped.
     pub file: PathBuf,
     /// Where the videos go (NAME.mp4, or line-N.mp4), beside the batch's journal; one
     /// `kie batch` at a time may use it.
@@ -161,8 +186,9 @@ pub struct Batch {
     /// counted as outcome unknown (never sent again without --resubmit-unknown).
     #[arg(long)]
     pub repair_journal: bool,
-    /// How long to wait for each task before giving up on it (it goes on at kie.ai).
-    #[arg(long, default_value = "30m", value_parser = duration)]
+    /// How long to wait for each task before giving up on it (it goes on at kie.ai),
+    /// e.g. 90s, 30m, 1h30m.
+    #[arg(long, default_value = "30m", value_parser = duration::parse, allow_hyphen_values = true)]
     pub max_wait: std::time::Duration,
 }
 
@@ -176,39 +202,9 @@ fn assignment(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// `90s`, `30m`, `2h`, or plain seconds.
-fn duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("expected a duration like 90s, 30m or 2h, got {text:?}"))?;
-    let seconds = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use s, m or h")),
-    };
-    Ok(std::time::Duration::from_secs(seconds))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn durations_take_seconds_minutes_and_hours() {
-        assert_eq!(duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(duration("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(duration("2h"), Ok(Duration::from_secs(7200)));
-        assert!(duration("2d").unwrap_err().contains("use s, m or h"));
-        assert!(duration("soon").is_err());
-    }
 
     #[test]
     fn assignments_split_at_the_first_equals_sign() {

@@ -6,6 +6,7 @@ use secrecy::ExposeSecret;
 
 use crate::cli::{Connection, Service};
 use crate::failure::Failure;
+use crate::progress::Display;
 
 /// The virtual clock speed of `--emulator`: a minute of generation per real second, so
 /// a Kling video takes seconds and every state still shows.
@@ -36,8 +37,8 @@ impl Backend {
 /// What to do instead of `--emulator` for work that spans commands (said wherever
 /// `--emulator` cannot do what was asked).
 pub const SERVED_EMULATOR: &str = "for work that spans commands, start `kie emulator` in \
-     another terminal, `export KIE_BASE_URL=<the URL it prints> \
-     KIE_UPLOAD_BASE_URL=<the same URL> KIE_API_KEY=any`, and leave out --emulator";
+     another terminal, run the `export KIE_BASE_URL=... KIE_UPLOAD_BASE_URL=... \
+     KIE_API_KEY=...` line it prints, and leave out --emulator";
 
 /// A client, and the emulator behind it when `--emulator` started one (kept alive for
 /// as long as the client is used).
@@ -78,8 +79,9 @@ pub fn check_in_process(command: &Service) -> Result<(), Failure> {
 }
 
 /// Builds the client the flags and environment describe; with `--emulator`, starts an
-/// emulator first and says so on stderr (nothing goes to kie.ai then).
-pub async fn connect(connection: &Connection) -> Result<Connected, Failure> {
+/// emulator first and says so on stderr unless `display` is quiet (nothing goes to
+/// kie.ai then).
+pub async fn connect(connection: &Connection, display: Display) -> Result<Connected, Failure> {
     if !connection.emulator {
         let key = connection
             .api_key
@@ -105,11 +107,11 @@ pub async fn connect(connection: &Connection) -> Result<Connected, Failure> {
         .start()
         .await
         .map_err(|e| Failure::local(format!("could not start the emulator: {e}")))?;
-    eprintln!(
+    display.note(format!(
         "kie: --emulator: using a local kie.ai at {} (no account, nothing leaves this machine; \
          a minute of generation takes a second; it and its tasks end with this command)",
         emulator.base_url()
-    );
+    ));
     let client = Client::builder()
         .api_key("emulator")
         .base_url(emulator.base_url())

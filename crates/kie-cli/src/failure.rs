@@ -9,34 +9,60 @@ use kie::{ApiCode, Error, ErrorKind};
 use serde_json::json;
 
 use crate::connect::{Backend, SERVED_EMULATOR};
-use crate::escape;
+use crate::{console, duration, escape};
 
-/// Why a command ended unsuccessfully, by exit code.
+/// Why a command ended unsuccessfully. Each kind has its exit code (listed in
+/// `kie --help`) and its name in `--json` documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// kie.ai or the network failed (after retries), or a local file.
-    Service = 1,
-    /// Bad usage or invalid input; nothing was sent.
-    Input = 2,
+    Service,
+    /// Invalid input; nothing was sent.
+    Input,
+    /// The command line itself is wrong (clap's errors); nothing was sent.
+    Usage,
     /// No key, a refused key or too few credits.
-    Account = 3,
+    Account,
     /// The task failed at kie.ai.
-    TaskFailed = 4,
+    TaskFailed,
     /// The wait reached its deadline; the task goes on.
-    WaitTimeout = 5,
+    WaitTimeout,
     /// A batch ended with lines not done.
-    Incomplete = 6,
+    Incomplete,
+    /// kie.ai knows no task with the id given. Not invalid input: the id was sent, and
+    /// whether it exists is kie.ai's answer.
+    UnknownTask,
+    /// Ctrl-C stopped the command.
+    Interrupted,
 }
 
 impl Kind {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Kind::Service => 1,
+            Kind::Input | Kind::Usage => 2,
+            Kind::Account => 3,
+            Kind::TaskFailed => 4,
+            Kind::WaitTimeout => 5,
+            Kind::Incomplete => 6,
+            Kind::UnknownTask => 7,
+            // 128 + SIGINT, as a shell reports a program that Ctrl-C ended.
+            Kind::Interrupted => 130,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Kind::Service => "service",
             Kind::Input => "invalid_input",
+            Kind::Usage => "usage",
             Kind::Account => "account",
             Kind::TaskFailed => "task_failed",
             Kind::WaitTimeout => "wait_timeout",
             Kind::Incomplete => "incomplete",
+            Kind::UnknownTask => "unknown_task",
+            Kind::Interrupted => "interrupted",
         }
     }
 }
@@ -62,6 +88,8 @@ pub enum Resume {
     },
     /// A batch with lines not done; running it again continues it.
     Batch,
+    /// A create was on its way: the task may exist, though no id came back.
+    Submitting,
 }
 
 impl Resume {
@@ -89,12 +117,19 @@ impl Resume {
             (Backend::Remote, Resume::Batch) => "run the same command again to continue: \
                 saved lines are skipped and created tasks are awaited, never created twice"
                 .to_owned(),
+            (Backend::Remote, Resume::Submitting) => "a task was being created: it may exist \
+                (and be billed) although no id came back; check https://kie.ai/logs before \
+                running the command again"
+                .to_owned(),
             (Backend::InProcess, Resume::Batch) => format!(
                 "--emulator's emulator ended with this command, and its tasks with it, so \
                  running the batch again with --emulator cannot take them up (a new \
                  --out-dir starts afresh); {SERVED_EMULATOR}"
             ),
-            (Backend::InProcess, Resume::Wait { .. } | Resume::Download { .. }) => format!(
+            (
+                Backend::InProcess,
+                Resume::Wait { .. } | Resume::Download { .. } | Resume::Submitting,
+            ) => format!(
                 "--emulator's emulator ended with this command, and this task with it: no \
                  later `kie wait` or `kie download` can find it; {SERVED_EMULATOR}"
             ),
@@ -147,6 +182,14 @@ impl Failure {
         Self::new(Kind::Input, message)
     }
 
+    /// Input the model refused before anything was sent: `fields` holds a line per
+    /// broken rule, naming the field and what is allowed.
+    pub fn invalid(fields: Vec<String>) -> Self {
+        Self::input("invalid input, nothing was sent:")
+            .details(fields)
+            .hint("`kie models` lists each model's parameters and allowed values")
+    }
+
     /// A local problem (a file, the emulator) after which nothing more can be done.
     pub fn local(message: impl Into<String>) -> Self {
         Self::new(Kind::Service, message)
@@ -163,6 +206,47 @@ impl Failure {
     /// A batch that did not finish every line.
     pub fn incomplete(message: impl Into<String>) -> Self {
         Self::new(Kind::Incomplete, message)
+    }
+
+    /// A command line clap refused, from clap's own words: its first line is the
+    /// message, the lines it lists are the details, and its usage line and tips the
+    /// hint.
+    pub fn usage(error: &clap::Error) -> Self {
+        let rendered = error.render().to_string();
+        let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+        let first = lines.next().unwrap_or("the command line is not valid");
+        let mut details = Vec::new();
+        let mut hints = Vec::new();
+        for line in lines {
+            if line.starts_with("tip:")
+                || line.starts_with("Usage:")
+                || line.starts_with("For more information")
+            {
+                hints.push(line.to_owned());
+            } else {
+                details.push(line.to_owned());
+            }
+        }
+        let mut failure =
+            Self::new(Kind::Usage, first.strip_prefix("error: ").unwrap_or(first)).details(details);
+        if !hints.is_empty() {
+            failure = failure.hint(hints.join("; "));
+        }
+        failure
+    }
+
+    /// Ctrl-C stopped the command, leaving `stake` behind (when anything goes on).
+    pub fn interrupted(stake: Option<Resume>) -> Self {
+        let task_id = match &stake {
+            Some(Resume::Wait { task_id, .. } | Resume::Download { task_id, .. }) => {
+                Some(task_id.clone())
+            }
+            Some(Resume::Batch | Resume::Submitting) | None => None,
+        };
+        let mut failure = Self::new(Kind::Interrupted, "interrupted (Ctrl-C)");
+        failure.task_id = task_id;
+        failure.resume = stake.map(Box::new);
+        failure
     }
 
     /// Adds lines of detail (one per field, or per batch line).
@@ -197,7 +281,7 @@ impl Failure {
 
     /// The process exit code.
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(self.kind as u8)
+        ExitCode::from(self.kind.code())
     }
 
     /// The message, without details or hint.
@@ -238,20 +322,26 @@ impl Failure {
         lines.join("\n")
     }
 
-    /// Writes the failure to stderr in words, and with `--json` also as a JSON document
-    /// on stdout (so a script reading stdout always gets one document).
-    pub fn report(&self, json: bool, backend: Backend) {
-        eprintln!("{}", self.text(backend));
-        if json {
-            let document = json!({ "error": {
-                "kind": self.kind.name(),
-                "message": self.message,
-                "details": self.details,
-                "task_id": self.task_id,
-                "hint": self.full_hint(backend),
-            }});
-            println!("{}", escape::json(&document));
+    /// Reports the failure: in words on stderr, or with `--json` as one JSON document
+    /// on stdout and nothing on stderr (a script reading stdout always gets one
+    /// document).
+    ///
+    /// # Errors
+    ///
+    /// Writing the JSON document to stdout failed (its reader is gone).
+    pub fn report(&self, json: bool, backend: Backend) -> std::io::Result<()> {
+        if !json {
+            console::err(&self.text(backend));
+            return Ok(());
         }
+        let document = json!({ "error": {
+            "kind": self.kind.name(),
+            "message": self.message,
+            "details": self.details,
+            "task_id": self.task_id,
+            "hint": self.full_hint(backend),
+        }});
+        console::out(&escape::json(&document))
     }
 }
 
@@ -260,20 +350,27 @@ impl From<Error> for Failure {
         let task_id = error.task_id().map(str::to_owned);
         let mut failure = match error.kind() {
             ErrorKind::InvalidInput(invalid) => {
-                Failure::input("invalid input, nothing was sent:")
-                    .details(invalid.violations().iter().map(|v| v.to_string()).collect())
-                    .hint("`kie models` lists each model's parameters and allowed values")
+                Failure::invalid(invalid.violations().iter().map(|v| v.to_string()).collect())
             }
             ErrorKind::Config(_) => Failure::input(error.to_string()),
-            _ if error.is_unknown_task() => Failure::input(format!(
+            _ if error.is_unknown_task() => Failure::new(Kind::UnknownTask, format!(
                 "kie.ai knows no task {}",
                 error.task_id().unwrap_or("with this id")
             ))
             .hint("check the id: it is the one `kie generate --no-wait` printed (tasks of another API key are not visible)"),
             ErrorKind::Api { code, .. } => Failure::new(api_kind(*code), error.to_string()),
             ErrorKind::TaskFailed { .. } => Failure::new(Kind::TaskFailed, error.to_string()),
-            ErrorKind::WaitTimeout { .. } => Failure::new(Kind::WaitTimeout, error.to_string())
-                .resume(Resume::Wait { task_id: task_id.clone().unwrap_or_default(), out: None }),
+            ErrorKind::WaitTimeout { waited, last_state } => {
+                let task_id = task_id.clone().unwrap_or_default();
+                Failure::new(
+                    Kind::WaitTimeout,
+                    format!(
+                        "task {task_id} was still {last_state} after {}; it goes on at kie.ai",
+                        duration::rounded(*waited)
+                    ),
+                )
+                .resume(Resume::Wait { task_id, out: None })
+            }
             _ if error.task_may_exist() => Failure::new(Kind::Service, error.to_string())
                 .hint("do not simply run the same command again: check https://kie.ai/logs first"),
             _ => Failure::new(Kind::Service, error.to_string()),

@@ -6,40 +6,44 @@ use serde_json::json;
 
 use crate::cli::Generate;
 use crate::connect::Backend;
-use crate::failure::Failure;
+use crate::failure::{Failure, Resume};
+use crate::interrupt::Stake;
 use crate::out;
 use crate::output::Output;
 use crate::progress::Display;
-use crate::request::{check, param_value, video_request};
+use crate::request::{self, Image, Origin, check, video_request};
 use crate::task::{Video, await_video, save};
 
 /// Validates the request and checks `--out`, then submits it (uploading a local image
-/// first) and, unless `--no-wait`, waits with progress and downloads the video.
+/// first) and, unless `--no-wait`, waits with progress and downloads the video. `stake`
+/// follows the task: being created, then awaited, then downloaded.
 pub async fn generate(
     client: &kie::Client,
     args: &Generate,
     display: Display,
     backend: Backend,
+    stake: &Stake,
 ) -> Result<Output, Failure> {
     let model = kie::registry::model(&args.model)?;
-    let params = args
-        .params
-        .iter()
-        .map(|(name, text)| (name.clone(), param_value(&model, name, text)));
-    let request = video_request(
-        &args.prompt,
-        params,
-        args.image.as_deref(),
-        args.callback_url.as_deref(),
-    );
-    check(model.as_ref(), &request)?;
+    let params = request::params(&model, &args.params)?;
+    let image = args
+        .image
+        .as_deref()
+        .map(|text| Image::parse(text, Origin::Flags))
+        .transpose()?;
+    let request = video_request(&args.prompt, params, image, args.callback_url.as_deref());
+    check(model.as_ref(), &request, Origin::Flags)?;
     if !args.no_wait {
         match &args.out {
             Some(out) => out::prepare(out, display)?,
             None => out::prepare_dir(Path::new("."), Path::new("<task-id>.mp4"), display)?,
         }
     }
-    let task = model.submit(client, &request).await?;
+    stake.set(Resume::Submitting);
+    let task = model
+        .submit(client, &request)
+        .await
+        .map_err(|error| request::submit_failure(error, &request, Origin::Flags))?;
     if args.no_wait {
         return Ok(Output::new(
             json!({ "task_id": task.id(), "model": model.id(), "state": "submitted" }),
@@ -59,7 +63,15 @@ pub async fn generate(
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}.mp4", task.id())));
+    stake.set(Resume::Wait {
+        task_id: task.id().to_owned(),
+        out: Some(out.clone()),
+    });
     let video = await_video(&task, args.max_wait, display, Some(&out)).await?;
+    stake.set(Resume::Download {
+        task_id: task.id().to_owned(),
+        out: out.clone(),
+    });
     Ok(save(client, Video::from(&video), &out, display)
         .await?
         .output())

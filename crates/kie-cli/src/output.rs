@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::escape;
+use crate::{console, escape};
 
 /// A command's result, in both forms.
 #[derive(Debug)]
@@ -24,11 +24,17 @@ impl Output {
 
     /// Prints the form the user asked for, with the control characters of text from
     /// kie.ai escaped (JSON stays valid JSON).
-    pub fn print(&self, json: bool) {
+    ///
+    /// # Errors
+    ///
+    /// Writing to stdout failed (its reader is gone).
+    pub fn print(&self, json: bool) -> std::io::Result<()> {
         if json {
-            println!("{}", escape::json(&self.json));
+            console::out(&escape::json(&self.json))
         } else if !self.text.is_empty() {
-            println!("{}", escape::lines(self.text.trim_end()));
+            console::out(&escape::lines(self.text.trim_end()))
+        } else {
+            Ok(())
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use kie::{DownloadProgress, Progress};
 
-use crate::escape;
+use crate::{console, duration, escape};
 
 /// How progress is shown, decided once per command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,7 @@ impl Display {
     /// states and errors).
     pub fn note(self, text: impl AsRef<str>) {
         if self != Display::Quiet {
-            eprintln!("{}", escape::line(text.as_ref()));
+            console::err(&escape::line(text.as_ref()));
         }
     }
 
@@ -98,9 +98,9 @@ impl Shown {
         match &self.bar {
             Some(bar) => bar.set_message(state),
             None => self.display.note(format!(
-                "task {}: {state} ({}s)",
+                "task {}: {state} ({})",
                 progress.task_id,
-                progress.elapsed.as_secs()
+                duration::rounded(progress.elapsed)
             )),
         }
     }

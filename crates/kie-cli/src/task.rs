@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::escape;
 use crate::failure::{Failure, Kind, Resume};
+use crate::interrupt::Stake;
 use crate::out;
 use crate::output::Output;
 use crate::progress::Display;
@@ -33,15 +34,26 @@ pub async fn wait(
     out: Option<&Path>,
     max_wait: Duration,
     display: Display,
+    stake: &Stake,
 ) -> Result<Output, Failure> {
     if let Some(out) = out {
         out::prepare(out, display)?;
     }
+    stake.set(Resume::Wait {
+        task_id: task_id.to_owned(),
+        out: out.map(Path::to_owned),
+    });
     let video = await_video(&client.task(task_id), max_wait, display, out).await?;
     match out {
-        Some(out) => Ok(save(client, Video::from(&video), out, display)
-            .await?
-            .output()),
+        Some(out) => {
+            stake.set(Resume::Download {
+                task_id: task_id.to_owned(),
+                out: out.to_owned(),
+            });
+            Ok(save(client, Video::from(&video), out, display)
+                .await?
+                .output())
+        }
         None => Ok(Output::new(
             json!({ "task_id": video.task_id, "model": video.model, "urls": video.urls }),
             video.video_url(),
@@ -56,8 +68,13 @@ pub async fn download(
     task_id: &str,
     out: &Path,
     display: Display,
+    stake: &Stake,
 ) -> Result<Output, Failure> {
     out::prepare(out, display)?;
+    stake.set(Resume::Download {
+        task_id: task_id.to_owned(),
+        out: out.to_owned(),
+    });
     let record = client.task(task_id).record().await?;
     let url = match &record.state {
         TaskState::Success => record
@@ -110,7 +127,7 @@ pub async fn await_video(
     video.map_err(|error| {
         let failure = Failure::from(error);
         match failure.kind() {
-            Kind::TaskFailed | Kind::Input => failure,
+            Kind::TaskFailed | Kind::UnknownTask | Kind::Input => failure,
             _ => failure.resume(Resume::Wait {
                 task_id: task.id().to_owned(),
                 out: out.map(Path::to_owned),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Local, assert_mp4, bare_kie, json, stderr, stdout};
+use common::{Local, PNG, assert_mp4, bare_kie, json, stderr, stdout};
 use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, TaskState, Timeline};
 use serde_json::Value;
 
@@ -83,11 +83,94 @@ fn a_batch_saves_every_line_and_a_second_run_creates_nothing() {
         .output()
         .expect("runs");
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(json(&output)["lines"], 3);
+    let document = json(&output);
+    assert_eq!(document["lines"], 3);
+    let files: Vec<&str> = document["done"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|line| line["file"].as_str().expect("each line names its file"))
+        .collect();
+    let expected: Vec<String> = ["line-1.mp4", "cat.mp4", "line-3.mp4"]
+        .iter()
+        .map(|name| out.join(name).display().to_string())
+        .collect();
+    assert_eq!(files, expected);
     assert_eq!(
         local.stats().tasks_created,
         3,
         "the second run created nothing"
+    );
+
+    let output = local
+        .kie()
+        .arg("batch")
+        .arg(&file)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(": 3 of 3 lines already saved"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn comments_and_blank_lines_are_skipped_and_images_are_found_beside_the_batch_file() {
+    let local = Local::start(Emulator::builder().timeline(Timeline::AfterPolls { polls: 1 }));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let batches = dir.path().join("batches");
+    std::fs::create_dir(&batches).expect("made");
+    std::fs::write(batches.join("still.png"), PNG).expect("written");
+    let lines = [
+        "# two videos of the kitchen".to_owned(),
+        String::new(),
+        serde_json::json!({ "model": "bytedance/v1-pro-fast-image-to-video", "prompt": "steam rises", "image": "still.png" })
+            .to_string(),
+        "   # indented, and after a blank line".to_owned(),
+        line("a kettle"),
+    ];
+    let file = write_batch(&batches, &lines);
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("made");
+    let output = local
+        .kie()
+        .current_dir(&elsewhere)
+        .arg("batch")
+        .arg(&file)
+        .args(["--out-dir", "out"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_mp4(&elsewhere.join("out/line-3.mp4"));
+    assert_mp4(&elsewhere.join("out/line-5.mp4"));
+    assert_eq!(local.stats().requests.get(&Endpoint::Upload), Some(&1));
+
+    // A missing image is named where it was looked for.
+    let file = write_batch(
+        &batches,
+        &[serde_json::json!({ "model": "bytedance/v1-pro-fast-image-to-video", "prompt": "x", "image": "gone.png" })
+            .to_string()],
+    );
+    let output = local
+        .kie()
+        .current_dir(&elsewhere)
+        .arg("batch")
+        .arg(&file)
+        .args(["--out-dir", "out2"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "line 1: `image` {} is not a readable file",
+            batches.join("gone.png").display()
+        )),
+        "{}",
+        stderr(&output)
     );
 }
 
@@ -492,4 +575,56 @@ fn under_emulator_a_batch_says_its_tasks_end_with_it_and_refuses_to_resume_them(
     );
     assert!(text.contains("line 1: task "), "{text}");
     assert!(text.contains("use a new --out-dir"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_batch_exits_130_and_says_to_run_it_again() {
+    let local = Local::start(Emulator::builder().timeline(Timeline::AfterPolls { polls: 1_000 }));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = write_batch(dir.path(), &[line("fox 1"), line("fox 2")]);
+    let out = dir.path().join("out");
+    let child = spawn_batch(&local, &file, &out, &[]);
+    let started = Instant::now();
+    while local
+        .stats()
+        .requests
+        .get(&Endpoint::RecordInfo)
+        .copied()
+        .unwrap_or(0)
+        < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "no poll came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("error: interrupted"), "{text}");
+    assert!(
+        text.contains("run the same command again to continue"),
+        "{text}"
+    );
+
+    for task in local.emulator.tasks() {
+        local
+            .emulator
+            .force_state(&task.task_id, TaskState::Success)
+            .expect("finished");
+    }
+    let output = local
+        .kie()
+        .arg("batch")
+        .arg(&file)
+        .arg("--out-dir")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(local.stats().tasks_created, 2, "nothing created again");
 }

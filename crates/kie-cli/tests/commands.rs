@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{Local, assert_mp4, bare_kie, json, stderr, stdout};
+use common::{Local, PNG, assert_mp4, bare_kie, json, stderr, stdout};
 use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Outcome, Phases, Timeline};
 
 const KLING: &str = "kling/v2-1-master-text-to-video";
@@ -414,29 +414,86 @@ fn a_wait_past_max_wait_exits_5_and_says_how_to_resume() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
     let task_id = &local.emulator.tasks()[0].task_id;
+    let text = stderr(&output);
     assert!(
-        stderr(&output).contains(&format!(
+        text.contains(&format!(
             "`kie wait {task_id} --out {task_id}.mp4` goes on waiting, then downloads"
         )),
-        "{}",
-        stderr(&output)
+        "{text}"
     );
+    // "after 2 s", not "after waiting 2.008848111s".
+    let waited = text
+        .split_once(" after ")
+        .and_then(|(_, rest)| rest.split_once(';'))
+        .map(|(waited, _)| waited)
+        .unwrap_or_else(|| panic!("no duration in {text}"));
+    let seconds = waited
+        .strip_suffix(" s")
+        .unwrap_or_else(|| panic!("{waited:?}"));
+    assert!(seconds.parse::<u64>().is_ok(), "{waited:?} is not rounded");
 }
 
 #[test]
-fn status_of_an_unknown_task_exits_2() {
+fn max_wait_takes_humantime_durations_and_refuses_a_negative_one_in_our_words() {
+    let local = fast();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = local
+        .kie()
+        .current_dir(dir.path())
+        .args([
+            "generate",
+            KLING,
+            "--prompt",
+            "a fox",
+            "--max-wait",
+            "1h30m",
+        ])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let sent = local.requests();
+
+    let output = local
+        .kie()
+        .args(["generate", KLING, "--prompt", "a fox", "--max-wait", "-5m"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("--max-wait"), "{text}");
+    assert!(
+        text.contains("\"-5m\" is negative: give how long to wait"),
+        "{text}"
+    );
+    assert!(!text.contains("tip:"), "{text}");
+    assert_eq!(local.requests(), sent, "nothing more was sent");
+}
+
+#[test]
+fn an_unknown_task_exits_7_with_its_own_kind_not_as_invalid_input() {
     let local = fast();
     let output = local
         .kie()
         .args(["status", "no-such-task"])
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("kie.ai knows no task no-such-task"),
         "{}",
         stderr(&output)
     );
+
+    let output = local
+        .kie()
+        .args(["--json", "status", "no-such-task"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    let error = &json(&output)["error"];
+    assert_eq!(error["kind"], "unknown_task");
+    assert_eq!(error["task_id"], "no-such-task");
+    assert_eq!(stderr(&output), "", "--json keeps stderr quiet");
 }
 
 #[test]
@@ -464,28 +521,45 @@ fn the_emulator_flag_needs_no_account_and_says_so() {
 }
 
 #[test]
-fn kie_emulator_serves_until_killed() {
+fn kie_emulator_serves_until_killed_and_prints_the_exports_to_use_it() {
     let mut child = Command::new(common::KIE)
         .args(["emulator", "--port", "0", "--speed", "60", "--seed", "7"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("kie emulator starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("a first line");
+    lines.read_line(&mut first).expect("a first line");
     let base = first
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_owned();
-    let output = bare_kie()
-        .env("KIE_API_KEY", "k")
-        .env("KIE_BASE_URL", &base)
-        .arg("credits")
-        .output()
-        .expect("runs");
+    // Read aside, so that an emulator that prints no second line fails the test
+    // instead of hanging it.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut export = String::new();
+        let _ = lines.read_line(&mut export);
+        let _ = sender.send(export);
+    });
+    let export = receiver.recv_timeout(std::time::Duration::from_secs(60));
+    let export = export.unwrap_or_else(|_| {
+        let _ = child.kill();
+        panic!("no second line")
+    });
+    assert_eq!(
+        export.trim(),
+        format!("export KIE_BASE_URL={base} KIE_UPLOAD_BASE_URL={base} KIE_API_KEY=any")
+    );
+    // What the line exports reaches the emulator.
+    let mut credits = bare_kie();
+    for assignment in export.split_whitespace().skip(1) {
+        let (name, value) = assignment.split_once('=').expect("NAME=VALUE");
+        credits.env(name, value);
+    }
+    let output = credits.arg("credits").output().expect("runs");
     let _ = child.kill();
     let _ = child.wait();
     assert!(output.status.success(), "{}", stderr(&output));
@@ -497,11 +571,14 @@ fn help_documents_the_exit_codes() {
     let output = bare_kie().arg("--help").output().expect("runs");
     let text = stdout(&output);
     for code in [
-        "0  success",
-        "2  bad usage",
-        "3  account",
-        "4  the task failed",
-        "6  a batch",
+        "0    success",
+        "2    bad usage",
+        "3    account",
+        "4    the task failed",
+        "6    a batch",
+        "7    kie.ai knows no task",
+        "130  interrupted",
+        "141  stdout was closed",
     ] {
         assert!(text.contains(code), "{code} not in:\n{text}");
     }
@@ -737,14 +814,389 @@ fn emulator_help_names_the_webhook_key_variable_but_not_its_value() {
     assert!(!text.contains("canary"), "{text}");
 }
 
-/// A 1x1 PNG.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
-    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
-    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
+/// The stream a test closes.
+#[derive(Debug, Clone, Copy)]
+enum Closed {
+    Stdout,
+    Stderr,
+}
+
+/// `kie ARGS` in `dir`, run to the end with `closed` a pipe whose reader is already
+/// gone (as after `| head -c 100` has read its bytes), and the other captured.
+fn with_closed_pipe(closed: Closed, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let mut command = Command::new(common::KIE);
+    command.current_dir(dir).args(args);
+    for name in ["KIE_API_KEY", "KIE_BASE_URL", "KIE_UPLOAD_BASE_URL"] {
+        command.env_remove(name);
+    }
+    match closed {
+        Closed::Stdout => command.stdout(writer).stderr(Stdio::piped()),
+        Closed::Stderr => command.stderr(writer).stdout(Stdio::piped()),
+    };
+    command.output().expect("kie runs")
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly_with_141() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for args in [
+        &["models", "--json"][..],
+        &["models"],
+        &["--json", "credits"],
+    ] {
+        let output = with_closed_pipe(Closed::Stdout, dir.path(), args);
+        assert_eq!(
+            output.status.code(),
+            Some(141),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stderr(&output), "", "{args:?}: no panic, no message");
+    }
+}
+
+#[test]
+fn a_closed_stderr_loses_only_the_messages() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = with_closed_pipe(
+        Closed::Stderr,
+        dir.path(),
+        &[
+            "--emulator",
+            "generate",
+            KLING,
+            "--prompt",
+            "a fox",
+            "--out",
+            "fox.mp4",
+        ],
+    );
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_mp4(&dir.path().join("fox.mp4"));
+    assert!(
+        stdout(&output).starts_with("fox.mp4 ("),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn json_reports_usage_errors_as_json_on_stdout_and_keeps_stderr_quiet() {
+    for args in [
+        &["--json", "generate"][..],
+        &["generate", KLING, "--json", "--colour", "red"],
+        &["--json", "frobnicate"],
+        &["--json"],
+        &["--json", "wait", "some-task", "--max-wait", "soon"],
+    ] {
+        let output = bare_kie().args(args).output().expect("runs");
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stderr(&output), "", "{args:?}");
+        let error = &json(&output)["error"];
+        assert_eq!(error["kind"], "usage", "{args:?}: {error}");
+        assert!(
+            !error["message"].as_str().unwrap_or_default().is_empty(),
+            "{args:?}: {error}"
+        );
+    }
+    let output = bare_kie()
+        .args(["--json", "generate"])
+        .output()
+        .expect("runs");
+    let error = &json(&output)["error"];
+    assert_eq!(
+        error["message"],
+        "the following required arguments were not provided:"
+    );
+    assert_eq!(
+        error["details"],
+        serde_json::json!(["--prompt <PROMPT>", "<MODEL>"])
+    );
+    assert!(
+        error["hint"]
+            .as_str()
+            .is_some_and(|hint| hint.contains("kie generate --prompt <PROMPT> <MODEL>")),
+        "{error}"
+    );
+
+    // A failure after parsing: the document alone, nothing on stderr.
+    let output = bare_kie()
+        .args(["--json", "credits"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(json(&output)["error"]["kind"], "account");
+    assert_eq!(stderr(&output), "", "--json keeps stderr quiet");
+
+    // Help and version are not errors: they print as usual.
+    let output = bare_kie()
+        .args(["--json", "--help"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    assert!(
+        stdout(&output).contains("Exit codes:"),
+        "{}",
+        stdout(&output)
+    );
+    // Without --json, usage errors stay clap's words on stderr.
+    let output = bare_kie().arg("generate").output().expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    assert!(
+        stderr(&output).contains("Usage: kie generate"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_image_url_of_another_scheme_is_refused_not_read_as_a_file() {
+    let local = fast();
+    for image in ["ftp://example.com/still.png", "FILE:///tmp/still.png"] {
+        let output = local
+            .kie()
+            .args([
+                "generate",
+                "bytedance/v1-pro-fast-image-to-video",
+                "--prompt",
+                "steam",
+            ])
+            .args(["--image", image])
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let text = stderr(&output);
+        let scheme = image
+            .split_once("://")
+            .map(|(scheme, _)| scheme)
+            .unwrap_or_default();
+        assert!(
+            text.contains(&format!(
+                "--image {image}: a {scheme}:// URL cannot be used; give an http(s) URL or a local file"
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("readable file"), "{text}");
+    }
+    assert_eq!(local.requests(), 0);
+}
+
+#[test]
+fn an_image_a_model_cannot_take_is_named_by_the_flag_given() {
+    let local = fast();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let image = dir.path().join("still.png");
+    std::fs::write(&image, PNG).expect("written");
+    for given in [
+        image.display().to_string(),
+        "https://example.com/still.png".to_owned(),
+    ] {
+        let output = local
+            .kie()
+            .args(["generate", KLING, "--prompt", "a fox", "--image", &given])
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let text = stderr(&output);
+        assert!(
+            text.contains("`--image` is not supported by kling/v2-1-master-text-to-video"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("image_url") && !text.contains("image_path"),
+            "{text}"
+        );
+    }
+    assert_eq!(local.requests(), 0);
+}
+
+#[test]
+fn a_parameter_set_twice_is_refused() {
+    let local = fast();
+    let output = local
+        .kie()
+        .args(["generate", KLING, "--prompt", "a fox"])
+        .args([
+            "--set",
+            "duration=5",
+            "--set",
+            "cfg_scale=0.5",
+            "--set",
+            "duration=10",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("--set duration is given twice (5, then 10): give each parameter once"),
+        "{text}"
+    );
+    assert_eq!(local.requests(), 0);
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F _kie"),
+        ("zsh", "#compdef kie"),
+        ("fish", "complete -c kie"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion:arg-completer[kie]"),
+    ] {
+        let output = bare_kie()
+            .args(["completions", shell])
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{shell}: {}", stderr(&output));
+        let script = stdout(&output);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(
+            script.contains("max-wait"),
+            "{shell}: subcommands' flags are completed"
+        );
+    }
+    let output = bare_kie()
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("[possible values: bash"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn verbosity_flags_set_what_the_sdk_logs_on_stderr() {
+    let local = fast();
+    let credits = |flags: &[&str]| {
+        // One 500 from kie.ai, retried: the SDK warns of the retry.
+        local.emulator.add_fault(
+            FaultRule::new(FaultEffect::Status {
+                status: 500,
+                retry_after_s: None,
+            })
+            .on(Endpoint::Credit)
+            .next(1),
+        );
+        let output = local
+            .kie()
+            .args(flags)
+            .arg("credits")
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{flags:?}: {}", stderr(&output));
+        stderr(&output)
+    };
+    let default = credits(&[]);
+    assert!(
+        default.contains("WARN") && default.contains("retrying"),
+        "{default}"
+    );
+    assert!(!default.contains("DEBUG"), "{default}");
+    assert_eq!(credits(&["-q"]), "");
+    let verbose = credits(&["-v"]);
+    assert!(verbose.contains("DEBUG kie.credits"), "{verbose}");
+    assert!(!verbose.contains("hyper"), "-v is the SDK's log: {verbose}");
+    assert!(credits(&["-vv"]).contains("hyper"), "-vv is everything's");
+    // --json keeps stderr quiet unless -v asks for the log.
+    assert_eq!(credits(&["--json"]), "");
+    assert!(credits(&["--json", "-v"]).contains("DEBUG"));
+}
+
+/// Sends SIGINT (Ctrl-C) to `child`.
+#[cfg(unix)]
+fn interrupt(child: &std::process::Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+}
+
+/// Blocks until the emulator has answered `n` recordInfo calls: the waits are under way.
+fn until_polled(local: &Local, n: u64) {
+    let started = std::time::Instant::now();
+    while local
+        .stats()
+        .requests
+        .get(&Endpoint::RecordInfo)
+        .copied()
+        .unwrap_or(0)
+        < n
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no poll came"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_wait_exits_130_naming_the_task_and_how_to_resume() {
+    let local = Local::start(Emulator::builder().timeline(Timeline::AfterPolls { polls: 1_000 }));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let spawn = |json: bool| {
+        let mut command = Command::new(common::KIE);
+        command
+            .env("KIE_API_KEY", "test-key")
+            .env("KIE_BASE_URL", local.emulator.base_url())
+            .env("KIE_UPLOAD_BASE_URL", local.emulator.upload_base_url())
+            .current_dir(dir.path())
+            .args(["generate", KLING, "--prompt", "a fox", "--out", "fox.mp4"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if json {
+            command.arg("--json");
+        }
+        command.spawn().expect("kie starts")
+    };
+
+    let child = spawn(false);
+    until_polled(&local, 1);
+    interrupt(&child);
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let task_id = local.emulator.tasks()[0].task_id.clone();
+    let text = stderr(&output);
+    assert!(text.contains("error: interrupted"), "{text}");
+    assert!(text.contains(&format!("task: {task_id}")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "`kie wait {task_id} --out fox.mp4` goes on waiting"
+        )),
+        "{text}"
+    );
+
+    let child = spawn(true);
+    until_polled(&local, 2);
+    interrupt(&child);
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    let error = &json(&output)["error"];
+    let task_id = local.emulator.tasks()[1].task_id.clone();
+    assert_eq!(error["kind"], "interrupted");
+    assert_eq!(error["task_id"], task_id.as_str());
+    assert!(
+        error["hint"]
+            .as_str()
+            .is_some_and(|hint| hint.contains(&format!("`kie wait {task_id} --out fox.mp4`"))),
+        "{error}"
+    );
+}
 
 /// Against the real kie.ai: `cargo test -p kie-cli --test commands -- --ignored` with
 /// KIE_API_KEY set. Reads the balance only; spends nothing.

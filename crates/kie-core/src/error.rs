@@ -449,13 +449,14 @@ impl fmt::Display for Error {
                 match limit {
                     SpeedLimit::MinSpeed(floor) => write!(
                         f,
-                        "less than {} bytes per second over {:?}, even after resuming (Download::min_speed)",
+                        "less than {} bytes per second over {}, even after resuming (Download::min_speed)",
                         floor.bytes_per_sec(),
-                        floor.window()
+                        Rounded(floor.window())
                     )?,
                     SpeedLimit::Deadline(deadline) => write!(
                         f,
-                        "not done within its deadline of {deadline:?} (Download::deadline)"
+                        "not done within its deadline of {} (Download::deadline)",
+                        Rounded(*deadline)
                     )?,
                 }
                 write!(f, "; {received} bytes received, none kept: download again")?;
@@ -480,9 +481,10 @@ impl fmt::Display for Error {
             ErrorKind::WaitTimeout { waited, last_state } => {
                 return write!(
                     f,
-                    "task {} was still {last_state} after waiting {waited:?}; it goes on at \
+                    "task {} was still {last_state} after waiting {}; it goes on at \
                      kie.ai: wait again with its id, or raise the maximum wait",
-                    self.task_id().unwrap_or("?")
+                    self.task_id().unwrap_or("?"),
+                    Rounded(*waited)
                 );
             }
         }
@@ -542,6 +544,19 @@ pub(crate) fn unexpected_data(
             body: excerpt(data.get().as_bytes(), redactor),
         },
     )
+}
+
+/// A duration as a person reads it: whole seconds ("90 s"), or milliseconds under one.
+struct Rounded(Duration);
+
+impl fmt::Display for Rounded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < Duration::from_secs(1) {
+            write!(f, "{} ms", self.0.as_millis())
+        } else {
+            write!(f, "{} s", self.0.as_secs_f64().round())
+        }
+    }
 }
 
 /// [`ErrorKind::NotResumed`] in words.

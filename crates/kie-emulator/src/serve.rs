@@ -85,33 +85,59 @@ impl ServeArgs {
 }
 
 /// Starts an emulator with `args`, prints `listening on http://127.0.0.1:PORT` as the
-/// first line on stdout (scripts wait for it) and a summary on stderr, then serves
-/// until Ctrl-C. `name` prefixes the messages.
+/// first line on stdout (scripts wait for it), then the `export` line that points kie
+/// and the SDK at it, and a summary on stderr; then serves until Ctrl-C. `name`
+/// prefixes the messages. A closed stdout or stderr loses lines, never the emulator.
 pub async fn serve(name: &str, args: &ServeArgs) -> ExitCode {
     let emulator = match args.builder().start().await {
         Ok(emulator) => emulator,
         Err(error) => {
-            eprintln!("{name}: {error}");
+            say(format!("{name}: {error}"));
             return ExitCode::FAILURE;
         }
+    };
+    // A key the emulator requires is a secret, and is not printed: the user sets it.
+    let key = match &args.require_key {
+        None => " KIE_API_KEY=any",
+        Some(_) => "",
     };
     {
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "listening on {}", emulator.base_url());
+        let _ = writeln!(
+            stdout,
+            "export KIE_BASE_URL={} KIE_UPLOAD_BASE_URL={}{key}",
+            emulator.base_url(),
+            emulator.upload_base_url()
+        );
         let _ = stdout.flush();
     }
     let stats = emulator.stats();
-    eprintln!(
+    say(format!(
         "{name}: emulator {} seed={} speed={} models=[{}]",
         stats.version,
         stats.seed,
         args.speed,
         stats.models.join(", ")
-    );
+    ));
+    say(match &args.require_key {
+        None => format!("{name}: to use it from another shell, run the export line above"),
+        Some(_) => format!(
+            "{name}: to use it from another shell, run the export line above and set \
+             KIE_API_KEY to the key given to --require-key"
+        ),
+    });
     for problem in &stats.spec_problems {
-        eprintln!("{name}: spec problem: {problem}");
+        say(format!("{name}: spec problem: {problem}"));
     }
     let _ = tokio::signal::ctrl_c().await;
     emulator.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// One line on stderr, in one write; lost if stderr cannot take it.
+fn say(line: String) {
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(format!("{line}\n").as_bytes());
 }

@@ -24,6 +24,7 @@ use serde_json::json;
 use crate::cli::Batch;
 use crate::connect::{Backend, SERVED_EMULATOR};
 use crate::failure::{Failure, Kind, Resume, shell_word};
+use crate::interrupt::Stake;
 use crate::output::Output;
 use crate::progress::Display;
 use crate::task::{Video, await_video, save};
@@ -37,8 +38,13 @@ use self::repair::Repaired;
 /// How a line ended in this run.
 #[derive(Debug)]
 enum Ending {
-    /// Saved (now or by an earlier run).
-    Done { task_id: String, bytes: Option<u64> },
+    /// Saved (now or by an earlier run) to `file` in the output directory; `bytes` is
+    /// known when saved now.
+    Done {
+        task_id: String,
+        file: String,
+        bytes: Option<u64>,
+    },
     /// The task failed at kie.ai; not created again.
     Failed { task_id: String, error: String },
     /// The create's outcome is unknown; not sent again without `--resubmit-unknown`.
@@ -60,12 +66,14 @@ struct Run<'a> {
     display: Display,
 }
 
-/// Runs (or resumes) the batch, owning its output directory until it ends.
+/// Runs (or resumes) the batch, owning its output directory until it ends. Once it
+/// may send anything, a Ctrl-C (`stake`) says to run it again.
 pub async fn run(
     client: &Client,
     args: &Batch,
     display: Display,
     backend: Backend,
+    stake: &Stake,
 ) -> Result<Output, Failure> {
     let lines = plan::read(&args.file)?;
     std::fs::create_dir_all(&args.out_dir)
@@ -110,14 +118,10 @@ pub async fn run(
     if backend == Backend::InProcess {
         refuse_earlier_tasks(&work, &args.out_dir, journal.path())?;
     }
-    let resumed = work.iter().filter(|(_, s)| *s != Standing::New).count();
-    if resumed > 0 {
-        display.note(format!(
-            "resuming from {}: {resumed} of {} lines already started",
-            journal.path().display(),
-            lines.len()
-        ));
+    if let Some(note) = resumed_note(journal.path(), &work, &args.out_dir) {
+        display.note(note);
     }
+    stake.set(Resume::Batch);
     let pace = Pace::new(replay.submitted_at);
     let run = Run {
         client,
@@ -136,6 +140,46 @@ pub async fn run(
         .collect()
         .await;
     summarize(endings, args)
+}
+
+/// Where the lines of a batch run again stand, in one line ("3 of 3 lines already
+/// saved"); `None` when every line is new.
+fn resumed_note(journal: &Path, work: &[(&Line, Standing)], out_dir: &Path) -> Option<String> {
+    let (mut saved, mut created, mut failed, mut unknown) = (0, 0, 0, 0);
+    for (_, standing) in work {
+        match standing {
+            Standing::New => {}
+            Standing::Done { file, .. } if out_dir.join(file).is_file() => saved += 1,
+            Standing::Done { .. } | Standing::Created(_) => created += 1,
+            Standing::Failed { .. } => failed += 1,
+            Standing::Unknown(_) => unknown += 1,
+        }
+    }
+    let parts: Vec<String> = [
+        (saved, "already saved"),
+        (
+            created,
+            "created earlier (awaited now, never created again)",
+        ),
+        (failed, "failed at kie.ai (not sent again)"),
+        (unknown, "with an unknown submission outcome"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .enumerate()
+    .map(|(i, (n, what))| match i {
+        0 => format!("{n} of {} lines {what}", work.len()),
+        _ => format!("{n} {what}"),
+    })
+    .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "resuming from {}: {}",
+        journal.display(),
+        parts.join(", ")
+    ))
 }
 
 /// What a repair did, in one line.
@@ -207,6 +251,7 @@ impl Run<'_> {
             Standing::Done { task_id, file } if self.out_dir.join(&file).is_file() => {
                 return Ending::Done {
                     task_id,
+                    file,
                     bytes: None,
                 };
             }
@@ -296,6 +341,7 @@ impl Run<'_> {
                 );
                 Ending::Done {
                     task_id,
+                    file: line.file.clone(),
                     bytes: Some(saved.bytes()),
                 }
             }
@@ -349,8 +395,17 @@ fn summarize(mut endings: Vec<(usize, Ending)>, args: &Batch) -> Result<Output, 
     let mut pending = false;
     for (number, ending) in &endings {
         match ending {
-            Ending::Done { task_id, bytes } => {
-                done.push(json!({ "line": number, "task_id": task_id, "bytes": bytes }));
+            Ending::Done {
+                task_id,
+                file,
+                bytes,
+            } => {
+                done.push(json!({
+                    "line": number,
+                    "task_id": task_id,
+                    "file": args.out_dir.join(file),
+                    "bytes": bytes,
+                }));
             }
             Ending::Failed { task_id, error } => {
                 problems.push(format!("line {number}: task {task_id} failed: {error}"));

@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 use unicode_normalization::UnicodeNormalization as _;
 
 use crate::failure::Failure;
-use crate::request::{Unsendable, check, video_request};
+use crate::request::{Image, Origin, Unsendable, check, video_request};
 
 /// One line of a batch file as written.
 #[derive(Debug, Deserialize)]
@@ -42,7 +42,9 @@ pub struct Line {
     pub request: VideoRequest,
 }
 
-/// Reads and checks every line of `path`; blank lines are skipped.
+/// Reads and checks every line of `path`; blank lines and comments (`#` first) are
+/// skipped, and keep their numbers. A relative image path is taken from `path`'s
+/// directory, so that a batch and its images can move together and run from anywhere.
 ///
 /// # Errors
 ///
@@ -52,11 +54,12 @@ pub struct Line {
 pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::input(format!("could not read {}: {e}", path.display())))?;
+    let dir = path.parent().unwrap_or(Path::new(""));
     let numbered: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
         .map(|(i, line)| (i + 1, line))
-        .filter(|(_, line)| !line.trim().is_empty())
+        .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
         .collect();
     let width = numbered.last().map_or(1, |(n, _)| n.to_string().len());
     let mut lines = Vec::new();
@@ -64,7 +67,7 @@ pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
     // Each file name by its folded form, with the line that took it.
     let mut files: BTreeMap<String, (usize, String)> = BTreeMap::new();
     for (number, text) in numbered {
-        match line(number, text, width) {
+        match line(number, text, width, dir) {
             Ok(line) => match files.get(&folded(&line.file)) {
                 Some((first, name)) if *name == line.file => problems.push(format!(
                     "line {number}: the name {:?} is also used by line {first}",
@@ -105,22 +108,30 @@ pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
     Ok(lines)
 }
 
-fn line(number: usize, text: &str, width: usize) -> Result<Line, String> {
+/// Line `number` of a batch in `dir`, checked; `width` pads default names so that
+/// they sort in line order.
+fn line(number: usize, text: &str, width: usize, dir: &Path) -> Result<Line, String> {
     let spec: Spec = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let model = kie::registry::model(&spec.model).map_err(|e| e.to_string())?;
     let file = match &spec.name {
         Some(name) => format!("{}.mp4", file_stem(name)?),
         None => format!("line-{number:0width$}.mp4"),
     };
+    let image = spec
+        .image
+        .as_deref()
+        .map(|text| Image::parse(text, Origin::BatchLine).map(|image| image.relative_to(dir)))
+        .transpose()
+        .map_err(|unsendable| unsendable.to_string())?;
     let request = video_request(
         &spec.prompt,
         spec.params,
-        spec.image.as_deref(),
+        image,
         spec.callback_url.as_deref(),
     );
-    check(model.as_ref(), &request).map_err(|unsendable| match unsendable {
-        Unsendable::Invalid(invalid) => format!("invalid input for {}: {invalid}", model.id()),
-        no_image => no_image.to_string(),
+    check(model.as_ref(), &request, Origin::BatchLine).map_err(|unsendable| match unsendable {
+        Unsendable::Invalid(_) => format!("invalid input for {}: {unsendable}", model.id()),
+        other => other.to_string(),
     })?;
     Ok(Line {
         number,
@@ -194,6 +205,40 @@ mod tests {
     }
 
     #[test]
+    fn comments_and_blank_lines_are_skipped_and_keep_their_numbers() {
+        let lines = batch(concat!(
+            "# foxes\n",
+            "\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "a fox"}"#,
+            "\n",
+            "  # an indented comment\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "a # in a prompt"}"#,
+            "\n",
+        ))
+        .expect("a valid batch");
+        let numbers: Vec<usize> = lines.iter().map(|line| line.number).collect();
+        assert_eq!(numbers, [3, 5]);
+        assert_eq!(lines[1].request.prompt, "a # in a prompt");
+    }
+
+    #[test]
+    fn a_relative_image_is_taken_from_the_batch_files_directory() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(dir.path().join("still.png"), "an image").expect("written");
+        let path = dir.path().join("batch.jsonl");
+        std::fs::write(
+            &path,
+            r#"{"model": "bytedance/v1-pro-fast-image-to-video", "prompt": "x", "image": "still.png"}"#,
+        )
+        .expect("written");
+        let lines = read(&path).expect("the image is found beside the batch file");
+        assert_eq!(
+            lines[0].request.image_path.as_deref(),
+            Some(dir.path().join("still.png").as_path())
+        );
+    }
+
+    #[test]
     fn every_bad_line_is_reported_before_anything_is_sent() {
         let failure = batch(concat!(
             r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "ok", "name": "a"}"#,
@@ -210,17 +255,23 @@ mod tests {
             "\n",
             r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "x", "name": "../up"}"#,
             "\n",
+            r#"{"model": "bytedance/v1-pro-fast-image-to-video", "prompt": "x", "image": "ftp://h/a.png"}"#,
+            "\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "x", "image": "https://h/a.png"}"#,
+            "\n",
         ))
         .expect_err("refused");
         let text = format!("{failure:?}");
         for expected in [
-            "6 bad line(s)",
+            "8 bad line(s)",
             "line 2: unknown model `nope`",
             "line 3: invalid input for kling/v2-1-master-text-to-video: `duration` is \\\"7\\\"",
             "line 4: unknown field `promt`",
             "line 5: the name \\\"a.mp4\\\" is also used by line 1",
             "line 6: `image` /no/such.png is not a readable file",
             "line 7: `name` \\\"../up\\\" is not a file stem",
+            "line 8: `image` ftp://h/a.png: a ftp:// URL cannot be used",
+            "line 9: invalid input for kling/v2-1-master-text-to-video: `image` is not supported",
         ] {
             assert!(text.contains(expected), "{expected} not in {text}");
         }
