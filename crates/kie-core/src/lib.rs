@@ -38,6 +38,7 @@ mod redact;
 pub mod retry;
 mod task;
 pub mod time;
+mod tls;
 mod transport;
 pub mod upload;
 pub mod validation;
