@@ -36,6 +36,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
 mod callbacks;
@@ -48,6 +49,8 @@ mod ids;
 mod lifecycle;
 mod limits;
 mod scheduler;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod serve;
 mod server;
 mod spec;
