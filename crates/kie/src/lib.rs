@@ -11,6 +11,10 @@
 //! | `kling` | [`kie-kling`](kling) | `kling/v2-1-master-text-to-video` |
 //! | `hailuo` | [`kie-hailuo`](hailuo) | `hailuo/02-text-to-video-pro` |
 //!
+//! TLS is rustls with the ring provider (`rustls-ring`, on by default); `rustls-aws-lc`
+//! chooses AWS-LC and `webpki-roots` Mozilla's roots. With `default-features = false`,
+//! name one: `features = ["kling", "rustls-ring"]`.
+//!
 //! ```
 //! use kie::{VideoRequest, registry};
 //!
