@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p kie-bench -- all
 //! cargo run --release -p kie-bench -- round-trip   # or concurrent, polling, download, throughput, hostile
+//! cargo run --release -p kie-bench -- build-cost   # cold builds of a program using kie, about 6 minutes
 //! ```
 //!
 //! Servers and measured variants run in child processes (the harness re-executes
@@ -12,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod build_cost;
 mod child;
 mod concurrent;
 mod download;
@@ -60,6 +62,9 @@ enum Command {
     Throughput(Options),
     /// 6. A 1 GiB answer and 1,000 submits against kie.ai's limits: peak RSS, created/failed.
     Hostile(Options),
+    /// 7. Cold builds of a program using kie with one provider vs the same by hand, per
+    ///    TLS choice (not part of `all`).
+    BuildCost(build_cost::Options),
     #[command(hide = true)]
     ServeEmulator(servers::EmulatorArgs),
     #[command(hide = true)]
@@ -134,6 +139,12 @@ async fn main() -> Result<(), BoxError> {
         Command::Download(o) => bench(&o, &[Bench::Download]).await,
         Command::Throughput(o) => bench(&o, &[Bench::Throughput]).await,
         Command::Hostile(o) => bench(&o, &[Bench::Hostile]).await,
+        Command::BuildCost(o) => {
+            print_header();
+            let section = build_cost::run(&o).await?;
+            print!("{}", report::body(&[section]));
+            Ok(())
+        }
         Command::ServeEmulator(args) => servers::serve_emulator(args).await,
         Command::ServeBytes(args) => servers::serve_bytes(args).await,
         Command::Worker(Worker::Concurrent(args)) => {
@@ -157,12 +168,7 @@ enum Bench {
 /// Runs the benchmarks in order, printing the header first (it records the load
 /// before the run) and the report at the end.
 async fn bench(options: &Options, benches: &[Bench]) -> Result<(), BoxError> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = format!("cargo run --release -p kie-bench -- {}", args.join(" "));
-    println!(
-        "{}",
-        report::header(&machine::Machine::describe(), &command)
-    );
+    print_header();
     let mut sections: Vec<Section> = Vec::new();
     for bench in benches {
         eprintln!("kie-bench: running {bench:?}");
@@ -183,6 +189,16 @@ async fn bench(options: &Options, benches: &[Bench]) -> Result<(), BoxError> {
     }
     print!("{}", report::body(&sections));
     Ok(())
+}
+
+/// Prints the report's header, which records the load before the run.
+fn print_header() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = format!("cargo run --release -p kie-bench -- {}", args.join(" "));
+    println!(
+        "{}",
+        report::header(&machine::Machine::describe(), &command)
+    );
 }
 
 /// The SDK client as a user builds it, pointed at `base` (an emulator or file server),

@@ -478,6 +478,11 @@ impl ClientBuilder {
     /// file host's redirects itself, checking each. With a client that follows
     /// redirects, an API answer from another origin is still refused
     /// ([`ErrorKind::Redirected`](crate::ErrorKind::Redirected)), but the request has by then reached that origin.
+    ///
+    /// reqwest is compiled without a TLS crypto provider of its own unless something
+    /// enables its `rustls` feature (as `rustls-aws-lc` does): building your client then
+    /// panics unless a provider is installed first, for instance with
+    /// `rustls::crypto::ring::default_provider().install_default()`.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -565,8 +570,10 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when no key is set, the key cannot go in a header, or a URL is
-    /// invalid or plain http to a non-loopback host.
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when no key is set, the key cannot
+    /// go in a header, a URL is invalid or plain http to a non-loopback host, or (without
+    /// an injected [`http_client`](Self::http_client)) TLS cannot be set up: no crypto
+    /// provider feature and none installed, or no system roots to load.
     pub fn build(self) -> Result<Client, Error> {
         let api_key = self
             .api_key
@@ -597,6 +604,8 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
+                // rustls with the provider and roots the cargo features chose (`tls`).
+                .tls_backend_preconfigured(crate::tls::client_config()?)
                 .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
                 // Downloads have no total timeout; without this, a file host that stops
                 // sending would hold a download (and `Wait::download_to`) forever.

@@ -37,6 +37,7 @@ mod redact;
 mod retry;
 mod task;
 pub mod time;
+mod tls;
 mod transport;
 pub mod upload;
 mod validation;

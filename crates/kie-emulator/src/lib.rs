@@ -36,6 +36,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api;
 mod callbacks;
@@ -48,6 +49,8 @@ mod ids;
 mod lifecycle;
 mod limits;
 mod scheduler;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod serve;
 mod server;
 mod spec;
@@ -107,6 +110,26 @@ impl std::error::Error for StartError {
             StartError::Client(_) => None,
         }
     }
+}
+
+/// The client for callbacks and URL uploads: no proxy, no redirects, and TLS (for remote
+/// callbacks) on rustls with the application's process-default provider if it installed
+/// one, else ring. reqwest is built without a provider of its own (the SDK chooses its
+/// own, see kie-core's `tls`), and without one a plain client would panic.
+fn outgoing_client() -> Result<reqwest::Client, Box<dyn std::error::Error>> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    Ok(reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_backend_preconfigured(tls)
+        .build()?)
 }
 
 /// A wait on the callback log ran out of time.
@@ -267,11 +290,7 @@ impl EmulatorBuilder {
         let listener = server::bind(self.port).await.map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
         let base_url = format!("http://127.0.0.1:{}", addr.port());
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| StartError::Client(e.to_string()))?;
+        let http = outgoing_client().map_err(|e| StartError::Client(e.to_string()))?;
         let seed = self.seed.unwrap_or_else(|| fastrand::u64(..));
         let clock = clock::VirtualClock::new(
             self.start_ms.unwrap_or_else(clock::wall_clock_ms),

@@ -42,6 +42,10 @@
 //!   `Arc<dyn VideoModel>`, fed the uniform [`VideoRequest`]; what a model cannot take
 //!   is an error naming the field:
 //!
+//! TLS is rustls with the ring provider (`rustls-ring`, on by default); `rustls-aws-lc`
+//! chooses AWS-LC and `webpki-roots` Mozilla's roots. With `default-features = false`,
+//! name one: `features = ["kling", "rustls-ring"]`.
+//!
 //! ```
 //! use kie::{VideoRequest, registry};
 //!
