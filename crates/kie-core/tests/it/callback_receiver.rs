@@ -144,14 +144,13 @@ async fn connections_past_the_cap_wait_for_one_to_close() {
     third.write_all(request.as_bytes()).await.unwrap();
     let answer = answer(third).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    // Both held connections were closed before it was served.
-    for stream in held {
-        let mut byte = [0; 1];
-        assert!(
-            matches!(stream.try_read(&mut byte), Ok(0)),
-            "a held connection is still open"
-        );
-    }
+    // A held connection was closed before it was served (the other times out at about
+    // the same moment, but not necessarily before the third is answered).
+    let closed = held
+        .iter()
+        .filter(|stream| matches!(stream.try_read(&mut [0; 1]), Ok(0)))
+        .count();
+    assert!(closed >= 1, "the third was served while both held connections were open");
 }
 
 #[tokio::test]
