@@ -17,7 +17,9 @@ use std::process::Command;
 
 use crate::codegen::FACADE;
 
-/// What the facade's manifest says: each feature and the provider crates it enables.
+/// What the facade's manifest says: each provider feature and the provider crates it
+/// enables. A feature that enables no optional dependency (such as `axum`, which turns
+/// on a feature of `kie-core`) is not a provider feature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facade {
     /// Feature name -> provider crates it enables (`dep:` entries), defaults excluded.
@@ -207,12 +209,14 @@ pub fn read_facade(metadata: &str) -> Result<Facade, String> {
         if name == "default" {
             default = enables.iter().map(|s| (*s).to_owned()).collect();
         } else {
-            let crates = enables
+            let crates: BTreeSet<String> = enables
                 .iter()
                 .filter_map(|e| e.strip_prefix("dep:"))
                 .map(str::to_owned)
                 .collect();
-            features.insert(name.clone(), crates);
+            if !crates.is_empty() {
+                features.insert(name.clone(), crates);
+            }
         }
     }
     let providers: BTreeSet<String> = features.values().flatten().cloned().collect();
@@ -243,8 +247,9 @@ pub fn read_facade(metadata: &str) -> Result<Facade, String> {
     })
 }
 
-/// Checks that don't need a build: each feature enables exactly one provider crate of
-/// its own, `default` is every feature, and no provider depends on another.
+/// Checks that don't need a build: each provider feature enables exactly one provider
+/// crate of its own, `default` has every provider feature, and no provider depends on
+/// another.
 pub fn check_facade_shape(facade: &Facade) -> Vec<String> {
     let mut failures = Vec::new();
     if facade.features.is_empty() {
@@ -260,7 +265,7 @@ pub fn check_facade_shape(facade: &Facade) -> Vec<String> {
         }
     }
     let all: BTreeSet<String> = facade.features.keys().cloned().collect();
-    if facade.default != all {
+    if !all.is_subset(&facade.default) {
         failures.push(format!(
             "`default` must enable every provider feature ({}), it enables ({})",
             all.iter().cloned().collect::<Vec<_>>().join(", "),
@@ -406,12 +411,17 @@ mod tests {
             .provider_deps
             .insert("kie-sora".into(), set(&["kie-core"]));
         assert!(check_facade_shape(&facade).is_empty());
+
+        // `default` may also turn on features that are not providers'.
+        facade.default = set(&["kling", "sora", "rustls"]);
+        assert!(check_facade_shape(&facade).is_empty());
     }
 
     #[test]
     fn metadata_is_read() {
         let metadata = serde_json::json!({"packages": [
-            {"name": "kie", "features": {"default": ["kling"], "kling": ["dep:kie-kling"]},
+            {"name": "kie", "features": {"default": ["kling"], "kling": ["dep:kie-kling"],
+                                         "axum": ["kie-core/axum"]},
              "dependencies": []},
             {"name": "kie-kling", "features": {}, "dependencies": [
                 {"name": "kie-core", "kind": null},
@@ -419,6 +429,10 @@ mod tests {
         ]});
         let facade = read_facade(&metadata.to_string()).unwrap();
         assert_eq!(facade.features["kling"], set(&["kie-kling"]));
+        assert!(
+            !facade.features.contains_key("axum"),
+            "a feature enabling no optional dependency is not a provider feature"
+        );
         assert_eq!(facade.default, set(&["kling"]));
         assert_eq!(facade.provider_deps["kie-kling"], set(&["kie-core"]));
     }
