@@ -658,3 +658,8 @@ impl Drop for Emulator {
         }
     }
 }
+
+/// The README's example, compiled (and run, unless marked `no_run`) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
