@@ -20,6 +20,7 @@
 //! inputs and [`VideoModel`] implementations; the `kie` crate gathers them.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod callback;
 mod client;
@@ -51,8 +52,10 @@ pub use client::{
 pub use download::{Download, DownloadProgress, Downloaded, MAX_REDIRECTS, MinSpeed};
 pub use error::{ApiCode, Error, Operation, SpeedLimit, Unanswered};
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use inbox::receiver;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use inbox::receiver::MAX_CALLBACK_BODY;
 pub use inbox::{CallbackInbox, DEFAULT_INBOX_BYTES, Receipt};
 pub use model::{
@@ -71,3 +74,8 @@ pub use wait::{
 
 /// Re-exported so that implementors of [`VideoModel`] need not depend on it.
 pub use async_trait::async_trait;
+
+/// The README's example, compiled (and run, unless marked `no_run`) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
