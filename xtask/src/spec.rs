@@ -173,7 +173,8 @@ pub fn documents(root: &Path) -> Result<Vec<Document>, String> {
     names
         .into_iter()
         .map(|name| {
-            let text = fs::read_to_string(dir.join(&name)).map_err(|e| format!("spec/{name}: {e}"))?;
+            let text =
+                fs::read_to_string(dir.join(&name)).map_err(|e| format!("spec/{name}: {e}"))?;
             Ok(Document { name, text })
         })
         .collect()

@@ -17,8 +17,15 @@ fn the_crate_carries_a_spec_document_for_every_endpoint_and_model() {
         .map(|(name, _)| *name)
         .collect();
     assert_eq!(files, embedded);
-    for document in ["common.json", "upload.json", "kling-v2-1-master-text-to-video.json"] {
-        assert!(embedded.contains(&document), "{document} not in {embedded:?}");
+    for document in [
+        "common.json",
+        "upload.json",
+        "kling-v2-1-master-text-to-video.json",
+    ] {
+        assert!(
+            embedded.contains(&document),
+            "{document} not in {embedded:?}"
+        );
     }
 }
 
@@ -40,7 +47,10 @@ fn a_missing_directory_is_a_build_error() {
     let missing = dir.path().join("spec");
     let error = spec_files::spec_files(&missing).unwrap_err();
     assert!(
-        error.starts_with(&format!("cannot read the spec documents in {}", missing.display())),
+        error.starts_with(&format!(
+            "cannot read the spec documents in {}",
+            missing.display()
+        )),
         "{error}"
     );
     assert!(error.contains("cargo xtask codegen"), "{error}");
