@@ -5,17 +5,23 @@
 //! enums, `validate()`, `from_json`, the model's `ModelInfo`, its uniform-request mapping
 //! and its `VideoModel` implementation. Per crate it writes `generated/mod.rs`, and for
 //! the facade `crates/kie/src/generated/mod.rs`, the catalog of every model and the
-//! feature that enables it. Everything under `crates/*/src/generated/` belongs to the
-//! generator: `--check` also reports files there that no spec produces any more.
+//! feature that enables it. Everything under `crates/*/src/generated/` and in
+//! [`EMULATOR_SPECS`] belongs to the generator: `--check` also reports files there that
+//! no spec produces any more.
 //!
 //! Output goes through `prettyplease` (turning `#[doc]` attributes into `///` comments)
 //! and then `rustfmt`, so generated files pass `cargo fmt --check` like any other, and
 //! the same specs always give the same bytes.
+//!
+//! The emulator validates requests against the documents themselves, and a published
+//! crate cannot reach outside its own directory, so the generator also copies every
+//! `spec/*.json`, byte for byte, into [`EMULATOR_SPECS`], which the emulator's build
+//! script embeds. `--check` compares those copies like any generated file.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use proc_macro2::{Literal, TokenStream};
@@ -25,6 +31,9 @@ use crate::spec::{self, Field, Kind, Modality, ModelSpec, Target};
 
 /// The facade crate, which gets the catalog of every model.
 pub const FACADE: &str = "kie";
+
+/// Where the emulator's copies of the spec documents live, relative to the workspace root.
+pub const EMULATOR_SPECS: &str = "crates/kie-emulator/spec";
 
 /// Names the generated input types use for their own methods; a field may not take one.
 const RESERVED: [&str; 4] = ["new", "from_json", "validate", "model_id"];
@@ -86,22 +95,23 @@ pub fn run(root: &Path, check: bool) -> Result<Vec<String>, String> {
     Ok(changed)
 }
 
-/// Every file currently under `crates/*/src/generated/`.
+/// Every file currently under `crates/*/src/generated/` and in [`EMULATOR_SPECS`].
 fn generated_files(root: &Path) -> Result<Vec<String>, String> {
-    let crates = root.join("crates");
+    let mut dirs = vec![EMULATOR_SPECS.to_owned()];
+    if let Ok(crates) = fs::read_dir(root.join("crates")) {
+        for entry in crates.filter_map(Result::ok) {
+            let krate = entry.file_name().to_string_lossy().into_owned();
+            dirs.push(format!("crates/{krate}/src/generated"));
+        }
+    }
     let mut found = Vec::new();
-    let Ok(entries) = fs::read_dir(&crates) else {
-        return Ok(found);
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let krate = entry.file_name().to_string_lossy().into_owned();
-        let dir: PathBuf = entry.path().join("src").join("generated");
-        let Ok(files) = fs::read_dir(&dir) else {
+    for dir in dirs {
+        let Ok(files) = fs::read_dir(root.join(&dir)) else {
             continue;
         };
         for file in files.filter_map(Result::ok) {
             let name = file.file_name().to_string_lossy().into_owned();
-            found.push(format!("crates/{krate}/src/generated/{name}"));
+            found.push(format!("{dir}/{name}"));
         }
     }
     found.sort();
@@ -114,8 +124,15 @@ fn generated_files(root: &Path) -> Result<Vec<String>, String> {
 ///
 /// A spec the generator cannot honour, or rustfmt failing.
 pub fn generate(root: &Path) -> Result<Vec<Output>, String> {
-    let models = spec::read_models(root)?;
-    let mut outputs = Vec::new();
+    let documents = spec::documents(root)?;
+    let models = spec::read_models(&documents)?;
+    let mut outputs: Vec<Output> = documents
+        .into_iter()
+        .map(|document| Output {
+            path: format!("{EMULATOR_SPECS}/{}", document.name),
+            contents: document.text,
+        })
+        .collect();
     let mut by_crate: BTreeMap<&str, Vec<&ModelSpec>> = BTreeMap::new();
     for model in &models {
         by_crate.entry(&model.krate).or_default().push(model);

@@ -618,6 +618,10 @@ mod tests {
             .provider_deps
             .insert("kie-sora".into(), set(&["kie-core"]));
         assert!(check_facade_shape(&facade).is_empty());
+
+        // `default` may also turn on features that are not providers'.
+        facade.default = set(&["kling", "sora", "rustls"]);
+        assert!(check_facade_shape(&facade).is_empty());
     }
 
     #[test]
@@ -681,14 +685,16 @@ mod tests {
                 "kling": ["dep:kie-kling"],
                 "rustls-ring": ["kie-core/rustls-ring"],
                 "rustls-aws-lc": ["kie-core/rustls-aws-lc"],
-                "webpki-roots": ["kie-core/webpki-roots"]},
+                "webpki-roots": ["kie-core/webpki-roots"],
+                "axum": ["kie-core/axum"]},
              "dependencies": []},
             {"name": "kie-core", "features": {
                 "default": ["rustls-ring"],
                 "rustls-ring": ["rustls/ring"],
                 "rustls-aws-lc": ["tls-provider", "reqwest/rustls"],
                 "tls-provider": ["rustls/aws-lc-rs"],
-                "webpki-roots": ["dep:webpki-roots"]},
+                "webpki-roots": ["dep:webpki-roots"],
+                "axum": ["dep:axum"]},
              "dependencies": []},
             {"name": "kie-kling", "features": {}, "dependencies": [
                 {"name": "kie-core", "kind": null},
@@ -702,6 +708,7 @@ mod tests {
         assert_eq!(
             facade.forwarded,
             [
+                ("axum".to_owned(), set(&[])),
                 ("rustls-aws-lc".to_owned(), set(&["aws-lc-rs"])),
                 ("rustls-ring".to_owned(), set(&["ring"])),
                 ("webpki-roots".to_owned(), set(&[])),

@@ -14,8 +14,23 @@ pub mod spec;
 
 use std::path::PathBuf;
 
-/// The workspace root: the parent of this crate's directory.
-pub fn workspace_root() -> PathBuf {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.parent().map(PathBuf::from).unwrap_or(here)
+/// The workspace root, found at run time: the parent of the directory in
+/// `CARGO_MANIFEST_DIR`, which `cargo run` (so `cargo xtask`) and `cargo test` set to
+/// this crate's directory.
+///
+/// The directory it was compiled in would be wrong: two checkouts sharing a
+/// `CARGO_TARGET_DIR` can run each other's `xtask` binary, and `codegen --check` would
+/// then check the other checkout's `spec/`.
+///
+/// # Errors
+///
+/// `CARGO_MANIFEST_DIR` is not set (the binary was run without cargo), or names `/`.
+pub fn workspace_root() -> Result<PathBuf, String> {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").ok_or(
+        "CARGO_MANIFEST_DIR is not set: run this as `cargo xtask ...`, or pass --root DIR",
+    )?);
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("{} has no parent directory", manifest_dir.display()))
 }

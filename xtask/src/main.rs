@@ -22,15 +22,19 @@ fn main() -> ExitCode {
 fn run(args: &[String]) -> Result<(), String> {
     let (task, rest) = args.split_first().ok_or(USAGE)?;
     let mut check = false;
-    let mut root = xtask::workspace_root();
+    let mut root = None;
     let mut rest = rest.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--check" if task == "codegen" => check = true,
-            "--root" => root = PathBuf::from(rest.next().ok_or(USAGE)?),
+            "--root" => root = Some(PathBuf::from(rest.next().ok_or(USAGE)?)),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
+    let root = match root {
+        Some(root) => root,
+        None => xtask::workspace_root()?,
+    };
     match task.as_str() {
         "codegen" => {
             let changed = xtask::codegen::run(&root, check)?;

@@ -143,13 +143,22 @@ pub enum Kind {
     },
 }
 
-/// Reads every model document (those with an `x-kie-rs` member) in `<root>/spec`,
-/// sorted by file name, and checks that the other documents are valid JSON.
+/// One document of `spec/`: its file name and its text, exactly as on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// The file name, e.g. `kling-v2-1-master-text-to-video.json`.
+    pub name: String,
+    /// The whole file.
+    pub text: String,
+}
+
+/// Every `*.json` document in `<root>/spec`, sorted by file name.
 ///
 /// # Errors
 ///
-/// A message naming the file and the field for anything the generator cannot honour.
-pub fn read_models(root: &Path) -> Result<Vec<ModelSpec>, String> {
+/// The directory or a file cannot be read, or the directory holds no document: every
+/// crate built from `spec/` would then be empty.
+pub fn documents(root: &Path) -> Result<Vec<Document>, String> {
     let dir = root.join("spec");
     let mut names: Vec<String> = fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -157,12 +166,31 @@ pub fn read_models(root: &Path) -> Result<Vec<ModelSpec>, String> {
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".json"))
         .collect();
+    if names.is_empty() {
+        return Err(format!("{}: no *.json document", dir.display()));
+    }
     names.sort();
+    names
+        .into_iter()
+        .map(|name| {
+            let text =
+                fs::read_to_string(dir.join(&name)).map_err(|e| format!("spec/{name}: {e}"))?;
+            Ok(Document { name, text })
+        })
+        .collect()
+}
+
+/// Reads the model documents (those with an `x-kie-rs` member) among `documents`, in
+/// their order, and checks that the other documents are valid JSON.
+///
+/// # Errors
+///
+/// A message naming the file and the field for anything the generator cannot honour.
+pub fn read_models(documents: &[Document]) -> Result<Vec<ModelSpec>, String> {
     let mut models = Vec::new();
-    for name in names {
-        let rel = format!("spec/{name}");
-        let text = fs::read_to_string(dir.join(&name)).map_err(|e| format!("{rel}: {e}"))?;
-        let doc = Json::parse(&text).map_err(|e| format!("{rel}: {e}"))?;
+    for document in documents {
+        let rel = format!("spec/{}", document.name);
+        let doc = Json::parse(&document.text).map_err(|e| format!("{rel}: {e}"))?;
         if doc.get("x-kie-rs").is_some() {
             models.push(read_model(&rel, &doc).map_err(|e| format!("{rel}: {e}"))?);
         }

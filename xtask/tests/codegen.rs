@@ -5,14 +5,23 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use xtask::codegen;
 
+fn root() -> PathBuf {
+    xtask::workspace_root().unwrap()
+}
+
 /// Copies what codegen reads and writes into a temporary directory.
 fn workspace_copy() -> tempfile::TempDir {
-    let root = xtask::workspace_root();
+    let root = root();
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&root.join("spec"), &tmp.path().join("spec"));
+    copy_dir(
+        &root.join(codegen::EMULATOR_SPECS),
+        &tmp.path().join(codegen::EMULATOR_SPECS),
+    );
     fs::copy(root.join("rustfmt.toml"), tmp.path().join("rustfmt.toml")).unwrap();
     for entry in fs::read_dir(root.join("crates")).unwrap() {
         let entry = entry.unwrap();
@@ -46,12 +55,12 @@ fn edit(path: PathBuf, from: &str, to: &str) {
 
 #[test]
 fn the_checked_in_code_is_up_to_date() {
-    codegen::run(&xtask::workspace_root(), true).unwrap();
+    codegen::run(&root(), true).unwrap();
 }
 
 #[test]
 fn generation_is_deterministic() {
-    let root = xtask::workspace_root();
+    let root = root();
     assert_eq!(
         codegen::generate(&root).unwrap(),
         codegen::generate(&root).unwrap()
@@ -72,6 +81,7 @@ fn a_changed_spec_fails_the_check_naming_the_stale_file() {
     assert_eq!(
         err,
         "generated code is stale; run `cargo xtask codegen`:\n  \
+         crates/kie-emulator/spec/kling-v2-1-master-text-to-video.json\n  \
          crates/kie-kling/src/generated/v2_1_master_text_to_video.rs"
     );
     // --check wrote nothing.
@@ -84,7 +94,17 @@ fn a_changed_spec_fails_the_check_naming_the_stale_file() {
     let written = codegen::run(tmp.path(), false).unwrap();
     assert_eq!(
         written,
-        ["crates/kie-kling/src/generated/v2_1_master_text_to_video.rs"]
+        [
+            "crates/kie-emulator/spec/kling-v2-1-master-text-to-video.json",
+            "crates/kie-kling/src/generated/v2_1_master_text_to_video.rs"
+        ]
+    );
+    let copy = tmp
+        .path()
+        .join("crates/kie-emulator/spec/kling-v2-1-master-text-to-video.json");
+    assert_eq!(
+        fs::read(copy).unwrap(),
+        fs::read(tmp.path().join("spec/kling-v2-1-master-text-to-video.json")).unwrap()
     );
     let code = fs::read_to_string(&module).unwrap();
     assert!(
@@ -116,6 +136,7 @@ fn a_removed_spec_leaves_stale_files_that_the_check_names() {
     fs::remove_file(tmp.path().join("spec/hailuo-02-text-to-video-pro.json")).unwrap();
     let err = codegen::run(tmp.path(), true).unwrap_err();
     for stale in [
+        "crates/kie-emulator/spec/hailuo-02-text-to-video-pro.json",
         "crates/kie-hailuo/src/generated/hailuo_02_text_to_video_pro.rs",
         "crates/kie-hailuo/src/generated/mod.rs",
         "crates/kie/src/generated/mod.rs",
@@ -123,12 +144,78 @@ fn a_removed_spec_leaves_stale_files_that_the_check_names() {
         assert!(err.contains(stale), "{stale} not named in: {err}");
     }
     codegen::run(tmp.path(), false).unwrap();
-    assert!(
-        !tmp.path()
-            .join("crates/kie-hailuo/src/generated/mod.rs")
-            .exists()
-    );
+    for removed in [
+        "crates/kie-hailuo/src/generated/mod.rs",
+        "crates/kie-emulator/spec/hailuo-02-text-to-video-pro.json",
+    ] {
+        assert!(!tmp.path().join(removed).exists(), "{removed} is left");
+    }
     codegen::run(tmp.path(), true).unwrap();
+}
+
+#[test]
+fn a_hand_edit_to_the_emulators_copy_of_a_spec_fails_the_check() {
+    let tmp = workspace_copy();
+    edit(
+        tmp.path()
+            .join("crates/kie-emulator/spec/kling-v2-1-master-text-to-video.json"),
+        "\"maxLength\": 5000",
+        "\"maxLength\": 4000",
+    );
+    let err = codegen::run(tmp.path(), true).unwrap_err();
+    assert_eq!(
+        err,
+        "generated code is stale; run `cargo xtask codegen`:\n  \
+         crates/kie-emulator/spec/kling-v2-1-master-text-to-video.json"
+    );
+}
+
+#[test]
+fn an_empty_spec_directory_is_an_error_not_an_empty_catalog() {
+    let tmp = workspace_copy();
+    for entry in fs::read_dir(tmp.path().join("spec")).unwrap() {
+        fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let err = codegen::generate(tmp.path()).unwrap_err();
+    assert!(err.ends_with("spec: no *.json document"), "{err}");
+}
+
+/// `cargo xtask` is `cargo run -p xtask`: with a `CARGO_TARGET_DIR` shared by two
+/// checkouts, cargo may run the binary the other checkout built. It must still work on
+/// the workspace cargo ran it for, which cargo names in `CARGO_MANIFEST_DIR` at run time.
+#[test]
+fn the_binary_works_on_the_workspace_cargo_runs_it_for() {
+    let tmp = workspace_copy();
+    edit(
+        tmp.path().join("spec/kling-v2-1-master-text-to-video.json"),
+        "\"maxLength\": 5000",
+        "\"maxLength\": 4000",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["codegen", "--check"])
+        .env("CARGO_MANIFEST_DIR", tmp.path().join("xtask"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("crates/kie-kling/src/generated/v2_1_master_text_to_video.rs"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_binary_run_without_cargo_asks_for_a_root() {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["codegen", "--check"])
+        .env_remove("CARGO_MANIFEST_DIR")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "CARGO_MANIFEST_DIR is not set: run this as `cargo xtask ...`, or pass --root DIR\n"
+    );
 }
 
 #[test]

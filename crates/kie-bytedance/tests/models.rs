@@ -28,9 +28,14 @@ const SEED_001_INPUT: &str = r#"{
     "duration": "5"
   }"#;
 
+/// The request example of a spec document, as the emulator embeds it (the same bytes as
+/// the workspace's `spec/`, and inside the published emulator too).
 fn spec_example(file: &str) -> Value {
-    let path = format!("{}/../../spec/{file}", env!("CARGO_MANIFEST_DIR"));
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let (_, text) = kie_emulator::spec_documents()
+        .iter()
+        .find(|(name, _)| *name == file)
+        .unwrap_or_else(|| panic!("the emulator embeds no {file}"));
+    let doc: Value = serde_json::from_str(text).unwrap();
     doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]
         ["example"]
         .clone()

@@ -14,6 +14,7 @@
 //! [`receiver::serve`] runs that router with a header timeout and a connection cap.
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod receiver;
 mod store;
 

@@ -20,6 +20,7 @@
 //! inputs and [`VideoModel`] implementations; the `kie` crate gathers them.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod callback;
 mod client;
@@ -52,8 +53,10 @@ pub use client::{
 pub use download::{Download, DownloadProgress, Downloaded, MAX_REDIRECTS, MinSpeed};
 pub use error::{Error, ErrorKind, Operation, SpeedLimit, UnansweredCause};
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use inbox::receiver;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use inbox::receiver::MAX_CALLBACK_BODY;
 pub use inbox::{CallbackInbox, DEFAULT_INBOX_BYTES, Receipt};
 pub use model::{
@@ -82,3 +85,8 @@ pub mod __private {
     pub use crate::mapping::{Target, UniformMapping, decode, map_request};
     pub use crate::validation::Violations;
 }
+
+/// The README's example, compiled (and run, unless marked `no_run`) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,7 +1,7 @@
 //! Task records as recordInfo (and callbacks) send them, decoded tolerantly.
 //!
-//! The live API differs from its docs in many small ways (`../shared/research/kie-api.md`
-//! sections 3 and 12): `null` or `""` for empty fields, numbers as strings, `param` and
+//! The live API differs from its docs (<https://docs.kie.ai/market/common/get-task-detail>)
+//! in many small ways: `null` or `""` for empty fields, numbers as strings, `param` and
 //! `resultJson` as JSON-encoded strings with `param.input` sometimes encoded twice, a
 //! missing `updateTime`. Each field is therefore read on its own terms, and an unknown
 //! state is kept rather than refused, so that a new state at kie.ai never breaks a wait.

@@ -81,6 +81,14 @@ pub use server::VERSION_HEADER;
 pub use state::{Config, Stats};
 pub use tasks::{Outcome, Phases, TaskSnapshot, TaskState, Timeline};
 
+/// The OpenAPI documents this emulator was built with, as (file name, JSON text), sorted
+/// by file name: kie.ai's common endpoints, its upload host, and one document per model,
+/// each validated against by createTask. They are the documents the SDK's typed inputs
+/// are generated from, so a test can compare its requests with what kie.ai documents.
+pub fn spec_documents() -> &'static [(&'static str, &'static str)] {
+    spec::EMBEDDED_SPECS
+}
+
 /// The HMAC key callbacks are signed with when none is configured.
 pub const DEFAULT_WEBHOOK_KEY: &str = "kie-emulator-webhook-key";
 
@@ -670,3 +678,8 @@ impl Drop for Emulator {
         }
     }
 }
+
+/// The README's example, compiled (and run, unless marked `no_run`) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,8 +1,8 @@
 //! The kie.ai response envelope and the exact messages the live API sends.
 //!
 //! Every api.kie.ai answer is `{code, msg, data}`; the upload host adds `success`. The
-//! messages below are the ones captured from the live service (`research/kie-api.md`
-//! sections 1, 3 and 6), so that an SDK matching on them is tested against the real text.
+//! messages below are the ones captured from the live service, so that an SDK matching on
+//! them is tested against the real text.
 
 use axum::{
     http::{HeaderValue, StatusCode, header},

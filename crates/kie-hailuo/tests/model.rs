@@ -15,6 +15,16 @@ const SEED_004_INPUT: &str = r#"{
     "prompt_optimizer": true
   }"#;
 
+/// A spec document, as the emulator embeds it (the same bytes as the workspace's `spec/`,
+/// and inside the published emulator too).
+fn spec_document(file: &str) -> Value {
+    let (_, text) = kie_emulator::spec_documents()
+        .iter()
+        .find(|(name, _)| *name == file)
+        .unwrap_or_else(|| panic!("the emulator embeds no {file}"));
+    serde_json::from_str(text).unwrap()
+}
+
 fn problem(err: &ValidationError, field: &str) -> Problem {
     err.violations()
         .iter()
@@ -35,11 +45,7 @@ fn seed_004_round_trips_through_the_typed_input() {
         input
     );
 
-    let path = format!(
-        "{}/../../spec/hailuo-02-text-to-video-pro.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc = spec_document("hailuo-02-text-to-video-pro.json");
     let example = &doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]
         ["example"];
     assert_eq!(example["input"], seed);

@@ -34,3 +34,8 @@
 mod generated;
 
 pub use generated::*;
+
+/// The README's example, compiled (and run, unless marked `no_run`) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -18,6 +18,16 @@ const SEED_003_INPUT: &str = r#"{
     "cfg_scale": 0.5
   }"#;
 
+/// A spec document, as the emulator embeds it (the same bytes as the workspace's `spec/`,
+/// and inside the published emulator too).
+fn spec_document(file: &str) -> Value {
+    let (_, text) = kie_emulator::spec_documents()
+        .iter()
+        .find(|(name, _)| *name == file)
+        .unwrap_or_else(|| panic!("the emulator embeds no {file}"));
+    serde_json::from_str(text).unwrap()
+}
+
 fn problem(err: &ValidationError, field: &str) -> Problem {
     err.violations()
         .iter()
@@ -39,11 +49,7 @@ fn seed_003_round_trips_through_the_typed_input() {
         input
     );
 
-    let path = format!(
-        "{}/../../spec/kling-v2-1-master-text-to-video.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc = spec_document("kling-v2-1-master-text-to-video.json");
     let example = &doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]
         ["example"];
     assert_eq!(example["input"], seed);
@@ -225,11 +231,7 @@ fn a_seed_sent_to_kling_is_a_clear_error() {
 
 #[test]
 fn kling_takes_no_progress_callback_as_its_spec_says() {
-    let path = format!(
-        "{}/../../spec/kling-v2-1-master-text-to-video.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc = spec_document("kling-v2-1-master-text-to-video.json");
     let top = &doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]
         ["schema"]["properties"];
     assert!(top.get("callBackUrl").is_some());

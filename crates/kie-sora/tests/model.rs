@@ -18,6 +18,16 @@ const SEED_002_INPUT: &str = r#"{
     "remove_watermark": true
   }"#;
 
+/// A spec document, as the emulator embeds it (the same bytes as the workspace's `spec/`,
+/// and inside the published emulator too).
+fn spec_document(file: &str) -> Value {
+    let (_, text) = kie_emulator::spec_documents()
+        .iter()
+        .find(|(name, _)| *name == file)
+        .unwrap_or_else(|| panic!("the emulator embeds no {file}"));
+    serde_json::from_str(text).unwrap()
+}
+
 fn problem(err: &ValidationError, field: &str) -> Problem {
     err.violations()
         .iter()
@@ -44,11 +54,7 @@ fn seed_002_round_trips_through_the_typed_input() {
         input
     );
 
-    let path = format!(
-        "{}/../../spec/sora-2-pro-text-to-video.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc = spec_document("sora-2-pro-text-to-video.json");
     let example = &doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]
         ["example"];
     assert_eq!(example["input"], seed);
@@ -246,11 +252,7 @@ fn what_sora_cannot_take_is_an_error_and_extras_reach_its_own_fields() {
 
 #[test]
 fn sora_takes_a_progress_callback_as_its_spec_says() {
-    let path = format!(
-        "{}/../../spec/sora-2-pro-text-to-video.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc = spec_document("sora-2-pro-text-to-video.json");
     let top = &doc["paths"]["/api/v1/jobs/createTask"]["post"]["requestBody"]["content"]["application/json"]
         ["schema"]["properties"];
     assert_eq!(top["progressCallBackUrl"]["format"], "uri");

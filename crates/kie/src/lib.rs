@@ -77,6 +77,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod generated;
 pub mod registry;
@@ -84,15 +85,35 @@ pub mod registry;
 pub use kie_core::*;
 pub use registry::{Registry, UnknownModel};
 
+/// The callback receiver (feature `axum`): [`CallbackInbox::router`] and
+/// [`receiver::serve`].
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use kie_core::{MAX_CALLBACK_BODY, receiver};
+
+/// The `http` crate, re-exported: [`CallbackVerifier::verify_headers`] and
+/// [`CallbackInbox::receive`] take its [`HeaderMap`](http::HeaderMap), and naming it
+/// through `kie` needs no other dependency and is always the version `kie` uses.
+pub use http;
+
 /// The ByteDance models (feature `bytedance`).
 #[cfg(feature = "bytedance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bytedance")))]
 pub use kie_bytedance as bytedance;
 /// The Hailuo model (feature `hailuo`).
 #[cfg(feature = "hailuo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hailuo")))]
 pub use kie_hailuo as hailuo;
 /// The Kling model (feature `kling`).
 #[cfg(feature = "kling")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kling")))]
 pub use kie_kling as kling;
 /// The Sora model (feature `sora`).
 #[cfg(feature = "sora")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sora")))]
 pub use kie_sora as sora;
+
+/// The README's example, compiled (and run, unless marked `no_run`) as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

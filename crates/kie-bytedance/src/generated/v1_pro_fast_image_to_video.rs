@@ -5,7 +5,7 @@
 //!
 //! Turns a still image into a video with ByteDance's fast model.
 //!
-//! Source: seed 001_cfc051714e745322.txt (kie.ai zh-CN model page); nsfw_checker from research/kie-api.md section 8.2. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
+//! Source: kie.ai's model page, <https://docs.kie.ai/cn/market/bytedance/v1-pro-fast-image-to-video> (zh-CN; in English at <https://docs.kie.ai/market/bytedance/v1-pro-fast-image-to-video>). kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`BytedanceV1ProFastImageToVideoInput`], whose every field and limit is checked before sending, or [`BytedanceV1ProFastImageToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
@@ -61,7 +61,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
         Param::new("nsfw_checker", ParamKind::Boolean)
             .default("false")
             .description(
-                "Content (NSFW) filter switch; `false` disables content filtering. Not on the seed page: added, optional, from kie.ai's later zh-CN export of this page (research/kie-api.md section 8.2). That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
+                "Content (NSFW) filter switch; `false` disables content filtering. Added, optional, from a later version of kie.ai's zh-CN page. That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
             ),
     ],
 );
@@ -273,7 +273,7 @@ pub struct BytedanceV1ProFastImageToVideoInput {
     /// One of `"5"`, `"10"`. Optional; kie.ai's default is `"5"`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<VideoDuration>,
-    /// Content (NSFW) filter switch; `false` disables content filtering. Not on the seed page: added, optional, from kie.ai's later zh-CN export of this page (research/kie-api.md section 8.2). That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.
+    /// Content (NSFW) filter switch; `false` disables content filtering. Added, optional, from a later version of kie.ai's zh-CN page. That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.
     ///
     /// Optional; kie.ai's default is `false`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -86,6 +86,7 @@ impl ReceiverLimits {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl CallbackInbox {
     /// An axum router that takes callbacks on `POST /` (nest it where your
     /// `callBackUrl` points), with the default [`ReceiverLimits`]. It answers at once:

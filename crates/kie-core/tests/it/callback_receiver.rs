@@ -150,7 +150,10 @@ async fn connections_past_the_cap_wait_for_one_to_close() {
         .iter()
         .filter(|stream| matches!(stream.try_read(&mut [0; 1]), Ok(0)))
         .count();
-    assert!(closed >= 1, "the third was served while both held connections were open");
+    assert!(
+        closed >= 1,
+        "the third was served while both held connections were open"
+    );
 }
 
 #[tokio::test]

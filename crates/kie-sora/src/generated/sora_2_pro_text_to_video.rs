@@ -5,7 +5,7 @@
 //!
 //! Generates high-quality video from a text description with the Sora-2-pro-text-to-video model.
 //!
-//! Source: seed 002_8b6cf480a83e81bb.txt (kie.ai zh-CN model page); progressCallBackUrl, character_id_list and upload_method from research/kie-api.md section 8.3. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
+//! Source: kie.ai's model page, <https://docs.kie.ai/cn/market/sora2/sora-2-pro-text-to-video> (zh-CN; in English at <https://docs.kie.ai/market/sora2/sora-2-pro-text-to-video>); progressCallBackUrl, character_id_list and upload_method from a later version of it. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`Sora2ProTextToVideoInput`], whose every field and limit is checked before sending, or [`Sora2ProTextToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
@@ -55,7 +55,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
             )
             .default("\"10\"")
             .description(
-                "The page calls it the number of video frames to generate; its values, `\"10\"` and `\"15\"`, are the clip length in seconds (research/kie-api.md section 8.3), so kie-rs maps a uniform `duration_secs` onto it. A string: `\"10\"`, not `10`.",
+                "The page calls it the number of video frames to generate; its values, `\"10\"` and `\"15\"`, are the clip length in seconds, so kie-rs maps a uniform `duration_secs` onto it. A string: `\"10\"`, not `10`.",
             ),
         Param::new(
                 "size",
@@ -76,7 +76,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
                 },
             )
             .description(
-                "Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5. Not on the seed page: added, optional, from kie.ai's later Sora 2 page (research/kie-api.md section 8.3).",
+                "Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5. Added, optional, from a later version of kie.ai's Sora 2 page.",
             ),
         Param::new(
                 "upload_method",
@@ -86,7 +86,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
             )
             .default("\"s3\"")
             .description(
-                "Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Not on the seed page: added from kie.ai's later Sora 2 page (research/kie-api.md section 8.3), whose schema lists it as required although it documents the default `s3`, and whose own request example (like the seed's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the seed's example stays valid.",
+                "Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Added from a later version of kie.ai's Sora 2 page, whose schema lists it as required although it documents the default `s3`, and whose own request example (like the earlier page's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the page's example stays valid.",
             ),
     ],
 );
@@ -202,7 +202,7 @@ impl std::str::FromStr for AspectRatio {
     }
 }
 
-/// The values of `n_frames`. The page calls it the number of video frames to generate; its values, `"10"` and `"15"`, are the clip length in seconds (research/kie-api.md section 8.3), so kie-rs maps a uniform `duration_secs` onto it. A string: `"10"`, not `10`.
+/// The values of `n_frames`. The page calls it the number of video frames to generate; its values, `"10"` and `"15"`, are the clip length in seconds, so kie-rs maps a uniform `duration_secs` onto it. A string: `"10"`, not `10`.
 ///
 /// Serialized exactly as kie.ai spells them: `"10"`, `"15"`.
 #[derive(
@@ -322,7 +322,7 @@ impl std::str::FromStr for Size {
     }
 }
 
-/// The values of `upload_method`. Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Not on the seed page: added from kie.ai's later Sora 2 page (research/kie-api.md section 8.3), whose schema lists it as required although it documents the default `s3`, and whose own request example (like the seed's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the seed's example stays valid.
+/// The values of `upload_method`. Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Added from a later version of kie.ai's Sora 2 page, whose schema lists it as required although it documents the default `s3`, and whose own request example (like the earlier page's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the page's example stays valid.
 ///
 /// Serialized exactly as kie.ai spells them: `"s3"`, `"oss"`.
 #[derive(
@@ -414,7 +414,7 @@ pub struct Sora2ProTextToVideoInput {
     /// One of `"portrait"`, `"landscape"`. Optional; kie.ai's default is `"landscape"`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aspect_ratio: Option<AspectRatio>,
-    /// The page calls it the number of video frames to generate; its values, `"10"` and `"15"`, are the clip length in seconds (research/kie-api.md section 8.3), so kie-rs maps a uniform `duration_secs` onto it. A string: `"10"`, not `10`.
+    /// The page calls it the number of video frames to generate; its values, `"10"` and `"15"`, are the clip length in seconds, so kie-rs maps a uniform `duration_secs` onto it. A string: `"10"`, not `10`.
     ///
     /// One of `"10"`, `"15"`. Optional; kie.ai's default is `"10"`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -429,12 +429,12 @@ pub struct Sora2ProTextToVideoInput {
     /// Optional. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_watermark: Option<bool>,
-    /// Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5. Not on the seed page: added, optional, from kie.ai's later Sora 2 page (research/kie-api.md section 8.3).
+    /// Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5. Added, optional, from a later version of kie.ai's Sora 2 page.
     ///
     /// At most 5 items. Optional. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub character_id_list: Option<Vec<String>>,
-    /// Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Not on the seed page: added from kie.ai's later Sora 2 page (research/kie-api.md section 8.3), whose schema lists it as required although it documents the default `s3`, and whose own request example (like the seed's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the seed's example stays valid.
+    /// Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Added from a later version of kie.ai's Sora 2 page, whose schema lists it as required although it documents the default `s3`, and whose own request example (like the earlier page's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the page's example stays valid.
     ///
     /// One of `"s3"`, `"oss"`. Optional; kie.ai's default is `"s3"`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 
 use kie::{Client, Error, Task, ValidationError};
@@ -82,15 +81,14 @@ pub fn models() -> Vec<Model> {
     ]
 }
 
-pub fn spec_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spec")
-}
-
-/// A spec document.
+/// A spec document, from the copies the emulator embeds (the same bytes as the
+/// workspace's `spec/`, and inside the published packages too).
 pub fn spec(file: &str) -> Value {
-    let path = spec_dir().join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let (_, text) = kie_emulator::spec_documents()
+        .iter()
+        .find(|(name, _)| *name == file)
+        .unwrap_or_else(|| panic!("the emulator embeds no {file}"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 /// The createTask request body schema of a model document.
