@@ -278,8 +278,9 @@ where
 ///
 /// # Errors
 ///
-/// Everything [`check_input`] finds; or, should the typed input and `info` ever
-/// disagree, the deserializer's message on the field `input`.
+/// A field that is not documented, of the wrong JSON type or missing (see
+/// `check_input`); or, should the typed input and `info` ever disagree, the
+/// deserializer's message on the field `input`.
 pub fn decode<T: DeserializeOwned>(info: &ModelInfo, value: Value) -> Result<T, ValidationError> {
     check_input(info, &value)?;
     serde_json::from_value(value).map_err(|e| {
