@@ -1,8 +1,6 @@
 //! Every documented error, reproduced in the live wire shape.
 
-mod common;
-
-use common::{KEY, client, create, create_raw, kling, record};
+use crate::common::{KEY, client, create, create_raw, kling, record};
 use kie_emulator::{Emulator, Timeline};
 use serde_json::{Value, json};
 
@@ -23,7 +21,7 @@ async fn missing_or_wrong_bearer_is_401() {
         if let Some(auth) = auth {
             request = request.header("authorization", auth);
         }
-        let answer = common::answer(request.send().await.expect("sent")).await;
+        let answer = crate::common::answer(request.send().await.expect("sent")).await;
         assert_eq!(answer.status, 401, "{auth:?}");
         assert_eq!(
             answer.body,
@@ -151,7 +149,7 @@ async fn record_info_errors() {
         json!({"code": 422, "msg": "recordInfo is null", "data": null})
     );
 
-    let missing = common::answer(
+    let missing = crate::common::answer(
         client()
             .get(format!("{base}/api/v1/jobs/recordInfo"))
             .bearer_auth(KEY)
@@ -202,7 +200,7 @@ async fn insufficient_credits_is_402_and_failures_are_refunded() {
         .await
         .expect("starts");
     let base = emulator.base_url();
-    let credit = common::answer(
+    let credit = crate::common::answer(
         client()
             .get(format!("{base}/api/v1/chat/credit"))
             .bearer_auth(KEY)
@@ -227,7 +225,7 @@ async fn insufficient_credits_is_402_and_failures_are_refunded() {
     assert_eq!(emulator.credits(), 400.0, "a failed task is refunded");
     emulator.set_price("kling/v2-1-master-text-to-video", 0.5);
     create(base, &kling("cheap")).await;
-    let credit = common::answer(
+    let credit = crate::common::answer(
         client()
             .get(format!("{base}/api/v1/chat/credit"))
             .bearer_auth(KEY)
@@ -302,7 +300,7 @@ async fn download_url_rejects_foreign_urls_and_expires_after_twenty_minutes() {
     let ask = |url: String| {
         let base = base.to_owned();
         async move {
-            common::answer(
+            crate::common::answer(
                 client()
                     .post(format!("{base}/api/v1/common/download-url"))
                     .bearer_auth(KEY)
@@ -321,8 +319,8 @@ async fn download_url_rejects_foreign_urls_and_expires_after_twenty_minutes() {
     assert_eq!(made_up.status, 422);
 
     let id = create(base, &kling("a cat")).await;
-    let data = common::poll_until_done(base, &id, 1).await;
-    let link = ask(common::result_url(&data)).await;
+    let data = crate::common::poll_until_done(base, &id, 1).await;
+    let link = ask(crate::common::result_url(&data)).await;
     assert_eq!(link.status, 200, "{}", link.text);
     let link = link.body["data"]
         .as_str()

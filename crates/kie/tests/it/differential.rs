@@ -17,9 +17,7 @@
 //! surrounding spaces, raw Unicode); the few the SDK refuses beyond the spec (a port
 //! above 65535) are left out.
 
-mod common;
-
-use common::{Model, input_schema, models, same_json, schema_accepts, spec, validator};
+use crate::common::{Model, input_schema, models, same_json, schema_accepts, spec, validator};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};

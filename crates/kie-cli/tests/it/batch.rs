@@ -1,12 +1,10 @@
 //! `kie batch`: every line done once, under the rate limit, and safe to kill.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Local, PNG, assert_mp4, bare_kie, json, stderr, stdout};
+use crate::common::{Local, PNG, assert_mp4, bare_kie, json, stderr, stdout};
 use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, TaskState, Timeline};
 use serde_json::Value;
 
@@ -263,7 +261,7 @@ fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() 
             .args(["--concurrency", "25"]);
     };
 
-    let mut first = Command::new(common::KIE);
+    let mut first = Command::new(crate::common::KIE);
     args(&mut first);
     let mut child = first
         .stdout(Stdio::null())
@@ -298,7 +296,7 @@ fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() 
     assert_eq!(local.stats().tasks_created as usize, created);
 
     let mut again = assert_cmd::Command::from_std({
-        let mut command = Command::new(common::KIE);
+        let mut command = Command::new(crate::common::KIE);
         args(&mut command);
         command
     });
@@ -353,7 +351,7 @@ fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() 
 /// `kie batch FILE --out-dir OUT` as a child process pointed at `local`, with its output
 /// captured.
 fn spawn_batch(local: &Local, file: &Path, out: &Path, extra: &[&str]) -> std::process::Child {
-    Command::new(common::KIE)
+    Command::new(crate::common::KIE)
         .env_remove("KIE_UPLOAD_BASE_URL")
         .env("KIE_API_KEY", "test-key")
         .env("KIE_BASE_URL", local.emulator.base_url())

@@ -1,10 +1,8 @@
 //! Callbacks: signed, retried on failure, logged, and misbehaving on demand.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Receiver, create, kling};
+use crate::common::{Receiver, create, kling};
 use kie_emulator::{
     CallbackFaultEffect, CallbackFaultRule, CallbackKind, CallbackRetry, Emulator, Outcome,
     TaskState, Timeline, sign,
@@ -19,7 +17,7 @@ fn with_callback(prompt: &str, url: &str) -> Value {
     body
 }
 
-fn header(received: &common::Received, name: &str) -> String {
+fn header(received: &crate::common::Received, name: &str) -> String {
     received
         .headers
         .get(name)

@@ -1,8 +1,6 @@
 //! The `/_emulator/*` control plane over HTTP, the same operations as the Rust handle.
 
-mod common;
-
-use common::{KEY, client, create, kling, record};
+use crate::common::{KEY, client, create, kling, record};
 use kie_emulator::{ClockStatus, Emulator, Stats, TaskSnapshot};
 use serde_json::{Value, json};
 

@@ -1,12 +1,10 @@
 //! Every `kie` subcommand against the emulator, as a user runs it: exit codes, what is
 //! printed, what reached the emulator, and the files written.
 
-mod common;
-
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{Local, PNG, assert_mp4, bare_kie, json, stderr, stdout};
+use crate::common::{Local, PNG, assert_mp4, bare_kie, json, stderr, stdout};
 use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Outcome, Phases, Timeline};
 
 const KLING: &str = "kling/v2-1-master-text-to-video";
@@ -522,7 +520,7 @@ fn the_emulator_flag_needs_no_account_and_says_so() {
 
 #[test]
 fn kie_emulator_serves_until_killed_and_prints_the_exports_to_use_it() {
-    let mut child = Command::new(common::KIE)
+    let mut child = Command::new(crate::common::KIE)
         .args(["emulator", "--port", "0", "--speed", "60", "--seed", "7"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -826,7 +824,7 @@ enum Closed {
 fn with_closed_pipe(closed: Closed, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     let (reader, writer) = std::io::pipe().expect("a pipe");
     drop(reader);
-    let mut command = Command::new(common::KIE);
+    let mut command = Command::new(crate::common::KIE);
     command.current_dir(dir).args(args);
     for name in ["KIE_API_KEY", "KIE_BASE_URL", "KIE_UPLOAD_BASE_URL"] {
         command.env_remove(name);
@@ -1149,7 +1147,7 @@ fn ctrl_c_during_a_wait_exits_130_naming_the_task_and_how_to_resume() {
     let local = Local::start(Emulator::builder().timeline(Timeline::AfterPolls { polls: 1_000 }));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let spawn = |json: bool| {
-        let mut command = Command::new(common::KIE);
+        let mut command = Command::new(crate::common::KIE);
         command
             .env("KIE_API_KEY", "test-key")
             .env("KIE_BASE_URL", local.emulator.base_url())
@@ -1198,7 +1196,7 @@ fn ctrl_c_during_a_wait_exits_130_naming_the_task_and_how_to_resume() {
     );
 }
 
-/// Against the real kie.ai: `cargo test -p kie-cli --test commands -- --ignored` with
+/// Against the real kie.ai: `cargo test -p kie-cli --test it commands:: -- --ignored` with
 /// KIE_API_KEY set. Reads the balance only; spends nothing.
 #[test]
 #[ignore = "needs KIE_API_KEY and the network"]

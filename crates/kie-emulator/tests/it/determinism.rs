@@ -1,10 +1,8 @@
 //! The same seed and the same requests give the same trace: ids, states, fault draws.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{KEY, client, create_raw, kling, record};
+use crate::common::{KEY, client, create_raw, kling, record};
 use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Timeline};
 
 async fn trace(seed: u64) -> Vec<String> {

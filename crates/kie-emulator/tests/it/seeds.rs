@@ -1,9 +1,7 @@
 //! Each seed document's curl example is accepted verbatim, and the whole flow a user
 //! follows (create, poll, download) ends in a valid mp4.
 
-mod common;
-
-use common::{KEY, client, create_raw, poll_until_done, result_url, seeds::SEED_BODIES};
+use crate::common::{KEY, client, create_raw, poll_until_done, result_url, seeds::SEED_BODIES};
 use kie_emulator::{Emulator, Timeline};
 use serde_json::Value;
 

@@ -4,10 +4,9 @@
 //! characters. The spec's JSON Schema must agree with the SDK on every case, and a new
 //! limit in a spec is covered here without a new line of test.
 
-mod common;
-
-use common::{
-    Model, example, input_schema, minimal_input, models, same_json, schema_accepts, spec, validator,
+use crate::common::{
+    Model, example, input_schema, minimal_input, models, request_schema, same_json, schema_accepts,
+    spec, validator,
 };
 use kie::{Problem, ValidationError};
 use serde_json::{Map, Value, json};
@@ -330,6 +329,23 @@ fn each_seed_example_round_trips_and_satisfies_its_schema() {
             input
         );
         assert!(validator(&doc).is_valid(example), "{}", model.id);
+    }
+}
+
+#[test]
+fn a_model_takes_a_progress_callback_exactly_when_its_spec_documents_one() {
+    for model in models() {
+        let doc = spec(model.file);
+        let documented = request_schema(&doc)["properties"]
+            .get("progressCallBackUrl")
+            .is_some();
+        let example = example(&doc)["input"].clone();
+        assert_eq!(
+            (model.takes_progress_callback)(example),
+            documented,
+            "{}",
+            model.id
+        );
     }
 }
 

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use kie::{Client, Error, Task, ValidationError};
+use kie::{Client, Error, Problem, Task, ValidationError};
 use serde_json::{Map, Value};
 
 /// One model under test: its spec file, its generated `from_json` (returning the parsed
@@ -17,6 +17,9 @@ pub struct Model {
     pub id: &'static str,
     pub parse: fn(Value) -> Result<Value, ValidationError>,
     pub submit: fn(Client, CreateTask) -> Submission,
+    /// Whether the typed input, parsed from this JSON, says the model takes a
+    /// `progressCallBackUrl`.
+    pub takes_progress_callback: fn(Value) -> bool,
 }
 
 /// A createTask request as JSON: the `input` object and the optional callback URLs.
@@ -51,6 +54,10 @@ macro_rules! model {
                     }
                     submit.await
                 })
+            },
+            takes_progress_callback: |value| {
+                let input = <$ty>::from_json(value).expect("a valid input");
+                kie::ModelInput::takes_progress_callback(&input)
             },
         }
     };
@@ -150,4 +157,36 @@ pub fn same_json(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
+}
+
+/// The problem `err` names on `field`; panics, quoting `err`, when it names none.
+pub fn problem(err: &ValidationError, field: &str) -> Problem {
+    err.violations()
+        .iter()
+        .find(|v| v.field == field)
+        .map(|v| v.problem.clone())
+        .unwrap_or_else(|| panic!("no violation on `{field}` in: {err}"))
+}
+
+/// The wire strings of a generated enum's values, in `all`'s order, after checking that
+/// serde, `FromStr` and `Display` each agree with `as_str` on every value.
+pub fn wire_strings<T>(all: &[T], as_str: fn(&T) -> &'static str) -> Vec<&'static str>
+where
+    T: serde::Serialize
+        + serde::de::DeserializeOwned
+        + std::str::FromStr<Err = ValidationError>
+        + std::fmt::Display
+        + PartialEq
+        + std::fmt::Debug,
+{
+    all.iter()
+        .map(|v| {
+            let wire = as_str(v);
+            assert_eq!(serde_json::to_value(v).unwrap(), Value::String(wire.into()));
+            assert_eq!(&serde_json::from_value::<T>(wire.into()).unwrap(), v);
+            assert_eq!(&wire.parse::<T>().unwrap(), v);
+            assert_eq!(v.to_string(), wire);
+            wire
+        })
+        .collect()
 }

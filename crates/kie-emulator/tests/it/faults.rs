@@ -1,11 +1,9 @@
 //! Fault rules: every effect, matched by endpoint, model and task, by count or by a
 //! seeded probability.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{KEY, client, create, create_raw, kling, record};
+use crate::common::{KEY, client, create, create_raw, kling, record};
 use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Timeline};
 use serde_json::{Value, json};
 
@@ -85,7 +83,7 @@ async fn body_level_error_code_under_http_200() {
         })
         .on(Endpoint::Credit),
     );
-    let answer = common::answer(
+    let answer = crate::common::answer(
         client()
             .get(format!("{}/api/v1/chat/credit", emulator.base_url()))
             .bearer_auth(KEY)
@@ -252,8 +250,8 @@ async fn file_download_truncation_breaks_the_body() {
     let emulator = emulator().await;
     let base = emulator.base_url();
     let id = create(base, &kling("a cat [emulator:immediate]")).await;
-    let data = common::poll_until_done(base, &id, 1).await;
-    let url = common::result_url(&data);
+    let data = crate::common::poll_until_done(base, &id, 1).await;
+    let url = crate::common::result_url(&data);
     emulator.add_fault(
         FaultRule::new(FaultEffect::TruncatedJson)
             .on(Endpoint::Files)
@@ -463,7 +461,7 @@ async fn a_partial_answer_to_a_whole_file_request_is_its_second_half() {
     let emulator = emulator().await;
     let base = emulator.base_url();
     let id = create(base, &kling("a cat [emulator:immediate]")).await;
-    let url = common::result_url(&common::poll_until_done(base, &id, 1).await);
+    let url = crate::common::result_url(&crate::common::poll_until_done(base, &id, 1).await);
     let whole = client()
         .get(&url)
         .send()

@@ -1,11 +1,9 @@
 //! Hosted files: a valid mp4 with HEAD and Range, expiry, and the upload host.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{KEY, client, create, kling, poll_until_done, result_url};
 use base64::Engine as _;
-use common::{KEY, client, create, kling, poll_until_done, result_url};
 use kie_emulator::{Config, Emulator, Endpoint, Timeline};
 use serde_json::{Value, json};
 
@@ -128,8 +126,8 @@ async fn results_expire_after_the_configured_time() {
     assert_eq!(client().get(&url).send().await.expect("get").status(), 404);
 }
 
-async fn upload_json(emulator: &Emulator, path: &str, body: Value) -> common::Answer {
-    common::answer(
+async fn upload_json(emulator: &Emulator, path: &str, body: Value) -> crate::common::Answer {
+    crate::common::answer(
         client()
             .post(format!("{}{path}", emulator.upload_base_url()))
             .bearer_auth(KEY)
@@ -156,7 +154,7 @@ async fn stream_upload_is_served_back() {
         )
         .text("uploadPath", "images/user-uploads")
         .text("fileName", "cat.png");
-    let answer = common::answer(
+    let answer = crate::common::answer(
         client()
             .post(format!(
                 "{}/api/file-stream-upload",
@@ -292,7 +290,7 @@ async fn upload_errors_follow_the_documented_shape() {
     )
     .await;
     assert_eq!(slash.status, 400);
-    let unauthorized = common::answer(
+    let unauthorized = crate::common::answer(
         client()
             .post(format!(
                 "{}/api/file-base64-upload",
@@ -309,7 +307,7 @@ async fn upload_errors_follow_the_documented_shape() {
         unauthorized.body,
         json!({"success": false, "code": 401, "msg": "Authentication failed: Invalid API Key"})
     );
-    let no_file = common::answer(
+    let no_file = crate::common::answer(
         client()
             .post(format!(
                 "{}/api/file-stream-upload",

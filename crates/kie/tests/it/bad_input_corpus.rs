@@ -16,11 +16,9 @@
 //! purpose: it is the escape hatch for models the SDK does not know, and checks only
 //! the shape.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{CreateTask, Model, example, input_schema, models, request_schema, spec};
+use crate::common::{CreateTask, Model, example, input_schema, models, request_schema, spec};
 use kie::{Client, Error, ErrorKind, Problem, VideoRequest};
 use kie_emulator::Emulator;
 use serde_json::{Value, json};
@@ -102,8 +100,8 @@ const ALPHABETS: [(&str, &str); 10] = [
 ];
 
 fn corpus() -> Vec<Case> {
-    let file: Value = serde_json::from_str(include_str!("corpus/bad_inputs.json"))
-        .expect("corpus/bad_inputs.json is JSON");
+    let file: Value = serde_json::from_str(include_str!("../corpus/bad_inputs.json"))
+        .expect("../corpus/bad_inputs.json is JSON");
     let bad_urls: Vec<(String, String)> = file["bad_urls"]
         .as_array()
         .expect("bad_urls")

@@ -2,7 +2,7 @@
 //! emulator that knows no model: a published crate once embedded nothing, silently, and
 //! answered every createTask with 422.
 
-#[path = "../build/spec_files.rs"]
+#[path = "../../build/spec_files.rs"]
 mod spec_files;
 
 use std::fs;

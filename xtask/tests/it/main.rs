@@ -1,0 +1,4 @@
+//! `cargo xtask codegen` and `cargo xtask features`, run on scratch workspaces.
+
+mod codegen;
+mod features;
