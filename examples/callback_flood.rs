@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use kie::hailuo::Hailuo02TextToVideoProInput;
 use kie::{CallbackInbox, CallbackVerifier, Client};
-use kie_core::callback::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use kie_core::receiver::{self, ReceiverLimits};
+use kie::callback::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use kie::receiver::{self, ReceiverLimits};
 use kie_emulator::{Emulator, Endpoint, Timeline};
 
 #[tokio::main]

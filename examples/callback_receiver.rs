@@ -9,7 +9,7 @@
 //! sends the callbacks.
 
 use kie::{CallbackInbox, CallbackVerifier, VideoRequest, registry};
-use kie_core::receiver::{self, ReceiverLimits};
+use kie::receiver::{self, ReceiverLimits};
 
 #[tokio::main]
 async fn main() {
