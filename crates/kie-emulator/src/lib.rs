@@ -7,8 +7,8 @@
 //! this crate emulates the service itself:
 //!
 //! - the live wire format and its quirks (`param` and `resultJson` as JSON strings,
-//!   `input` encoded twice, `null`s and a missing `updateTime` while waiting, Sora's
-//!   `progress`, the exact error messages);
+//!   `input` encoded twice, `null`s until a task ends, no `updateTime`, `costTime` in
+//!   seconds, Sora's `progress`, the exact error messages);
 //! - request validation against the OpenAPI documents in `spec/` (not the SDK's code),
 //!   with a 422 that names each offending field and rule;
 //! - tasks on a virtual clock (speed, freeze, advance) with time-based, after-N-polls or
