@@ -48,6 +48,7 @@ mod files;
 mod ids;
 mod lifecycle;
 mod limits;
+mod mime;
 mod scheduler;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
