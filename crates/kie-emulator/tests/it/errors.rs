@@ -312,11 +312,14 @@ async fn download_url_rejects_foreign_urls_and_expires_after_twenty_minutes() {
             .await
         }
     };
+    // The live refusal, word for word.
+    let wrong = json!({"code": 422, "msg": "url is wrong", "data": null});
     let foreign = ask("https://example.com/video.mp4".to_owned()).await;
     assert_eq!(foreign.status, 422);
-    assert_eq!(foreign.body["code"], 422);
+    assert_eq!(foreign.body, wrong);
     let made_up = ask(format!("{base}/files/results/nothing/here.mp4")).await;
     assert_eq!(made_up.status, 422);
+    assert_eq!(made_up.body, wrong);
 
     let id = create(base, &kling("a cat")).await;
     let data = crate::common::poll_until_done(base, &id, 1).await;
