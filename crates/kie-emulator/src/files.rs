@@ -175,6 +175,7 @@ pub(crate) async fn serve(
     let reply = match file {
         None => Reply {
             status: StatusCode::NOT_FOUND,
+            error_code: None,
             headers: Vec::new(),
             body: Bytes::from_static(b"file not found or expired"),
             content_type: "text/plain; charset=utf-8",
@@ -222,6 +223,7 @@ fn file_reply(file: &StoredFile, range: Option<&str>) -> Reply {
     headers.push((header::CONTENT_LENGTH, HeaderValue::from(body.len())));
     Reply {
         status,
+        error_code: None,
         headers,
         body,
         content_type,

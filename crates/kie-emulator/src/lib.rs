@@ -283,6 +283,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Answer kie.ai's own errors with their body `code` as the HTTP status too (see
+    /// [`Config::http_status_errors`]; default off, HTTP 200 as live).
+    pub fn http_status_errors(mut self, on: bool) -> Self {
+        self.config.http_status_errors = on;
+        self
+    }
+
     /// Serve one more model from an OpenAPI document (in addition to `spec/`).
     pub fn spec_document(mut self, name: impl Into<String>, document: Value) -> Self {
         self.extra_specs.push((name.into(), document));

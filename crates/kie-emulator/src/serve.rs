@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// Deliver callbacks to non-loopback addresses too.
     #[arg(long)]
     pub allow_remote_callbacks: bool,
+    /// Answer errors with their body code as the HTTP status too, as some proxies do
+    /// (live kie.ai answers them with HTTP 200).
+    #[arg(long)]
+    pub http_status_errors: bool,
 }
 
 impl ServeArgs {
@@ -65,6 +69,7 @@ impl ServeArgs {
             .rate_limits(self.rate_limits)
             .credits(self.credits)
             .allow_remote_callbacks(self.allow_remote_callbacks)
+            .http_status_errors(self.http_status_errors)
             .webhook_key(self.webhook_key.clone());
         if self.unsigned_callbacks {
             builder = builder.unsigned_callbacks();

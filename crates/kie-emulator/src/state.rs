@@ -57,6 +57,12 @@ pub struct Config {
     pub download_link_ttl_ms: u64,
     /// Honour `[emulator:...]` markers in prompts (see the crate documentation).
     pub prompt_markers: bool,
+    /// Answer kie.ai's own errors (401, 402, 422 and the rest) with their body `code` as
+    /// the HTTP status too, as some proxies and older endpoints do. Off by default: live
+    /// kie.ai answers them with HTTP 200 and the error in the body `code` only. Either
+    /// way, rate-limit refusals are HTTP 429, fault rules answer with the status they
+    /// name, and unknown routes are HTTP 404.
+    pub http_status_errors: bool,
 }
 
 impl Default for Config {
@@ -75,6 +81,7 @@ impl Default for Config {
             upload_ttl_ms: 3 * 24 * 3_600_000,
             download_link_ttl_ms: 20 * 60_000,
             prompt_markers: true,
+            http_status_errors: false,
         }
     }
 }

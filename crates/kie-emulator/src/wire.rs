@@ -4,12 +4,17 @@
 //! messages below are the ones captured from the live service, so that an SDK matching on
 //! them is tested against the real text.
 
+use std::sync::Arc;
+
 use axum::{
+    extract::State,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
 use serde_json::{Value, json};
+
+use crate::state::Shared;
 
 /// Live message for an unknown or unpublished model on createTask.
 pub(crate) const MSG_UNKNOWN_MODEL: &str = "The page does not exist or is not published";
@@ -32,6 +37,10 @@ pub(crate) const MSG_UPLOADED: &str = "File uploaded successfully";
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub status: StatusCode,
+    /// The body `code` of one of kie.ai's own error answers, which [`error_status`] makes
+    /// the HTTP status when [`crate::Config::http_status_errors`] is on; `None` for answers
+    /// whose HTTP status is fixed (successes, files, rate limits, injected faults).
+    pub error_code: Option<u16>,
     pub headers: Vec<(header::HeaderName, HeaderValue)>,
     pub body: Bytes,
     pub content_type: &'static str,
@@ -42,6 +51,7 @@ impl Reply {
     pub(crate) fn json(status: StatusCode, body: &Value) -> Self {
         Self {
             status,
+            error_code: None,
             headers: Vec::new(),
             body: Bytes::from(serde_json::to_vec(body).unwrap_or_default()),
             content_type: "application/json",
@@ -56,31 +66,46 @@ impl Reply {
         )
     }
 
-    /// An api.kie.ai error envelope whose HTTP status mirrors the body code.
-    ///
-    /// kie.ai documents "HTTP 429" for rate limiting and lists 4xx/5xx response keys in
-    /// its OpenAPI files; body-level codes under HTTP 200 are available as a fault.
+    /// One of kie.ai's own error answers: HTTP 200 with the error in the body `code`, as
+    /// every recorded live error came; [`error_status`] turns the code into the HTTP
+    /// status when the configuration asks for it.
+    fn refusal(code: u16, body: &Value) -> Self {
+        Self {
+            error_code: Some(code),
+            ..Self::json(StatusCode::OK, body)
+        }
+    }
+
+    /// An api.kie.ai error envelope, answered as kie.ai answers its own errors (see
+    /// [`Reply::refusal`]).
     pub(crate) fn error(code: u16, msg: &str) -> Self {
-        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self::refusal(code, &json!({"code": code, "msg": msg, "data": null}))
+    }
+
+    /// An api.kie.ai error envelope under this HTTP status whatever the configuration:
+    /// a gateway's refusal (kie.ai documents HTTP 429 for its rate limits) or an injected
+    /// fault, which must produce exactly what it names.
+    pub(crate) fn error_with_status(status: StatusCode, code: u16, msg: &str) -> Self {
         Self::json(status, &json!({"code": code, "msg": msg, "data": null}))
     }
 
     /// The documented 401 body, which has no `data` key.
     pub(crate) fn unauthorized() -> Self {
-        Self::json(
-            StatusCode::UNAUTHORIZED,
-            &json!({"code": 401, "msg": MSG_UNAUTHORIZED}),
-        )
+        Self::refusal(401, &json!({"code": 401, "msg": MSG_UNAUTHORIZED}))
     }
 
-    /// An upload-host envelope (`success`, `code`, `msg`, optional `data`).
+    /// An upload-host envelope (`success`, `code`, `msg`, optional `data`); an error is
+    /// answered as kie.ai answers its own errors (see [`Reply::refusal`]).
     pub(crate) fn upload(code: u16, msg: &str, data: Option<Value>) -> Self {
-        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut body = json!({"success": code == 200, "code": code, "msg": msg});
         if let Some(data) = data {
             body["data"] = data;
         }
-        Self::json(status, &body)
+        if code == 200 {
+            Self::json(StatusCode::OK, &body)
+        } else {
+            Self::refusal(code, &body)
+        }
     }
 
     /// Adds a header.
@@ -100,8 +125,33 @@ impl IntoResponse for Reply {
         for (name, value) in self.headers {
             response.headers_mut().insert(name, value);
         }
+        if let Some(code) = self.error_code {
+            response.extensions_mut().insert(ErrorCode(code));
+        }
         response
     }
+}
+
+/// Marks a response as one of kie.ai's own error answers, with its body `code`.
+#[derive(Debug, Clone, Copy)]
+struct ErrorCode(u16);
+
+/// The one place an error answer's HTTP status is decided, for every endpoint: HTTP 200
+/// as live kie.ai answers (the default), or the body `code` as the HTTP status when
+/// [`crate::Config::http_status_errors`] asks for it, as some proxies and older
+/// endpoints do. Answers with a fixed status (rate limits, faults, files, unknown
+/// routes, the control plane) carry no mark and pass unchanged.
+pub(crate) async fn error_status(
+    State(shared): State<Arc<Shared>>,
+    mut response: Response,
+) -> Response {
+    if let Some(&ErrorCode(code)) = response.extensions().get::<ErrorCode>()
+        && shared.with_state(|state| state.config.http_status_errors)
+        && let Ok(status) = StatusCode::from_u16(code)
+    {
+        *response.status_mut() = status;
+    }
+    response
 }
 
 /// Formats Unix milliseconds as ISO 8601 UTC (`2026-03-01T12:00:00.000Z`), the format of
@@ -146,9 +196,10 @@ mod tests {
     }
 
     #[test]
-    fn error_envelope_mirrors_code_in_status() {
+    fn error_envelope_answers_http_200_as_live_and_keeps_its_code() {
         let reply = Reply::error(422, MSG_RECORD_NULL);
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.error_code, Some(422));
         let body: Value = serde_json::from_slice(&reply.body).unwrap_or_default();
         assert_eq!(
             body,

@@ -141,10 +141,7 @@ async fn upload_json(emulator: &Emulator, path: &str, body: Value) -> crate::com
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but sniffable";
 
-async fn upload_form(
-    emulator: &Emulator,
-    form: reqwest::multipart::Form,
-) -> crate::common::Answer {
+async fn upload_form(emulator: &Emulator, form: reqwest::multipart::Form) -> crate::common::Answer {
     crate::common::answer(
         client()
             .post(format!(
@@ -240,7 +237,11 @@ async fn the_media_type_follows_the_file_name_for_every_kind_of_upload() {
         json!({"base64Data": base64(PNG), "uploadPath": "x", "fileName": "song.mp3"}),
     )
     .await;
-    assert_eq!(named.body["data"]["mimeType"], "audio/mpeg", "{}", named.text);
+    assert_eq!(
+        named.body["data"]["mimeType"], "audio/mpeg",
+        "{}",
+        named.text
+    );
     let streamed = stream_upload(&emulator, PNG, "still.png", Some("clip.mov")).await;
     assert_eq!(
         streamed.body["data"]["mimeType"], "video/quicktime",
@@ -254,7 +255,11 @@ async fn the_media_type_follows_the_file_name_for_every_kind_of_upload() {
         json!({"fileUrl": source, "uploadPath": "x", "fileName": "frame.webp"}),
     )
     .await;
-    assert_eq!(fetched.body["data"]["mimeType"], "image/webp", "{}", fetched.text);
+    assert_eq!(
+        fetched.body["data"]["mimeType"], "image/webp",
+        "{}",
+        fetched.text
+    );
     // Without a fileName, the name it came with; without a known name, its bytes.
     let original = stream_upload(&emulator, b"plain words", "notes.txt", None).await;
     assert_eq!(original.body["data"]["mimeType"], "text/plain");
@@ -366,7 +371,7 @@ async fn url_upload_fetches_loopback_only() {
         json!({"fileUrl": "https://file.aiquickdraw.com/a.webp", "uploadPath": "x"}),
     )
     .await;
-    assert_eq!(remote.status, 400);
+    assert_eq!(remote.status, 200);
     assert_eq!(remote.body["success"], false);
     assert!(
         remote.body["msg"]
@@ -385,7 +390,7 @@ async fn upload_errors_follow_the_documented_shape() {
         json!({"base64Data": "aGk="}),
     )
     .await;
-    assert_eq!(missing.status, 400);
+    assert_eq!(missing.status, 200);
     assert_eq!(
         missing.body,
         json!({"success": false, "code": 400, "msg": "Missing required parameter: uploadPath"})
@@ -396,14 +401,14 @@ async fn upload_errors_follow_the_documented_shape() {
         json!({"base64Data": "!!!", "uploadPath": "x"}),
     )
     .await;
-    assert_eq!(bad.status, 400);
+    assert_eq!(bad.status, 200);
     let slash = upload_json(
         &emulator,
         "/api/file-base64-upload",
         json!({"base64Data": "aGk=", "uploadPath": "/x/"}),
     )
     .await;
-    assert_eq!(slash.status, 400);
+    assert_eq!(slash.status, 200);
     let unauthorized = crate::common::answer(
         client()
             .post(format!(
@@ -416,7 +421,7 @@ async fn upload_errors_follow_the_documented_shape() {
             .expect("sent"),
     )
     .await;
-    assert_eq!(unauthorized.status, 401);
+    assert_eq!(unauthorized.status, 200);
     assert_eq!(
         unauthorized.body,
         json!({"success": false, "code": 401, "msg": "Authentication failed: Invalid API Key"})
@@ -434,7 +439,7 @@ async fn upload_errors_follow_the_documented_shape() {
             .expect("sent"),
     )
     .await;
-    assert_eq!(no_file.status, 400);
+    assert_eq!(no_file.status, 200);
     assert_eq!(no_file.body["msg"], "Missing required parameter: file");
     let _ = Timeline::Immediate;
 }
