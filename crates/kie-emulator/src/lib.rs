@@ -499,6 +499,13 @@ impl Emulator {
             .with_state(|state| state.config.rate_limits = on);
     }
 
+    /// Answers kie.ai's own errors with their body `code` as the HTTP status too, or with
+    /// HTTP 200 as live (see [`Config::http_status_errors`]).
+    pub fn set_http_status_errors(&self, on: bool) {
+        self.shared
+            .with_state(|state| state.config.http_status_errors = on);
+    }
+
     /// Answer "recordInfo is null" for the first `polls` recordInfo requests of each new task.
     pub fn set_record_info_null_polls(&self, polls: u32) {
         self.shared
