@@ -131,7 +131,12 @@ fn create_reply(
     else {
         return Reply::error(422, wire::MSG_UNKNOWN_MODEL);
     };
-    let violations = spec.violations(&request);
+    let ignore_unknown = shared.with_state(|state| state.config.ignore_unknown_input_fields);
+    let violations: Vec<_> = spec
+        .violations(&request)
+        .into_iter()
+        .filter(|violation| !(ignore_unknown && violation.is_unknown_input_field()))
+        .collect();
     if !violations.is_empty() {
         shared.with_state(|state| state.stats.rejected_invalid += 1);
         let list: Vec<String> = violations.iter().map(ToString::to_string).collect();

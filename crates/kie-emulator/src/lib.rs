@@ -290,6 +290,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Accept unknown `input` fields instead of refusing them (see
+    /// [`Config::ignore_unknown_input_fields`]; default off).
+    pub fn ignore_unknown_input_fields(mut self, on: bool) -> Self {
+        self.config.ignore_unknown_input_fields = on;
+        self
+    }
+
     /// Serve one more model from an OpenAPI document (in addition to `spec/`).
     pub fn spec_document(mut self, name: impl Into<String>, document: Value) -> Self {
         self.extra_specs.push((name.into(), document));

@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// (live kie.ai answers them with HTTP 200).
     #[arg(long)]
     pub http_status_errors: bool,
+    /// Accept createTask input fields the model does not document (otherwise refused
+    /// with a 422 naming them).
+    #[arg(long)]
+    pub ignore_unknown_input_fields: bool,
 }
 
 impl ServeArgs {
@@ -70,6 +74,7 @@ impl ServeArgs {
             .credits(self.credits)
             .allow_remote_callbacks(self.allow_remote_callbacks)
             .http_status_errors(self.http_status_errors)
+            .ignore_unknown_input_fields(self.ignore_unknown_input_fields)
             .webhook_key(self.webhook_key.clone());
         if self.unsigned_callbacks {
             builder = builder.unsigned_callbacks();

@@ -63,6 +63,12 @@ pub struct Config {
     /// way, rate-limit refusals are HTTP 429, fault rules answer with the status they
     /// name, and unknown routes are HTTP 404.
     pub http_status_errors: bool,
+    /// Accept createTask `input` fields the model's document does not have, and pass them
+    /// on untouched (in `param`). Off by default: they are refused with a 422 naming
+    /// them, since a misspelt field silently ignored is a bug a user wants to find.
+    /// Whether live kie.ai refuses or ignores them is not recorded. Fields beside `input`
+    /// (a misspelt `callBackUrl`) are refused either way.
+    pub ignore_unknown_input_fields: bool,
 }
 
 impl Default for Config {
@@ -82,6 +88,7 @@ impl Default for Config {
             download_link_ttl_ms: 20 * 60_000,
             prompt_markers: true,
             http_status_errors: false,
+            ignore_unknown_input_fields: false,
         }
     }
 }

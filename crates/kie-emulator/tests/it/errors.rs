@@ -587,3 +587,46 @@ async fn fixed_statuses_stay_in_both_modes() {
         assert_eq!(unknown.status(), 404);
     }
 }
+
+#[tokio::test]
+async fn unknown_input_fields_are_refused_unless_the_lenient_mode_is_on() {
+    // A misspelt `negative_prompt` inside input, and the same mistake beside it.
+    let misspelt = json!({
+        "model": "kling/v2-1-master-text-to-video",
+        "input": {"prompt": "a cat", "negativ_prompt": "dogs"}
+    });
+    let beside = json!({
+        "model": "kling/v2-1-master-text-to-video",
+        "callbackUrl": "http://127.0.0.1:9/hook",
+        "input": {"prompt": "a cat"}
+    });
+    let strict = Emulator::start().await.expect("starts");
+    let refused = create_raw(strict.base_url(), &misspelt.to_string()).await;
+    assert_eq!(refused.body["code"], 422, "{}", refused.text);
+    assert!(refused.text.contains("negativ_prompt"), "{}", refused.text);
+
+    let lenient = Emulator::builder()
+        .ignore_unknown_input_fields(true)
+        .start()
+        .await
+        .expect("starts");
+    let accepted = create_raw(lenient.base_url(), &misspelt.to_string()).await;
+    assert_eq!(accepted.body["code"], 200, "{}", accepted.text);
+    let id = accepted.body["data"]["taskId"].as_str().expect("an id");
+    let param = record(lenient.base_url(), id).await.body["data"]["param"].clone();
+    assert!(
+        param.as_str().is_some_and(|p| p.contains("negativ_prompt")),
+        "the field is passed on in param: {param}"
+    );
+    // Only input is lenient: a wrong value, and a field beside input, are still refused.
+    let wrong = json!({
+        "model": "kling/v2-1-master-text-to-video",
+        "input": {"prompt": "a cat", "negativ_prompt": "dogs", "duration": 5}
+    });
+    for body in [wrong, beside] {
+        let answer = create_raw(lenient.base_url(), &body.to_string()).await;
+        assert_eq!(answer.body["code"], 422, "{}", answer.text);
+        assert!(!answer.text.contains("negativ_prompt"), "{}", answer.text);
+    }
+    assert_eq!(lenient.stats().tasks_created, 1);
+}
