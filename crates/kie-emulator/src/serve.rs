@@ -151,3 +151,31 @@ fn say(line: String) {
         .lock()
         .write_all(format!("{line}\n").as_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::ServeArgs;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config(args: &[&str]) -> crate::Config {
+        let command =
+            Command::try_parse_from(std::iter::once("kie-emulator").chain(args.iter().copied()))
+                .expect("the flags parse");
+        command.serve.builder().config
+    }
+
+    #[test]
+    fn live_defaults_and_the_flags_that_leave_them() {
+        let live = config(&[]);
+        assert!(!live.http_status_errors && !live.ignore_unknown_input_fields);
+        let changed = config(&["--http-status-errors", "--ignore-unknown-input-fields"]);
+        assert!(changed.http_status_errors && changed.ignore_unknown_input_fields);
+    }
+}
