@@ -396,83 +396,68 @@ async fn decimal_steps_are_checked_without_float_noise() {
 
 /// One error answer of each kind kie.ai itself gives, as (what, HTTP status, body code).
 async fn refusals(emulator: &Emulator) -> Vec<(&'static str, u16, Value)> {
-    let base = emulator.base_url();
-    let post = |path: &str, key: Option<&str>, body: Value| {
-        let request = client().post(format!("{base}{path}")).json(&body);
+    // Each refusal has a cause of its own ahead of the balance, except "no credits".
+    emulator.set_credits(0.0);
+    let create = "/api/v1/jobs/createTask";
+    let upload = "/api/file-base64-upload";
+    let kling_input =
+        |input: Value| json!({"model": "kling/v2-1-master-text-to-video", "input": input});
+    // (what, path, Bearer key, body: a POST with it, a GET without).
+    let requests = [
+        ("create without a key", create, None, Some(kling("a cat"))),
+        (
+            "unknown model",
+            create,
+            Some(KEY),
+            Some(json!({"model": "kling/v9", "input": {}})),
+        ),
+        (
+            "invalid input",
+            create,
+            Some(KEY),
+            Some(kling_input(json!({}))),
+        ),
+        ("no credits", create, Some(KEY), Some(kling("a cat"))),
+        (
+            "unknown task",
+            "/api/v1/jobs/recordInfo?taskId=0123456789abcdef0123456789abcdef",
+            Some(KEY),
+            None,
+        ),
+        ("no taskId", "/api/v1/jobs/recordInfo", Some(KEY), None),
+        (
+            "foreign download url",
+            "/api/v1/common/download-url",
+            Some(KEY),
+            Some(json!({"url": "https://example.com/a.mp4"})),
+        ),
+        (
+            "upload without uploadPath",
+            upload,
+            Some(KEY),
+            Some(json!({"base64Data": "aGk="})),
+        ),
+        (
+            "upload without a key",
+            upload,
+            None,
+            Some(json!({"base64Data": "aGk=", "uploadPath": "x"})),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (what, path, key, body) in requests {
+        let url = format!("{}{path}", emulator.base_url());
+        let request = match body {
+            Some(body) => client().post(url).json(&body),
+            None => client().get(url),
+        };
         let request = match key {
             Some(key) => request.bearer_auth(key),
             None => request,
         };
-        async move { crate::common::answer(request.send().await.expect("sent")).await }
-    };
-    let mut out = Vec::new();
-    let mut push = |what, answer: crate::common::Answer| {
+        let answer = crate::common::answer(request.send().await.expect("sent")).await;
         out.push((what, answer.status, answer.body["code"].clone()));
-    };
-    push(
-        "create without a key",
-        post("/api/v1/jobs/createTask", None, kling("a cat")).await,
-    );
-    push(
-        "unknown model",
-        create_raw(base, &json!({"model": "kling/v9", "input": {}}).to_string()).await,
-    );
-    push(
-        "invalid input",
-        create_raw(
-            base,
-            &json!({"model": "kling/v2-1-master-text-to-video", "input": {}}).to_string(),
-        )
-        .await,
-    );
-    emulator.set_credits(0.0);
-    push(
-        "no credits",
-        create_raw(base, &kling("a cat").to_string()).await,
-    );
-    push(
-        "unknown task",
-        record(base, "0123456789abcdef0123456789abcdef").await,
-    );
-    push(
-        "no taskId",
-        crate::common::answer(
-            client()
-                .get(format!("{base}/api/v1/jobs/recordInfo"))
-                .bearer_auth(KEY)
-                .send()
-                .await
-                .expect("sent"),
-        )
-        .await,
-    );
-    push(
-        "foreign download url",
-        post(
-            "/api/v1/common/download-url",
-            Some(KEY),
-            json!({"url": "https://example.com/a.mp4"}),
-        )
-        .await,
-    );
-    push(
-        "upload without uploadPath",
-        post(
-            "/api/file-base64-upload",
-            Some(KEY),
-            json!({"base64Data": "aGk="}),
-        )
-        .await,
-    );
-    push(
-        "upload without a key",
-        post(
-            "/api/file-base64-upload",
-            None,
-            json!({"base64Data": "aGk=", "uploadPath": "x"}),
-        )
-        .await,
-    );
+    }
     out
 }
 

@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common::{CreateTask, Model, example, input_schema, models, request_schema, spec};
-use kie::{Client, Error, ErrorKind, Problem, VideoRequest};
+use kie::{Error, ErrorKind, Problem, VideoRequest};
 use kie_emulator::Emulator;
 use serde_json::{Value, json};
 
@@ -330,15 +330,6 @@ fn generate(model: &Model, doc: &Value, bad_urls: &[(String, String)], out: &mut
     }
 }
 
-fn client(emulator: &Emulator) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(emulator.base_url())
-        .upload_base_url(emulator.upload_base_url())
-        .build()
-        .expect("a client for the emulator")
-}
-
 async fn emulator() -> Emulator {
     Emulator::builder()
         .api_key(KEY)
@@ -419,7 +410,7 @@ fn the_corpus_has_hundreds_of_cases_across_all_five_models() {
 #[tokio::test]
 async fn the_sdk_refuses_every_case_before_sending_naming_the_field() {
     let emulator = emulator().await;
-    let client = client(&emulator);
+    let client = crate::common::client(&emulator, KEY);
     let cases = corpus();
     let mut uniform = 0;
     let mut failures = Vec::new();

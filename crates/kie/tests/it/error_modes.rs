@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use kie::kling::KlingV21MasterTextToVideoInput;
-use kie::{Client, Error, ErrorKind, RawInput};
+use kie::{Error, ErrorKind, RawInput};
+
+use crate::common::client;
 use kie_emulator::{Emulator, Endpoint};
 use serde_json::json;
 
@@ -25,15 +27,6 @@ struct Seen {
     unknown_task: bool,
     task_may_exist: bool,
     transient: bool,
-}
-
-fn client(emulator: &Emulator, key: &str) -> Client {
-    Client::builder()
-        .api_key(key)
-        .base_url(emulator.base_url())
-        .upload_base_url(emulator.upload_base_url())
-        .build()
-        .expect("a valid configuration")
 }
 
 /// The error of `result`, seen as a caller sees it; the HTTP status it came under.
