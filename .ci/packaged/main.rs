@@ -9,7 +9,7 @@
 
 use kie::kling::KlingV21MasterTextToVideoInput;
 use kie::receiver::{self, ReceiverLimits};
-use kie::{CallbackInbox, CallbackVerifier, Client, Error, RawInput};
+use kie::{CallbackInbox, CallbackVerifier, Client, ErrorKind, RawInput};
 use kie_emulator::Emulator;
 use serde_json::Value;
 
@@ -88,22 +88,25 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A bad request: the SDK refuses it before sending, naming the field...
     let bad = KlingV21MasterTextToVideoInput::new("a red fox").cfg_scale(5.0);
     match client.submit(&bad).await {
-        Err(error @ Error::InvalidInput { .. }) if error.to_string().contains("cfg_scale") => {
+        Err(error)
+            if matches!(error.kind(), ErrorKind::InvalidInput { .. })
+                && error.to_string().contains("cfg_scale") =>
+        {
             println!("refused by the SDK: {error}");
         }
         other => return Err(format!("the SDK sent a cfg_scale of 5: {other:?}").into()),
     }
-    // ...and the emulator, sent the same input raw, answers 422 naming it too.
+    // ...and the emulator, sent the same input raw, answers code 422 naming it too (under
+    // HTTP 200, as live kie.ai answers its errors).
     let raw = RawInput::new(
         MODEL,
         serde_json::json!({"prompt": "a red fox", "cfg_scale": 5.0}),
     );
     match client.submit(&raw).await {
-        Err(
-            error @ Error::Api {
-                http_status: 422, ..
-            },
-        ) if error.to_string().contains("input.cfg_scale") => {
+        Err(error)
+            if error.api_code().map(|code| code.as_i64()) == Some(422)
+                && error.to_string().contains("input.cfg_scale") =>
+        {
             println!("refused by the emulator: {error}");
         }
         other => return Err(format!("the emulator took a cfg_scale of 5: {other:?}").into()),

@@ -96,14 +96,16 @@ pub struct TaskRecord {
     pub fail_code: Option<String>,
     /// kie.ai's `failMsg`.
     pub fail_msg: Option<String>,
-    /// `costTime` as sent. The docs say milliseconds, a live capture fits seconds, so
-    /// the number is passed on without a unit.
+    /// `costTime`: how long the task took, in seconds (every recorded live success has
+    /// `(complete_time - create_time) / 1000`, rounded; kie.ai's docs say milliseconds,
+    /// which the live API does not send).
     pub cost_time: Option<i64>,
     /// When the task was created, in Unix milliseconds.
     pub create_time: Option<i64>,
     /// When it finished, in Unix milliseconds.
     pub complete_time: Option<i64>,
-    /// When it last changed, in Unix milliseconds.
+    /// When it last changed, in Unix milliseconds: documented, but absent from every
+    /// recorded live record, so normally `None`; nothing in kie-rs depends on it.
     pub update_time: Option<i64>,
     /// Percent done (0 to 100); only Sora models report it.
     pub progress: Option<u8>,

@@ -8,7 +8,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     extract::{Query, State, rejection::QueryRejection},
-    http::{HeaderMap, HeaderValue, Method, Uri, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
     response::Response,
 };
 use bytes::Bytes;
@@ -40,7 +40,8 @@ pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap) -> Option<String> 
     }
 }
 
-/// A 429 for an exceeded rate limit.
+/// A 429 for an exceeded rate limit, under HTTP 429 in every mode: kie.ai documents HTTP
+/// 429 for its rate limits, and no recorded live answer says otherwise.
 fn rate_limited(limit: Limit, retry_after_s: u64) -> Reply {
     let msg = match limit {
         Limit::CreateTask => {
@@ -48,7 +49,8 @@ fn rate_limited(limit: Limit, retry_after_s: u64) -> Reply {
         }
         Limit::RecordInfo => "Rate limit exceeded: at most 10 task queries per second",
     };
-    Reply::error(429, msg).with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_s))
+    Reply::error_with_status(StatusCode::TOO_MANY_REQUESTS, 429, msg)
+        .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_s))
 }
 
 /// Applies the rate limit when enabled.
@@ -129,7 +131,12 @@ fn create_reply(
     else {
         return Reply::error(422, wire::MSG_UNKNOWN_MODEL);
     };
-    let violations = spec.violations(&request);
+    let ignore_unknown = shared.with_state(|state| state.config.ignore_unknown_input_fields);
+    let violations: Vec<_> = spec
+        .violations(&request)
+        .into_iter()
+        .filter(|violation| !(ignore_unknown && violation.is_unknown_input_field()))
+        .collect();
     if !violations.is_empty() {
         shared.with_state(|state| state.stats.rejected_invalid += 1);
         let list: Vec<String> = violations.iter().map(ToString::to_string).collect();

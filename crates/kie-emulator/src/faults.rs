@@ -399,7 +399,8 @@ async fn render(
             status,
             retry_after_s,
         } => {
-            let mut out = Reply::error(*status, standard_message(*status));
+            let http = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut out = Reply::error_with_status(http, *status, standard_message(*status));
             let retry_after = retry_after_s.or((*status == 429).then_some(1));
             if let Some(seconds) = retry_after {
                 out = out.with_header(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -410,9 +411,7 @@ async fn render(
             let msg = msg
                 .clone()
                 .unwrap_or_else(|| standard_message(*code).to_owned());
-            let mut out = Reply::error(*code, &msg);
-            out.status = StatusCode::OK;
-            out.into_response()
+            Reply::error_with_status(StatusCode::OK, *code, &msg).into_response()
         }
         FaultEffect::Latency { .. } => reply
             .map(IntoResponse::into_response)

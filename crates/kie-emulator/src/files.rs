@@ -175,6 +175,7 @@ pub(crate) async fn serve(
     let reply = match file {
         None => Reply {
             status: StatusCode::NOT_FOUND,
+            error_code: None,
             headers: Vec::new(),
             body: Bytes::from_static(b"file not found or expired"),
             content_type: "text/plain; charset=utf-8",
@@ -187,16 +188,7 @@ pub(crate) async fn serve(
 /// The answer for a file and an optional Range header.
 fn file_reply(file: &StoredFile, range: Option<&str>) -> Reply {
     let len = file.bytes.len() as u64;
-    let content_type: &'static str = match file.content_type.as_str() {
-        "video/mp4" => "video/mp4",
-        "image/png" => "image/png",
-        "image/jpeg" => "image/jpeg",
-        "image/webp" => "image/webp",
-        "image/gif" => "image/gif",
-        "text/plain" => "text/plain",
-        "application/json" => "application/json",
-        _ => "application/octet-stream",
-    };
+    let content_type = crate::mime::known(&file.content_type).unwrap_or("application/octet-stream");
     let mut headers = vec![
         (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
         (
@@ -231,6 +223,7 @@ fn file_reply(file: &StoredFile, range: Option<&str>) -> Reply {
     headers.push((header::CONTENT_LENGTH, HeaderValue::from(body.len())));
     Reply {
         status,
+        error_code: None,
         headers,
         body,
         content_type,

@@ -7,8 +7,8 @@
 //! this crate emulates the service itself:
 //!
 //! - the live wire format and its quirks (`param` and `resultJson` as JSON strings,
-//!   `input` encoded twice, `null`s and a missing `updateTime` while waiting, Sora's
-//!   `progress`, the exact error messages);
+//!   `input` encoded twice, `null`s until a task ends, no `updateTime`, `costTime` in
+//!   seconds, Sora's `progress`, the exact error messages);
 //! - request validation against the OpenAPI documents in `spec/` (not the SDK's code),
 //!   with a 422 that names each offending field and rule;
 //! - tasks on a virtual clock (speed, freeze, advance) with time-based, after-N-polls or
@@ -48,6 +48,7 @@ mod files;
 mod ids;
 mod lifecycle;
 mod limits;
+mod mime;
 mod scheduler;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
@@ -282,6 +283,20 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Answer kie.ai's own errors with their body `code` as the HTTP status too (see
+    /// [`Config::http_status_errors`]; default off, HTTP 200 as live).
+    pub fn http_status_errors(mut self, on: bool) -> Self {
+        self.config.http_status_errors = on;
+        self
+    }
+
+    /// Accept unknown `input` fields instead of refusing them (see
+    /// [`Config::ignore_unknown_input_fields`]; default off).
+    pub fn ignore_unknown_input_fields(mut self, on: bool) -> Self {
+        self.config.ignore_unknown_input_fields = on;
+        self
+    }
+
     /// Serve one more model from an OpenAPI document (in addition to `spec/`).
     pub fn spec_document(mut self, name: impl Into<String>, document: Value) -> Self {
         self.extra_specs.push((name.into(), document));
@@ -489,6 +504,13 @@ impl Emulator {
     pub fn set_rate_limits(&self, on: bool) {
         self.shared
             .with_state(|state| state.config.rate_limits = on);
+    }
+
+    /// Answers kie.ai's own errors with their body `code` as the HTTP status too, or with
+    /// HTTP 200 as live (see [`Config::http_status_errors`]).
+    pub fn set_http_status_errors(&self, on: bool) {
+        self.shared
+            .with_state(|state| state.config.http_status_errors = on);
     }
 
     /// Answer "recordInfo is null" for the first `polls` recordInfo requests of each new task.

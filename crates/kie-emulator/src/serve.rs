@@ -54,6 +54,14 @@ pub struct ServeArgs {
     /// Deliver callbacks to non-loopback addresses too.
     #[arg(long)]
     pub allow_remote_callbacks: bool,
+    /// Answer errors with their body code as the HTTP status too, as some proxies do
+    /// (live kie.ai answers them with HTTP 200).
+    #[arg(long)]
+    pub http_status_errors: bool,
+    /// Accept createTask input fields the model does not document (otherwise refused
+    /// with a 422 naming them).
+    #[arg(long)]
+    pub ignore_unknown_input_fields: bool,
 }
 
 impl ServeArgs {
@@ -65,6 +73,8 @@ impl ServeArgs {
             .rate_limits(self.rate_limits)
             .credits(self.credits)
             .allow_remote_callbacks(self.allow_remote_callbacks)
+            .http_status_errors(self.http_status_errors)
+            .ignore_unknown_input_fields(self.ignore_unknown_input_fields)
             .webhook_key(self.webhook_key.clone());
         if self.unsigned_callbacks {
             builder = builder.unsigned_callbacks();
@@ -140,4 +150,32 @@ fn say(line: String) {
     let _ = std::io::stderr()
         .lock()
         .write_all(format!("{line}\n").as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::ServeArgs;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config(args: &[&str]) -> crate::Config {
+        let command =
+            Command::try_parse_from(std::iter::once("kie-emulator").chain(args.iter().copied()))
+                .expect("the flags parse");
+        command.serve.builder().config
+    }
+
+    #[test]
+    fn live_defaults_and_the_flags_that_leave_them() {
+        let live = config(&[]);
+        assert!(!live.http_status_errors && !live.ignore_unknown_input_fields);
+        let changed = config(&["--http-status-errors", "--ignore-unknown-input-fields"]);
+        assert!(changed.http_status_errors && changed.ignore_unknown_input_fields);
+    }
 }

@@ -15,7 +15,7 @@ use axum::{
 use serde_json::json;
 use tokio::{net::TcpListener, task::JoinHandle};
 
-use crate::{api, control, files, state::Shared, uploads};
+use crate::{api, control, files, state::Shared, uploads, wire};
 
 /// The header carrying the emulator version, so test suites can require a minimum.
 pub const VERSION_HEADER: &str = "x-kie-emulator-version";
@@ -51,6 +51,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         // base64 adds a third to the largest accepted file.
         .layer(DefaultBodyLimit::max(
             uploads::MAX_UPLOAD_BYTES / 3 * 4 + 4096,
+        ))
+        .layer(middleware::map_response_with_state(
+            shared.clone(),
+            wire::error_status,
         ))
         .layer(middleware::map_response(add_version))
         .with_state(shared)

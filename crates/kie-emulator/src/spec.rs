@@ -45,6 +45,14 @@ pub(crate) struct Violation {
     pub message: String,
 }
 
+impl Violation {
+    /// Whether this is a field of `input` that the model's schema does not have (the
+    /// specs set `additionalProperties: false` on `input`).
+    pub(crate) fn is_unknown_input_field(&self) -> bool {
+        self.field == "input" && self.rule == "additionalProperties"
+    }
+}
+
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {} ({})", self.field, self.message, self.rule)

@@ -57,6 +57,18 @@ pub struct Config {
     pub download_link_ttl_ms: u64,
     /// Honour `[emulator:...]` markers in prompts (see the crate documentation).
     pub prompt_markers: bool,
+    /// Answer kie.ai's own errors (401, 402, 422 and the rest) with their body `code` as
+    /// the HTTP status too, as some proxies and older endpoints do. Off by default: live
+    /// kie.ai answers them with HTTP 200 and the error in the body `code` only. Either
+    /// way, rate-limit refusals are HTTP 429, fault rules answer with the status they
+    /// name, and unknown routes are HTTP 404.
+    pub http_status_errors: bool,
+    /// Accept createTask `input` fields the model's document does not have, and pass them
+    /// on untouched (in `param`). Off by default: they are refused with a 422 naming
+    /// them, since a misspelt field silently ignored is a bug a user wants to find.
+    /// Whether live kie.ai refuses or ignores them is not recorded. Fields beside `input`
+    /// (a misspelt `callBackUrl`) are refused either way.
+    pub ignore_unknown_input_fields: bool,
 }
 
 impl Default for Config {
@@ -75,6 +87,8 @@ impl Default for Config {
             upload_ttl_ms: 3 * 24 * 3_600_000,
             download_link_ttl_ms: 20 * 60_000,
             prompt_markers: true,
+            http_status_errors: false,
+            ignore_unknown_input_fields: false,
         }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskState {
-    /// Accepted, not yet queued. recordInfo omits `updateTime` in this state.
+    /// Accepted, not yet queued.
     Waiting,
     /// Queued for a worker.
     Queuing,
@@ -319,8 +319,10 @@ impl Task {
     ///
     /// `param` is the createTask body as a JSON string with `input` encoded once more
     /// inside it; `resultJson` is a JSON string; `failCode`, `failMsg`, `costTime` and
-    /// `completeTime` are `null` until they mean something; `updateTime` is absent while
-    /// waiting; `progress` only exists for Sora models. All as captured live.
+    /// `completeTime` are `null` until they mean something; `costTime` is in seconds
+    /// (`completeTime - createTime` rounded, as every recorded live success has it);
+    /// there is no `updateTime` in any state (the docs list one, no recorded live record
+    /// has it); `progress` only exists for Sora models. All as recorded live.
     pub(crate) fn record(&self, position: Position) -> Value {
         let mut data = Map::new();
         data.insert("taskId".into(), json!(self.id));
@@ -329,7 +331,7 @@ impl Task {
         data.insert("param".into(), json!(self.param));
         let (result_json, fail_code, fail_msg, cost_time, complete_time) = match &self.finish {
             Some(finish) => {
-                let cost = json!((finish.complete_ms - self.created_ms).max(0) / 1000);
+                let cost = json!(cost_time_s(self.created_ms, finish.complete_ms));
                 match &finish.outcome {
                     Outcome::Success => (
                         json!(json!({"resultUrls": finish.result_urls}).to_string()),
@@ -364,9 +366,6 @@ impl Task {
         data.insert("costTime".into(), cost_time);
         data.insert("completeTime".into(), complete_time);
         data.insert("createTime".into(), json!(self.created_ms));
-        if position.state != TaskState::Waiting {
-            data.insert("updateTime".into(), json!(position.since_ms));
-        }
         if reports_progress(&self.model) {
             data.insert("progress".into(), json!(position.progress));
         }
@@ -398,6 +397,12 @@ impl Task {
             request: self.request.clone(),
         }
     }
+}
+
+/// recordInfo's `costTime`: whole seconds from creation to completion, rounded to the
+/// nearest (live answers fit this, not the documented milliseconds).
+fn cost_time_s(created_ms: i64, complete_ms: i64) -> i64 {
+    ((complete_ms - created_ms).max(0) + 500) / 1000
 }
 
 /// The terminal state an outcome leads to.
@@ -544,6 +549,41 @@ mod tests {
             json!("{\"resultUrls\":[\"http://x/a.mp4\"]}")
         );
         assert_eq!(record["costTime"], 60);
-        assert_eq!(record["updateTime"], 61_000);
+    }
+
+    #[test]
+    fn no_record_has_update_time_in_any_state() {
+        let mut t = task(Timeline::Time);
+        for now in [1_000, 1_150, 1_700] {
+            let record = t.record(t.position(now));
+            assert!(record.get("updateTime").is_none(), "{record}");
+        }
+        t.finish = Some(Finish {
+            complete_ms: 2_200,
+            outcome: Outcome::Fail {
+                fail_code: "500".into(),
+                fail_msg: "boom".into(),
+            },
+            result_urls: Vec::new(),
+        });
+        let record = t.record(t.position(2_200));
+        assert_eq!(record["state"], "fail");
+        assert!(record.get("updateTime").is_none(), "{record}");
+    }
+
+    #[test]
+    fn cost_time_is_the_rounded_seconds_between_create_and_complete() {
+        let mut t = task(Timeline::Time);
+        // As recorded live: 187.8 s from createTime to completeTime reads 188.
+        t.finish = Some(Finish {
+            complete_ms: 1_000 + 187_800,
+            outcome: Outcome::Success,
+            result_urls: vec!["http://x/a.mp4".into()],
+        });
+        let record = t.record(t.position(188_800));
+        let elapsed = record["completeTime"].as_i64().unwrap_or_default()
+            - record["createTime"].as_i64().unwrap_or_default();
+        assert_eq!(elapsed, 187_800);
+        assert_eq!(record["costTime"], 188);
     }
 }

@@ -24,7 +24,7 @@ use crate::{
     callbacks::is_loopback_url,
     faults::{self, Endpoint},
     files::StoredFile,
-    ids,
+    ids, mime,
     state::Shared,
     wire::{self, Reply, iso8601},
 };
@@ -80,8 +80,8 @@ async fn handle(
 }
 
 /// Validates the common fields, stores the file and answers in the documented shape.
-fn store(shared: &Shared, incoming: Incoming) -> Reply {
-    let Some(upload_path) = incoming.upload_path.filter(|p| !p.trim().is_empty()) else {
+fn store(shared: &Shared, mut incoming: Incoming) -> Reply {
+    let Some(upload_path) = incoming.upload_path.take().filter(|p| !p.trim().is_empty()) else {
         return bad_request("Missing required parameter: uploadPath");
     };
     if upload_path.starts_with('/')
@@ -98,17 +98,11 @@ fn store(shared: &Shared, incoming: Incoming) -> Reply {
     if incoming.bytes.len() > MAX_UPLOAD_BYTES {
         return bad_request("File too large: the maximum is 100 MB");
     }
-    let mime = sniff(&incoming.bytes)
-        .or(incoming
-            .declared_type
-            .as_deref()
-            .filter(|t| !t.is_empty() && *t != "application/octet-stream"))
-        .or_else(|| incoming.original_name.as_deref().and_then(mime_from_name))
-        .unwrap_or("application/octet-stream")
-        .to_owned();
+    let file_name = incoming.file_name.take().filter(|n| !n.trim().is_empty());
+    let mime = media_type(file_name.as_deref(), &incoming);
     let now = shared.clock.now_ms();
     shared.with_state(|state| {
-        let file_name = match incoming.file_name.filter(|n| !n.trim().is_empty()) {
+        let file_name = match file_name {
             Some(name) if name.contains('/') || name == ".." => {
                 return bad_request("Invalid fileName: it must not contain '/'");
             }
@@ -142,6 +136,8 @@ fn store(shared: &Shared, incoming: Incoming) -> Reply {
                 "fileSize": size,
                 "mimeType": mime,
                 "uploadedAt": iso8601(now),
+                // Beside the documented fields in every recorded live upload answer.
+                "success": true,
             })),
         )
     })
@@ -327,19 +323,25 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The media type of a file name's extension.
-fn mime_from_name(name: &str) -> Option<&'static str> {
-    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
-    Some(match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        "mp4" => "video/mp4",
-        "txt" => "text/plain",
-        "json" => "application/json",
-        _ => return None,
-    })
+/// The `mimeType` of an upload, the same way for all three kinds: the name it is stored
+/// under (`fileName`) decides, as live (a base64 upload of `test.txt` came back
+/// `text/plain` whatever its bytes); then the name it came with (multipart file name,
+/// URL path), the type it was declared with (multipart part, data URL, the fetched
+/// answer's `Content-Type`), and its bytes' signature. Only the first step is recorded
+/// live; the order of the others is the emulator's assumption.
+fn media_type(file_name: Option<&str>, incoming: &Incoming) -> String {
+    file_name
+        .and_then(mime::from_name)
+        .or_else(|| incoming.original_name.as_deref().and_then(mime::from_name))
+        .map(str::to_owned)
+        .or_else(|| {
+            incoming
+                .declared_type
+                .clone()
+                .filter(|t| !t.is_empty() && t != "application/octet-stream")
+        })
+        .or_else(|| sniff(&incoming.bytes).map(str::to_owned))
+        .unwrap_or_else(|| "application/octet-stream".to_owned())
 }
 
 /// An extension for a generated file name.
@@ -350,15 +352,7 @@ fn extension_for(mime: &str, original: Option<&str>) -> String {
     {
         return format!(".{}", ext.to_ascii_lowercase());
     }
-    match mime {
-        "image/png" => ".png",
-        "image/jpeg" => ".jpg",
-        "image/webp" => ".webp",
-        "image/gif" => ".gif",
-        "video/mp4" => ".mp4",
-        _ => "",
-    }
-    .to_owned()
+    mime::extension(mime)
 }
 
 #[cfg(test)]
@@ -372,7 +366,6 @@ mod tests {
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
         assert_eq!(sniff(crate::files::SAMPLE_MP4), Some("video/mp4"));
         assert_eq!(sniff(b"hello"), None);
-        assert_eq!(mime_from_name("a.JPG"), Some("image/jpeg"));
         assert_eq!(extension_for("image/png", None), ".png");
         assert_eq!(extension_for("image/png", Some("cat.jpeg")), ".jpeg");
     }

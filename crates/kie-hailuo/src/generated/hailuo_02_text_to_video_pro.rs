@@ -5,7 +5,7 @@
 //!
 //! Generates video from text with the `hailuo/02-text-to-video-pro` model.
 //!
-//! Source: kie.ai's model page, <https://docs.kie.ai/cn/market/hailuo/02-text-to-video-pro> (zh-CN; in English at <https://docs.kie.ai/market/hailuo/02-text-to-video-pro>). kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field that the live API would silently ignore; the generated typed inputs deny unknown fields too.
+//! Source: kie.ai's model page, <https://docs.kie.ai/cn/market/hailuo/02-text-to-video-pro> (zh-CN; in English at <https://docs.kie.ai/market/hailuo/02-text-to-video-pro>). kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`Hailuo02TextToVideoProInput`], whose every field and limit is checked before sending, or [`Hailuo02TextToVideoPro`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 

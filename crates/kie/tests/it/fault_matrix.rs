@@ -72,6 +72,11 @@ enum Fault {
     HtmlPage,
     CodeInOkBody,
     RecordNull,
+    /// "recordInfo is null" with its code as the HTTP status (`http_status_errors`).
+    RecordNullMirrored,
+    NoCredits,
+    /// 402 with its code as the HTTP status (`http_status_errors`).
+    NoCreditsMirrored,
     DuplicateCallback,
     ForgedCallback,
     StaleCallback,
@@ -85,7 +90,7 @@ enum Fault {
     EchoedKey,
 }
 
-const FAULTS: [Fault; 23] = [
+const FAULTS: [Fault; 26] = [
     Fault::RateLimited,
     Fault::Maintenance,
     Fault::ServerError,
@@ -98,6 +103,9 @@ const FAULTS: [Fault; 23] = [
     Fault::HtmlPage,
     Fault::CodeInOkBody,
     Fault::RecordNull,
+    Fault::RecordNullMirrored,
+    Fault::NoCredits,
+    Fault::NoCreditsMirrored,
     Fault::DuplicateCallback,
     Fault::ForgedCallback,
     Fault::StaleCallback,
@@ -134,7 +142,10 @@ impl Fault {
             Fault::TruncatedJson => "truncated JSON",
             Fault::HtmlPage => "HTML error page (502)",
             Fault::CodeInOkBody => "code 500 in an HTTP 200 body",
-            Fault::RecordNull => "\"recordInfo is null\"",
+            Fault::RecordNull => "\"recordInfo is null\" (HTTP 200, as live)",
+            Fault::RecordNullMirrored => "\"recordInfo is null\" under HTTP 422 (status mirrored)",
+            Fault::NoCredits => "402 insufficient credits (HTTP 200, as live)",
+            Fault::NoCreditsMirrored => "402 insufficient credits under HTTP 402 (status mirrored)",
             Fault::DuplicateCallback => "duplicate callback",
             Fault::ForgedCallback => "forged callback (bad signature)",
             Fault::StaleCallback => "stale callback (signed 1 h ago)",
@@ -160,6 +171,22 @@ impl Fault {
             Fault::GatewayTimeout => Some(504),
             _ => None,
         }
+    }
+
+    /// Whether the emulator answers its own errors with their code as the HTTP status
+    /// (`http_status_errors`) in this row; live kie.ai answers them with HTTP 200.
+    fn mirrored(self) -> bool {
+        matches!(self, Fault::RecordNullMirrored | Fault::NoCreditsMirrored)
+    }
+
+    /// Whether the row is kie.ai's own "recordInfo is null", in either status mode.
+    fn record_null(self) -> bool {
+        matches!(self, Fault::RecordNull | Fault::RecordNullMirrored)
+    }
+
+    /// Whether the row is kie.ai refusing a create for want of credits, in either mode.
+    fn no_credits(self) -> bool {
+        matches!(self, Fault::NoCredits | Fault::NoCreditsMirrored)
     }
 
     /// The emulator's effect, for faults of an HTTP answer, on the emulator at `base`.
@@ -229,8 +256,13 @@ impl Fault {
     /// Why the fault cannot reach `op`, when it cannot.
     fn not_applicable(self, op: Op) -> Option<&'static str> {
         match (self, op) {
-            (Fault::RecordNull, Op::Record | Op::Wait) => None,
-            (Fault::RecordNull, _) => Some("only recordInfo answers it"),
+            (fault, Op::Record | Op::Wait) if fault.record_null() => None,
+            (fault, _) if fault.record_null() => Some("only recordInfo answers it"),
+            (fault, Op::Create) if fault.no_credits() => None,
+            (fault, Op::CreateStored) if fault.no_credits() => {
+                Some("a refusal stores nothing: kie.ai does not queue it")
+            }
+            (fault, _) if fault.no_credits() => Some("only createTask spends credits"),
             (_, Op::Wait | Op::Callback) if self.callback_effect().is_some() => None,
             _ if self.callback_effect().is_some() => Some("it touches callback delivery only"),
             (Fault::CutMidBody, Op::Download) => None,
@@ -435,7 +467,7 @@ fn expect(cell: Cell) -> Expect {
             | Fault::ForgedThenGenuine,
             _,
         ) => true,
-        (Fault::RecordNull, op) => op == Op::Wait && blip,
+        (fault, op) if fault.record_null() => op == Op::Wait && blip,
         (Fault::RateLimited, Op::Create) => blip,
         // A redirect is never followed from the API; a file host's is, a few times.
         (Fault::Redirect, Op::Download) => blip,
@@ -452,7 +484,8 @@ fn expect(cell: Cell) -> Expect {
         Fault::TruncatedJson => Expect::Decode,
         Fault::HtmlPage => Expect::Http(502),
         Fault::CodeInOkBody => Expect::Api(500),
-        Fault::RecordNull => Expect::Api(422),
+        Fault::RecordNull | Fault::RecordNullMirrored => Expect::Api(422),
+        Fault::NoCredits | Fault::NoCreditsMirrored => Expect::Api(402),
         Fault::CutMidBody => Expect::Truncated,
         Fault::HugeAnswer => Expect::TooLarge,
         Fault::Trickle => Expect::TooSlow,
@@ -630,9 +663,10 @@ impl Lab {
         } else {
             Timeline::AfterPolls { polls: 2 }
         });
-        if cell.fault == Fault::RecordNull {
+        if cell.fault.record_null() {
             emulator.set_record_info_null_polls(cell.dose.null_polls());
         }
+        emulator.set_http_status_errors(cell.fault.mirrored());
         let timer = Arc::new(VirtualTimer::new());
         let client = Client::builder()
             .api_key(API_KEY)
@@ -669,6 +703,9 @@ impl Lab {
 
     /// Installs the cell's fault on the operation's endpoint.
     fn inject(&self) {
+        if self.cell.fault.no_credits() {
+            self.emulator.set_credits(0.0);
+        }
         if let Some(effect) = self.cell.fault.effect(self.emulator.base_url()) {
             let rule = self.cell.dose.rule(effect, self.cell.op.endpoint());
             let rule = if self.cell.op == Op::CreateStored {

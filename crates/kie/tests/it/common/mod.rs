@@ -1,5 +1,5 @@
-//! What the spec-driven tests share: the five models, their spec documents, and the
-//! spec's own JSON Schema as an independent judge.
+//! What the spec-driven tests share: the five models, their spec documents, the
+//! spec's own JSON Schema as an independent judge, and a client for an emulator.
 
 #![allow(dead_code)]
 
@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use kie::{Client, Error, Problem, Task, ValidationError};
+use kie_emulator::Emulator;
 use serde_json::{Map, Value};
 
 /// One model under test: its spec file, its generated `from_json` (returning the parsed
@@ -189,4 +190,14 @@ where
             wire
         })
         .collect()
+}
+
+/// A client of `emulator` (both hosts) that sends `key`.
+pub fn client(emulator: &Emulator, key: &str) -> Client {
+    Client::builder()
+        .api_key(key)
+        .base_url(emulator.base_url())
+        .upload_base_url(emulator.upload_base_url())
+        .build()
+        .expect("a client for the emulator")
 }
