@@ -165,10 +165,9 @@ pub fn read_page(path: &Path) -> Result<Page, String> {
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    let market = parts
-        .iter()
-        .rposition(|p| p == "market")
-        .ok_or_else(|| format!("{shown}: not under a `market/` folder, so its docs address is unknown"))?;
+    let market = parts.iter().rposition(|p| p == "market").ok_or_else(|| {
+        format!("{shown}: not under a `market/` folder, so its docs address is unknown")
+    })?;
     let name = parts[market + 1..].join("/");
     let name = name
         .strip_suffix(".md")
@@ -279,9 +278,12 @@ fn import_inner(
     }
 
     let example = request_example(body, &id, &fields, correction, &mut defects)?;
-    let task_id = path(post, &["responses", "200", "content", "application/json", "example"])
-        .and_then(|e| path(e, &["data", "taskId"]))
-        .cloned();
+    let task_id = path(
+        post,
+        &["responses", "200", "content", "application/json", "example"],
+    )
+    .and_then(|e| path(e, &["data", "taskId"]))
+    .cloned();
 
     let (row, drafted) = match table.model.get(&page.name) {
         Some(row) => (row.clone(), None),
@@ -383,7 +385,9 @@ fn input_fields(
     }
     for name in &listed {
         if !fields.iter().any(|(n, _)| n == name) {
-            return Err(format!("input.required names `{name}`, which has no property"));
+            return Err(format!(
+                "input.required names `{name}`, which has no property"
+            ));
         }
     }
     Ok((fields, required))
@@ -393,10 +397,7 @@ fn input_fields(
 /// description and variant names where there are some.
 fn convert_field(name: &str, page: &Json, previous: Option<&Json>) -> Result<Json, String> {
     let members = page.as_object().ok_or("not an object")?;
-    let ty = page
-        .get("type")
-        .and_then(Json::as_str)
-        .ok_or("no `type`")?;
+    let ty = page.get("type").and_then(Json::as_str).ok_or("no `type`")?;
     let format = page.get("format").and_then(Json::as_str);
     // A string URL: kie.ai marks some `format: uri`, others (`image_url`) only by name.
     let is_url = ty == "string"
@@ -483,9 +484,18 @@ fn documented_step(description: &str) -> Option<serde_json::Number> {
 
 /// The Rust variant names of an enum: the previous document's for values it had,
 /// derived ones for new values.
-fn variant_names(field: &str, values: &[Json], previous: Option<&Json>) -> Result<Vec<Json>, String> {
+fn variant_names(
+    field: &str,
+    values: &[Json],
+    previous: Option<&Json>,
+) -> Result<Vec<Json>, String> {
     let known: Vec<(&str, &str)> = previous
-        .and_then(|p| Some((p.get("enum")?.as_array()?, p.get("x-enum-varnames")?.as_array()?)))
+        .and_then(|p| {
+            Some((
+                p.get("enum")?.as_array()?,
+                p.get("x-enum-varnames")?.as_array()?,
+            ))
+        })
         .map(|(values, names)| {
             values
                 .iter()
@@ -517,7 +527,10 @@ fn variant_names(field: &str, values: &[Json], previous: Option<&Json>) -> Resul
 /// `16:9` is `Ratio16x9`, `720p` is `P720`, a duration's `5` is `Secs5`.
 fn variant_name(field: &str, value: &str) -> String {
     let digits = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
-    if let Some((w, h)) = value.split_once(':').filter(|(w, h)| digits(w) && digits(h)) {
+    if let Some((w, h)) = value
+        .split_once(':')
+        .filter(|(w, h)| digits(w) && digits(h))
+    {
         return format!("Ratio{w}x{h}");
     }
     if let Some(n) = value.strip_suffix('p').filter(|n| digits(n)) {
@@ -591,11 +604,10 @@ fn request_example(
     for (key, value) in members {
         let value = match key.as_str() {
             "model" if value.as_str() != Some(id) => {
-                defects.push(format!(
-                    "the request example's `model` is {}; set to `{id}`",
+                return Err(format!(
+                    "the `model` enum names `{id}` but the request example {}: say which model the page is about with a `model_id` in {TABLE} [defect.\"<page>\"]",
                     value.to_value()
                 ));
-                s(id)
             }
             "input" => Json::Object(example_input(value, fields, defects)?),
             _ => value.clone(),
@@ -734,9 +746,15 @@ fn draft_row(page: &Page, id: &str, fields: &[(String, Json)], post: &Json) -> R
             let target = if usable {
                 ("param", param.to_owned())
             } else {
-                ("unsupported", format!("the model has no `{param}` parameter"))
+                (
+                    "unsupported",
+                    format!("the model has no `{param}` parameter"),
+                )
             };
-            ((*uniform).to_owned(), object(vec![(target.0, s(&target.1))]))
+            (
+                (*uniform).to_owned(),
+                object(vec![(target.0, s(&target.1))]),
+            )
         })
         .collect();
     Row {
@@ -965,7 +983,12 @@ fn s(text: &str) -> Json {
 }
 
 fn object(members: Vec<(&str, Json)>) -> Json {
-    Json::Object(members.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    Json::Object(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    )
 }
 
 fn path<'a>(json: &'a Json, keys: &[&str]) -> Option<&'a Json> {
@@ -1046,7 +1069,9 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, String> {
             let head = import(&page, &table, None, true)?;
             let target = out_dir.join(&head.file);
             let previous = match fs::read_to_string(&target) {
-                Ok(text) => Some(Json::parse(&text).map_err(|e| format!("{}: {e}", shown(&head.file)))?),
+                Ok(text) => {
+                    Some(Json::parse(&text).map_err(|e| format!("{}: {e}", shown(&head.file)))?)
+                }
                 Err(_) => None,
             };
             let imported = import(&page, &table, previous.as_ref(), options.draft)?;
@@ -1112,9 +1137,14 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, String> {
                 }
             }
         } else if previous.map(|p| p.to_pretty()).as_deref() == Some(text.as_str())
-            && fs::read_to_string(out_dir.join(&imported.file)).ok().as_deref() == Some(text.as_str())
+            && fs::read_to_string(out_dir.join(&imported.file))
+                .ok()
+                .as_deref()
+                == Some(text.as_str())
         {
-            outcome.lines.push(format!("{}: {file} unchanged", page.name));
+            outcome
+                .lines
+                .push(format!("{}: {file} unchanged", page.name));
         } else {
             fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
             fs::write(out_dir.join(&imported.file), &text).map_err(|e| format!("{file}: {e}"))?;
@@ -1129,7 +1159,10 @@ pub fn run(root: &Path, options: &Options) -> Result<Outcome, String> {
 pub fn drift(spec: &ModelSpec, page: &ModelSpec) -> Vec<String> {
     let mut out = Vec::new();
     if spec.id != page.id {
-        out.push(format!("model id: `{}` in spec/, `{}` on the page", spec.id, page.id));
+        out.push(format!(
+            "model id: `{}` in spec/, `{}` on the page",
+            spec.id, page.id
+        ));
     }
     if spec.progress_callback != page.progress_callback {
         out.push(format!(
@@ -1169,9 +1202,25 @@ fn present(yes: bool) -> &'static str {
 fn facts(field: &Field) -> Vec<(&'static str, String)> {
     let show = |v: Option<String>| v.unwrap_or_else(|| "none".into());
     let (ty, values, max_length, max_items, min, max, step) = match &field.kind {
-        Kind::Text { max_chars } => ("string", None, max_chars.map(|m| m.to_string()), None, None, None, None),
+        Kind::Text { max_chars } => (
+            "string",
+            None,
+            max_chars.map(|m| m.to_string()),
+            None,
+            None,
+            None,
+            None,
+        ),
         Kind::Url => ("string (uri)", None, None, None, None, None, None),
-        Kind::Choice { values, .. } => ("string", Some(format!("{values:?}")), None, None, None, None, None),
+        Kind::Choice { values, .. } => (
+            "string",
+            Some(format!("{values:?}")),
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
         Kind::Integer { min, max } => (
             "whole number",
             None,
@@ -1191,7 +1240,15 @@ fn facts(field: &Field) -> Vec<(&'static str, String)> {
             step.map(|m| m.to_string()),
         ),
         Kind::Boolean => ("boolean", None, None, None, None, None, None),
-        Kind::TextList { max_items } => ("list of strings", None, None, max_items.map(|m| m.to_string()), None, None, None),
+        Kind::TextList { max_items } => (
+            "list of strings",
+            None,
+            None,
+            max_items.map(|m| m.to_string()),
+            None,
+            None,
+            None,
+        ),
     };
     vec![
         ("the type", ty.to_owned()),
@@ -1201,7 +1258,57 @@ fn facts(field: &Field) -> Vec<(&'static str, String)> {
         ("minimum", show(min)),
         ("maximum", show(max)),
         ("multipleOf", show(step)),
-        ("default", show(field.default.as_ref().map(ToString::to_string))),
+        (
+            "default",
+            show(field.default.as_ref().map(ToString::to_string)),
+        ),
         ("required", field.required.to_string()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variant_names_follow_the_documents_conventions() {
+        assert_eq!(variant_name("aspect_ratio", "16:9"), "Ratio16x9");
+        assert_eq!(variant_name("resolution", "1080p"), "P1080");
+        assert_eq!(variant_name("duration", "10"), "Secs10");
+        assert_eq!(variant_name("extend_times", "6"), "ExtendTimes6");
+        assert_eq!(variant_name("duration", "2.5"), "Secs2p5");
+        assert_eq!(variant_name("upload_method", "s3"), "S3");
+        assert_eq!(variant_name("mode", "text-to-video"), "TextToVideo");
+    }
+
+    #[test]
+    fn a_step_documented_in_prose_is_a_multiple_of() {
+        let step = |d: &str| documented_step(d).map(|n| n.to_string());
+        assert_eq!(
+            step("(Min: 0, Max: 1, Step: 0.1) (step: 0.1)").as_deref(),
+            Some("0.1")
+        );
+        assert_eq!(step("a seed (step: 1)").as_deref(), Some("1"));
+        assert_eq!(step("no step here"), None);
+    }
+
+    #[test]
+    fn example_values_are_fitted_only_when_nothing_is_lost() {
+        let n = |t: &str| Json::parse(t).unwrap();
+        assert_eq!(fit("string", &n("0")), Some(n("\"0\"")));
+        assert_eq!(fit("number", &n("\"6\"")), Some(n("6")));
+        assert_eq!(fit("number", &n("\"six\"")), None);
+        assert_eq!(fit("boolean", &n("\"true\"")), Some(n("true")));
+        assert_eq!(fit("array", &n("\"a\"")), None);
+    }
+
+    #[test]
+    fn a_page_outside_a_market_folder_has_no_address() {
+        let dir = std::env::temp_dir().join("xtask-import-unit-no-market");
+        fs::create_dir_all(&dir).unwrap();
+        let page = dir.join("page.md");
+        fs::write(&page, "```yaml\nopenapi: 3.0.1\n```\n").unwrap();
+        let err = read_page(&page).unwrap_err();
+        assert!(err.contains("not under a `market/` folder"), "{err}");
+    }
 }

@@ -64,7 +64,9 @@ fn run(args: &[String]) -> Result<(), String> {
         "import" => {
             import.check = check;
             if check && (import.out.is_some() || import.draft) {
-                return Err(format!("import --check takes neither --out nor --draft\n{USAGE}"));
+                return Err(format!(
+                    "import --check takes neither --out nor --draft\n{USAGE}"
+                ));
             }
             let outcome = xtask::import::run(&root, &import)?;
             for line in &outcome.lines {
@@ -73,7 +75,10 @@ fn run(args: &[String]) -> Result<(), String> {
             if outcome.ok {
                 Ok(())
             } else if check {
-                Err("import --check: kie.ai's pages and spec/ differ (or a page failed); see above".into())
+                Err(
+                    "import --check: kie.ai's pages and spec/ differ (or a page failed); see above"
+                        .into(),
+                )
             } else {
                 Err("import: some pages failed; see above".into())
             }
