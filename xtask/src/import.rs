@@ -74,6 +74,9 @@ const FACT_ORDER: [&str; 10] = [
     "multipleOf",
 ];
 
+/// An object's members, in document order.
+type Members = Vec<(String, Json)>;
+
 /// The hand-kept table ([`TABLE`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -339,7 +342,7 @@ fn input_fields(
     input: &Json,
     previous: Option<&Json>,
     defects: &mut Vec<String>,
-) -> Result<(Vec<(String, Json)>, Vec<String>), String> {
+) -> Result<(Members, Vec<String>), String> {
     let props = input
         .get("properties")
         .and_then(Json::as_object)
@@ -429,13 +432,13 @@ fn convert_field(name: &str, page: &Json, previous: Option<&Json>) -> Result<Jso
     if let Some(default) = page.get("default") {
         out.push(("default".into(), default.clone()));
     }
-    if ty == "string" {
-        if let Some(values) = page.get("enum").and_then(Json::as_array) {
-            out.push((
-                "x-enum-varnames".into(),
-                Json::Array(variant_names(name, values, previous)?),
-            ));
-        }
+    if ty == "string"
+        && let Some(values) = page.get("enum").and_then(Json::as_array)
+    {
+        out.push((
+            "x-enum-varnames".into(),
+            Json::Array(variant_names(name, values, previous)?),
+        ));
     }
     for (key, value) in members {
         let handled = FACT_ORDER.contains(&key.as_str())
@@ -1198,69 +1201,62 @@ fn present(yes: bool) -> &'static str {
     if yes { "present" } else { "absent" }
 }
 
-/// A field's comparable facts, by the keyword that states each.
+/// A field's comparable facts, by the keyword that states each (`none` when absent).
 fn facts(field: &Field) -> Vec<(&'static str, String)> {
-    let show = |v: Option<String>| v.unwrap_or_else(|| "none".into());
-    let (ty, values, max_length, max_items, min, max, step) = match &field.kind {
+    let shown = |v: Option<String>| v.unwrap_or_else(|| "none".into());
+    let (ty, kind_facts): (&str, [(&str, Option<String>); 2]) = match &field.kind {
         Kind::Text { max_chars } => (
             "string",
-            None,
-            max_chars.map(|m| m.to_string()),
-            None,
-            None,
-            None,
-            None,
+            [("maxLength", max_chars.map(|m| m.to_string())), ("", None)],
         ),
-        Kind::Url => ("string (uri)", None, None, None, None, None, None),
+        Kind::Url => ("string (uri)", [("", None), ("", None)]),
         Kind::Choice { values, .. } => (
             "string",
-            Some(format!("{values:?}")),
-            None,
-            None,
-            None,
-            None,
-            None,
+            [("enum", Some(format!("{values:?}"))), ("", None)],
         ),
         Kind::Integer { min, max } => (
             "whole number",
-            None,
-            None,
-            None,
-            min.map(|m| m.to_string()),
-            max.map(|m| m.to_string()),
-            None,
+            [
+                ("minimum", min.map(|m| m.to_string())),
+                ("maximum", max.map(|m| m.to_string())),
+            ],
         ),
-        Kind::Number { min, max, step } => (
+        Kind::Number { min, max, .. } => (
             "number",
-            None,
-            None,
-            None,
-            min.map(|m| m.to_string()),
-            max.map(|m| m.to_string()),
-            step.map(|m| m.to_string()),
+            [
+                ("minimum", min.map(|m| m.to_string())),
+                ("maximum", max.map(|m| m.to_string())),
+            ],
         ),
-        Kind::Boolean => ("boolean", None, None, None, None, None, None),
+        Kind::Boolean => ("boolean", [("", None), ("", None)]),
         Kind::TextList { max_items } => (
             "list of strings",
-            None,
-            None,
-            max_items.map(|m| m.to_string()),
-            None,
-            None,
-            None,
+            [("maxItems", max_items.map(|m| m.to_string())), ("", None)],
         ),
+    };
+    let step = match &field.kind {
+        Kind::Number { step, .. } => step.map(|s| s.to_string()),
+        _ => None,
+    };
+    let limit = |key: &str| {
+        shown(
+            kind_facts
+                .iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, v)| v.clone()),
+        )
     };
     vec![
         ("the type", ty.to_owned()),
-        ("enum", show(values)),
-        ("maxLength", show(max_length)),
-        ("maxItems", show(max_items)),
-        ("minimum", show(min)),
-        ("maximum", show(max)),
-        ("multipleOf", show(step)),
+        ("enum", limit("enum")),
+        ("maxLength", limit("maxLength")),
+        ("maxItems", limit("maxItems")),
+        ("minimum", limit("minimum")),
+        ("maximum", limit("maximum")),
+        ("multipleOf", shown(step)),
         (
             "default",
-            show(field.default.as_ref().map(ToString::to_string)),
+            shown(field.default.as_ref().map(ToString::to_string)),
         ),
         ("required", field.required.to_string()),
     ]

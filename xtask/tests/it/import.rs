@@ -128,6 +128,17 @@ fn edited_page(dir: &Path, from: &str, to: &str) -> PathBuf {
     page
 }
 
+/// Adds a `[defect."demo/clip-text-to-video"]` section with `body` to the table.
+fn add_correction(root: &Path, body: &str) {
+    let table = root.join(import::TABLE);
+    let text = fs::read_to_string(&table).unwrap();
+    fs::write(
+        &table,
+        format!("{text}\n[defect.\"demo/clip-text-to-video\"]\n{body}"),
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_wrong_model_enum_needs_the_tables_correction_which_is_recorded() {
     let tmp = workspace();
@@ -145,10 +156,10 @@ fn a_wrong_model_enum_needs_the_tables_correction_which_is_recorded() {
         outcome.lines
     );
 
-    let table = tmp.path().join(import::TABLE);
-    let mut text = fs::read_to_string(&table).unwrap();
-    text += "\n[defect.\"demo/clip-text-to-video\"]\nwhy = \"the enum is another model's\"\nmodel_id = \"demo/clip-text-to-video\"\n";
-    fs::write(&table, text).unwrap();
+    add_correction(
+        tmp.path(),
+        "why = \"the enum is another model's\"\nmodel_id = \"demo/clip-text-to-video\"\n",
+    );
     let outcome = import_pages(tmp.path(), &[page]);
     assert!(outcome.ok, "{:#?}", outcome.lines);
     let line = "demo/clip-text-to-video: docs defect: the `model` enum names `demo/other-model`; the model is `demo/clip-text-to-video`: the enum is another model's";
@@ -176,10 +187,10 @@ fn an_example_that_is_not_json_is_refused_until_the_table_corrects_it() {
         outcome.lines
     );
 
-    let table = tmp.path().join(import::TABLE);
-    let mut text = fs::read_to_string(&table).unwrap();
-    text += "\n[defect.\"demo/clip-text-to-video\"]\nwhy = \"a stray `image`\"\nexample = '{\"model\": \"demo/clip-text-to-video\", \"input\": {\"prompt\": \"a fox\"}}'\n";
-    fs::write(&table, text).unwrap();
+    add_correction(
+        tmp.path(),
+        "why = \"a stray `image`\"\nexample = '{\"model\": \"demo/clip-text-to-video\", \"input\": {\"prompt\": \"a fox\"}}'\n",
+    );
     let outcome = import_pages(tmp.path(), &[page]);
     assert!(outcome.ok, "{:#?}", outcome.lines);
     assert!(
