@@ -8,6 +8,7 @@
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// A JSON value whose objects keep their keys in document order.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +40,21 @@ impl Json {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v)
+    }
+
+    /// The member `key` of an object, to change it.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
+        match self {
+            Json::Object(members) => members.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Adds the member `key` at the end of an object (nothing, on another value).
+    pub fn push(&mut self, key: &str, value: Json) {
+        if let Json::Object(members) = self {
+            members.push((key.to_owned(), value));
+        }
     }
 
     /// The members of an object, in document order.
@@ -81,6 +97,14 @@ impl Json {
         }
     }
 
+    /// The text of a spec document: two-space indentation, keys in document order,
+    /// non-ASCII characters as they are, and a final newline, the way `spec/` is written.
+    pub fn to_pretty(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a Json always serializes");
+        text.push('\n');
+        text
+    }
+
     /// The same value as a `serde_json::Value` (object order is lost).
     pub fn to_value(&self) -> serde_json::Value {
         match self {
@@ -97,6 +121,31 @@ impl Json {
                     .map(|(k, v)| (k.clone(), v.to_value()))
                     .collect(),
             ),
+        }
+    }
+}
+
+impl Serialize for Json {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Null => serializer.serialize_unit(),
+            Json::Bool(b) => serializer.serialize_bool(*b),
+            Json::Number(n) => n.serialize(serializer),
+            Json::String(s) => serializer.serialize_str(s),
+            Json::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Json::Object(members) => {
+                let mut map = serializer.serialize_map(Some(members.len()))?;
+                for (key, value) in members {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
         }
     }
 }
@@ -188,6 +237,13 @@ mod tests {
             json.to_value(),
             serde_json::json!({"a": [true, null], "m": "x", "z": 1})
         );
+    }
+
+    #[test]
+    fn pretty_text_reads_back_the_same_keeping_order() {
+        let text = "{\n  \"z\": [\n    1,\n    0.5\n  ],\n  \"a\": \"日\"\n}\n";
+        let json = Json::parse(text).unwrap();
+        assert_eq!(json.to_pretty(), text);
     }
 
     #[test]

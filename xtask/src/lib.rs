@@ -1,5 +1,7 @@
 //! The project's own tasks, run as `cargo xtask <task>`:
 //!
+//! - `import [--check] <page.md>...`: write or check `spec/` documents from kie.ai's
+//!   docs pages (see [`import`]);
 //! - `codegen [--check]`: generate the model code from `spec/` (see [`codegen`]);
 //! - `features`: check that the facade's cargo features isolate the providers (see
 //!   [`features`]).
@@ -9,6 +11,7 @@
 
 pub mod codegen;
 pub mod features;
+pub mod import;
 pub mod json;
 pub mod spec;
 

@@ -1,4 +1,6 @@
-//! `cargo xtask codegen` and `cargo xtask features`, run on scratch workspaces.
+//! `cargo xtask codegen`, `cargo xtask features` and `cargo xtask import`, run on scratch
+//! workspaces.
 
 mod codegen;
 mod features;
+mod import;

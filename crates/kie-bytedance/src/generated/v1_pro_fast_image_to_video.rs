@@ -5,7 +5,7 @@
 //!
 //! Turns a still image into a video with ByteDance's fast model.
 //!
-//! Source: kie.ai's model page, <https://docs.kie.ai/cn/market/bytedance/v1-pro-fast-image-to-video> (zh-CN; in English at <https://docs.kie.ai/market/bytedance/v1-pro-fast-image-to-video>). kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
+//! Source: kie.ai's model page, <https://docs.kie.ai/market/bytedance/v1-pro-fast-image-to-video>. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`BytedanceV1ProFastImageToVideoInput`], whose every field and limit is checked before sending, or [`BytedanceV1ProFastImageToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
@@ -38,7 +38,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
         Param::new("image_url", ParamKind::Url)
             .required()
             .description(
-                "URL of the image to animate: the URL of an uploaded file (see spec/upload.json), not the file's content. Types: image/jpeg, image/png, image/webp; at most 10.0 MB. The seed types it as a plain string; kie-rs asserts `format: uri` and the `pattern` (an absolute http or https URL with a host), the same rule the SDK's validate() applies.",
+                "URL of the image to animate: the URL of an uploaded file (see spec/upload.json), not the file's content. Types: image/jpeg, image/png, image/webp; at most 10.0 MB. The page types it as a plain string; kie-rs asserts `format: uri` and the `pattern` (an absolute http or https URL with a host), the same rule the SDK's validate() applies.",
             ),
         Param::new(
                 "resolution",
@@ -59,9 +59,8 @@ pub static INFO: ModelInfo = ModelInfo::new(
             .default("\"5\"")
             .description("Video length in seconds (a string: `\"5\"`, not `5`)."),
         Param::new("nsfw_checker", ParamKind::Boolean)
-            .default("false")
             .description(
-                "Content (NSFW) filter switch; `false` disables content filtering. Added, optional, from a later version of kie.ai's zh-CN page. That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
+                "Content (NSFW) filter switch; `false` disables content filtering. Optional; the page documents no default, so kie-rs sends the field only when it is set.",
             ),
     ],
 );
@@ -259,7 +258,7 @@ pub struct BytedanceV1ProFastImageToVideoInput {
     ///
     /// At most 10000 characters (counted as characters, not bytes). Required.
     pub prompt: String,
-    /// URL of the image to animate: the URL of an uploaded file (see spec/upload.json), not the file's content. Types: image/jpeg, image/png, image/webp; at most 10.0 MB. The seed types it as a plain string; kie-rs asserts `format: uri` and the `pattern` (an absolute http or https URL with a host), the same rule the SDK's validate() applies.
+    /// URL of the image to animate: the URL of an uploaded file (see spec/upload.json), not the file's content. Types: image/jpeg, image/png, image/webp; at most 10.0 MB. The page types it as a plain string; kie-rs asserts `format: uri` and the `pattern` (an absolute http or https URL with a host), the same rule the SDK's validate() applies.
     ///
     /// An absolute http(s) URL. Required.
     pub image_url: String,
@@ -273,9 +272,9 @@ pub struct BytedanceV1ProFastImageToVideoInput {
     /// One of `"5"`, `"10"`. Optional; kie.ai's default is `"5"`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<VideoDuration>,
-    /// Content (NSFW) filter switch; `false` disables content filtering. Added, optional, from a later version of kie.ai's zh-CN page. That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.
+    /// Content (NSFW) filter switch; `false` disables content filtering. Optional; the page documents no default, so kie-rs sends the field only when it is set.
     ///
-    /// Optional; kie.ai's default is `false`. `None` leaves it out of the request.
+    /// Optional. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nsfw_checker: Option<bool>,
 }

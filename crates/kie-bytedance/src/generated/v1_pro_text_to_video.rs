@@ -5,7 +5,7 @@
 //!
 //! Generates high-quality video from a text description with ByteDance's professional-tier model.
 //!
-//! Source: kie.ai's model page, <https://docs.kie.ai/cn/market/bytedance/v1-pro-text-to-video> (zh-CN; in English at <https://docs.kie.ai/market/bytedance/v1-pro-text-to-video>). kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
+//! Source: kie.ai's model page, <https://docs.kie.ai/market/bytedance/v1-pro-text-to-video>. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`BytedanceV1ProTextToVideoInput`], whose every field and limit is checked before sending, or [`BytedanceV1ProTextToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
@@ -79,9 +79,8 @@ pub static INFO: ModelInfo = ModelInfo::new(
                 "Safety checker switch. It is always on in the Playground; only the API can set it to `false` to turn it off.",
             ),
         Param::new("nsfw_checker", ParamKind::Boolean)
-            .default("false")
             .description(
-                "Content (NSFW) filter switch; `false` disables content filtering. Added, optional, from a later version of kie.ai's zh-CN page. That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
+                "Content (NSFW) filter switch; `false` disables content filtering. Optional; the page documents no default, so kie-rs sends the field only when it is set.",
             ),
     ],
 );
@@ -397,9 +396,9 @@ pub struct BytedanceV1ProTextToVideoInput {
     /// Optional. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_safety_checker: Option<bool>,
-    /// Content (NSFW) filter switch; `false` disables content filtering. Added, optional, from a later version of kie.ai's zh-CN page. That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.
+    /// Content (NSFW) filter switch; `false` disables content filtering. Optional; the page documents no default, so kie-rs sends the field only when it is set.
     ///
-    /// Optional; kie.ai's default is `false`. `None` leaves it out of the request.
+    /// Optional. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nsfw_checker: Option<bool>,
 }

@@ -5,7 +5,7 @@
 //!
 //! Generates video from text with the `hailuo/02-text-to-video-pro` model.
 //!
-//! Source: kie.ai's model page, <https://docs.kie.ai/cn/market/hailuo/02-text-to-video-pro> (zh-CN; in English at <https://docs.kie.ai/market/hailuo/02-text-to-video-pro>). kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
+//! Source: kie.ai's model page, <https://docs.kie.ai/market/hailuo/02-text-to-video-pro>. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`Hailuo02TextToVideoProInput`], whose every field and limit is checked before sending, or [`Hailuo02TextToVideoPro`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
@@ -28,19 +28,19 @@ pub static INFO: ModelInfo = ModelInfo::new(
     "Generates video from text with the `hailuo/02-text-to-video-pro` model.",
     &[
         Param::new(
-                "prompt",
-                ParamKind::Text {
-                    max_chars: Some(1500),
-                },
-            )
-            .required()
-            .description("Text prompt for the video (at most 1500 characters)."),
+            "prompt",
+            ParamKind::Text {
+                max_chars: Some(1500),
+            },
+        )
+        .required()
+        .description("Text prompt for the video (at most 1500 characters)."),
         Param::new("prompt_optimizer", ParamKind::Boolean)
             .description("Whether the model's prompt optimizer is used."),
         Param::new("nsfw_checker", ParamKind::Boolean)
             .default("false")
             .description(
-                "Content (NSFW) filter switch; `false` disables content filtering. Added, optional, from a later version of kie.ai's zh-CN page. That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.",
+                "Content (NSFW) filter switch; `false` (the default) disables content filtering.",
             ),
     ],
 );
@@ -121,7 +121,7 @@ pub struct Hailuo02TextToVideoProInput {
     /// Optional. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_optimizer: Option<bool>,
-    /// Content (NSFW) filter switch; `false` disables content filtering. Added, optional, from a later version of kie.ai's zh-CN page. That page says the default is `false` but sends `true` in its own example; the wording is contradictory, so kie-rs sends the field only when it is set.
+    /// Content (NSFW) filter switch; `false` (the default) disables content filtering.
     ///
     /// Optional; kie.ai's default is `false`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]

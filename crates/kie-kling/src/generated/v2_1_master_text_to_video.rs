@@ -5,7 +5,7 @@
 //!
 //! Generates high-quality video from a text description with Kling's master model.
 //!
-//! Source: kie.ai's model page, <https://docs.kie.ai/cn/market/kling/v2-1-master-text-to-video> (zh-CN; in English at <https://docs.kie.ai/market/kling/v2-1-master-text-to-video>). kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
+//! Source: kie.ai's model page, <https://docs.kie.ai/market/kling/v2-1-master-text-to-video>. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`KlingV21MasterTextToVideoInput`], whose every field and limit is checked before sending, or [`KlingV21MasterTextToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 

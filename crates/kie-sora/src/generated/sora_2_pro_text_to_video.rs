@@ -5,7 +5,7 @@
 //!
 //! Generates high-quality video from a text description with the Sora-2-pro-text-to-video model.
 //!
-//! Source: kie.ai's model page, <https://docs.kie.ai/cn/market/sora2/sora-2-pro-text-to-video> (zh-CN; in English at <https://docs.kie.ai/market/sora2/sora-2-pro-text-to-video>); progressCallBackUrl, character_id_list and upload_method from a later version of it. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
+//! Source: kie.ai's model page, <https://docs.kie.ai/market/sora2/sora-2-pro-text-to-video>. kie-rs choice: `additionalProperties` is false here and in `input`, so the emulator rejects a misspelt or undocumented field (whether the live API refuses or ignores one is not recorded; the emulator's `ignore_unknown_input_fields` accepts unknown input fields); the generated typed inputs deny unknown fields too.
 //!
 //! Two ways in: [`Sora2ProTextToVideoInput`], whose every field and limit is checked before sending, or [`Sora2ProTextToVideo`] through the uniform [`VideoRequest`](kie_core::VideoRequest), which maps onto the same input and says what the model cannot take.
 
@@ -76,7 +76,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
                 },
             )
             .description(
-                "Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5. Added, optional, from a later version of kie.ai's Sora 2 page.",
+                "Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5.",
             ),
         Param::new(
                 "upload_method",
@@ -86,7 +86,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
             )
             .default("\"s3\"")
             .description(
-                "Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Added from a later version of kie.ai's Sora 2 page, whose schema lists it as required although it documents the default `s3`, and whose own request example (like the earlier page's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the page's example stays valid.",
+                "Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). The page's schema lists it as required although it documents the default `s3` (see `x-kie-rs.docs-defects`); kie-rs treats it as optional: omitted means the default `s3`.",
             ),
     ],
 );
@@ -322,7 +322,7 @@ impl std::str::FromStr for Size {
     }
 }
 
-/// The values of `upload_method`. Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Added from a later version of kie.ai's Sora 2 page, whose schema lists it as required although it documents the default `s3`, and whose own request example (like the earlier page's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the page's example stays valid.
+/// The values of `upload_method`. Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). The page's schema lists it as required although it documents the default `s3` (see `x-kie-rs.docs-defects`); kie-rs treats it as optional: omitted means the default `s3`.
 ///
 /// Serialized exactly as kie.ai spells them: `"s3"`, `"oss"`.
 #[derive(
@@ -429,12 +429,12 @@ pub struct Sora2ProTextToVideoInput {
     /// Optional. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_watermark: Option<bool>,
-    /// Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5. Added, optional, from a later version of kie.ai's Sora 2 page.
+    /// Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5.
     ///
     /// At most 5 items. Optional. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub character_id_list: Option<Vec<String>>,
-    /// Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). Added from a later version of kie.ai's Sora 2 page, whose schema lists it as required although it documents the default `s3`, and whose own request example (like the earlier page's) leaves it out. kie-rs treats it as optional: omitted means the default `s3`, so the page's example stays valid.
+    /// Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). The page's schema lists it as required although it documents the default `s3` (see `x-kie-rs.docs-defects`); kie-rs treats it as optional: omitted means the default `s3`.
     ///
     /// One of `"s3"`, `"oss"`. Optional; kie.ai's default is `"s3"`. `None` leaves it out of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
