@@ -12,10 +12,10 @@
 
 use std::time::Duration;
 
-use kie::hailuo::Hailuo02TextToVideoProInput;
-use kie::{CallbackInbox, CallbackVerifier, Client};
 use kie::callback::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use kie::hailuo::Hailuo02TextToVideoProInput;
 use kie::receiver::{self, ReceiverLimits};
+use kie::{CallbackInbox, CallbackVerifier, Client};
 use kie_emulator::{Emulator, Endpoint, Timeline};
 
 #[tokio::main]

@@ -8,8 +8,8 @@
 //! (a public URL that forwards to this server); without KIE_API_KEY, a local emulator
 //! sends the callbacks.
 
-use kie::{CallbackInbox, CallbackVerifier, VideoRequest, registry};
 use kie::receiver::{self, ReceiverLimits};
+use kie::{CallbackInbox, CallbackVerifier, VideoRequest, registry};
 
 #[tokio::main]
 async fn main() {
