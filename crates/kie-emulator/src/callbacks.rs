@@ -161,6 +161,7 @@ impl Default for CallbackRetry {
 
 /// One delivery attempt, as logged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CallbackAttempt {
     /// The delivery this attempt belongs to (a duplicate is its own delivery).
     pub delivery_id: u64,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// A snapshot of the virtual clock.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClockStatus {
     /// Virtual time now, in Unix milliseconds.
     pub now_ms: i64,
@@ -30,6 +31,7 @@ pub struct ClockStatus {
 /// then `advance_ms`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ClockChange {
     /// Set the virtual time to this Unix millisecond value.
     #[serde(default)]

@@ -217,6 +217,7 @@ impl FaultRule {
 
 /// A rule as listed by the control API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FaultStatus {
     /// The id to remove it with.
     pub id: u64,

@@ -8,6 +8,7 @@ use crate::{DEFAULT_WEBHOOK_KEY, Emulator, EmulatorBuilder, Timeline};
 
 /// The command-line flags that configure a served emulator.
 #[derive(Debug, Clone, clap::Args)]
+#[non_exhaustive]
 pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 picks a free port).
     #[arg(long, default_value_t = 0, env = "KIE_EMULATOR_PORT")]

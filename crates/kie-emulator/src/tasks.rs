@@ -415,6 +415,7 @@ pub(crate) fn outcome_state(outcome: &Outcome) -> TaskState {
 
 /// A task as the control API and the Rust handle show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskSnapshot {
     /// The task id.
     pub task_id: String,
