@@ -1,6 +1,6 @@
 //! The wire fixtures: every shape kie.ai's docs show and the live API was captured
-//! sending (`../shared/research/kie-api.md` sections 1, 3, 5, 7, 12), served by a local
-//! mock server and decoded by the client.
+//! sending (the envelope, task records, callbacks, uploads and credits of
+//! <https://docs.kie.ai>), served by a local mock server and decoded by the client.
 
 use crate::common::{client, envelope};
 use kie_core::{ApiCode, ErrorKind, RawInput, RetryPolicy, TaskState};
