@@ -73,11 +73,23 @@ fn secret(text: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(text.to_owned()))
 }
 
+/// Which models `kie models` lists.
+#[derive(Args)]
+pub struct ModelsArgs {
+    /// Only this provider's models (e.g. `kling`).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Only models of this modality (e.g. `image-to-video`).
+    #[arg(long)]
+    pub modality: Option<String>,
+}
+
 /// The subcommands.
 #[derive(Subcommand)]
 pub enum Command {
-    /// List the models with their parameters, allowed values, defaults and limits.
-    Models,
+    /// List the models, grouped by provider and modality, with their parameters, allowed
+    /// values, defaults and limits.
+    Models(ModelsArgs),
     /// The commands that talk to kie.ai (or the emulator).
     #[command(flatten)]
     Service(Service),

@@ -41,7 +41,7 @@ async fn main() -> ExitCode {
     log::init(cli.verbose, cli.quiet, cli.json);
     let backend = Backend::of(&cli.connection);
     let result = match &cli.command {
-        Command::Models => Ok(models::models()),
+        Command::Models(args) => models::models(args),
         Command::Completions { shell } => Ok(completions(*shell)),
         Command::Service(command) => {
             let stake = Stake::default();

@@ -5,23 +5,64 @@ use std::fmt::Write as _;
 use kie::{ModelInfo, Param};
 use serde_json::json;
 
+use crate::cli::ModelsArgs;
+use crate::failure::Failure;
 use crate::output::Output;
 
-/// Every enabled model with its parameters, allowed values, defaults and limits.
-pub fn models() -> Output {
-    let infos = kie::registry::infos();
+/// The enabled models that pass `args`' filters, grouped by provider, then modality,
+/// each with its parameters, allowed values, defaults and limits. A filter value that
+/// names nothing this build knows is refused with the values it knows, rather than
+/// answered with an empty list.
+pub fn models(args: &ModelsArgs) -> Result<Output, Failure> {
+    let mut infos = kie::registry::infos();
+    let provider = |info: &ModelInfo| info.provider.to_owned();
+    let modality = |info: &ModelInfo| info.modality.to_string();
+    check_filter("--provider", args.provider.as_deref(), &infos, provider)?;
+    check_filter("--modality", args.modality.as_deref(), &infos, modality)?;
+    infos.retain(|info| {
+        args.provider.as_deref().is_none_or(|p| provider(info) == p)
+            && args.modality.as_deref().is_none_or(|m| modality(info) == m)
+    });
+    infos.sort_by_key(|info| (info.provider, info.modality.to_string(), info.id));
     let mut text = String::new();
-    for (i, info) in infos.iter().enumerate() {
-        if i > 0 {
-            text.push('\n');
+    let mut group = None;
+    for info in &infos {
+        let this = (info.provider, info.modality);
+        if group != Some(this) {
+            if group.is_some() {
+                text.push('\n');
+            }
+            let _ = writeln!(text, "== {} / {}", info.provider, info.modality);
+            group = Some(this);
         }
+        text.push('\n');
         describe(&mut text, info);
     }
-    Output::new(json!({ "models": infos }), text)
+    Ok(Output::new(json!({ "models": infos }), text))
+}
+
+/// Refuses a `flag` value that no model of this build has, listing those it has.
+fn check_filter(
+    flag: &str,
+    value: Option<&str>,
+    infos: &[&ModelInfo],
+    of: impl Fn(&ModelInfo) -> String,
+) -> Result<(), Failure> {
+    let Some(value) = value else { return Ok(()) };
+    let mut known: Vec<String> = infos.iter().map(|info| of(info)).collect();
+    known.sort();
+    known.dedup();
+    if known.iter().any(|k| k == value) {
+        return Ok(());
+    }
+    Err(Failure::input(format!(
+        "{flag} {value:?}: no model of this build has it; known: {}",
+        known.join(", ")
+    )))
 }
 
 fn describe(text: &mut String, info: &ModelInfo) {
-    let _ = writeln!(text, "{}  ({}, {})", info.id, info.provider, info.modality);
+    let _ = writeln!(text, "{}", info.id);
     let _ = writeln!(text, "  {}", info.summary);
     let width = info.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
     for param in info.params {
@@ -45,9 +86,16 @@ fn rule(param: &Param) -> String {
 mod tests {
     use super::*;
 
+    fn all() -> ModelsArgs {
+        ModelsArgs {
+            provider: None,
+            modality: None,
+        }
+    }
+
     #[test]
     fn every_model_and_parameter_is_listed_with_its_limits() {
-        let output = models();
+        let output = models(&all()).unwrap();
         for info in kie::registry::infos() {
             assert!(output.text.contains(info.id), "{}", info.id);
             for param in info.params {
@@ -59,6 +107,55 @@ mod tests {
             output
                 .text
                 .contains("number from 0 to 1, in steps of 0.1; default 0.5")
+        );
+    }
+
+    #[test]
+    fn models_are_grouped_by_provider_then_modality() {
+        let text = models(&all()).unwrap().text;
+        let headings: Vec<&str> = text.lines().filter(|l| l.starts_with("== ")).collect();
+        assert_eq!(
+            headings,
+            [
+                "== bytedance / image-to-video",
+                "== bytedance / text-to-video",
+                "== hailuo / text-to-video",
+                "== kling / text-to-video",
+                "== sora / text-to-video",
+            ]
+        );
+    }
+
+    #[test]
+    fn filters_keep_only_the_matching_models() {
+        let output = models(&ModelsArgs {
+            provider: Some("bytedance".into()),
+            modality: Some("image-to-video".into()),
+        })
+        .unwrap();
+        let ids: Vec<&str> = output.json["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["bytedance/v1-pro-fast-image-to-video"]);
+        assert!(!output.text.contains("kling"));
+    }
+
+    #[test]
+    fn a_filter_value_no_model_has_is_refused_with_the_known_values() {
+        let Err(failure) = models(&ModelsArgs {
+            provider: Some("klingg".into()),
+            modality: None,
+        }) else {
+            panic!("an unknown provider was accepted")
+        };
+        let text = format!("{failure:?}");
+        assert!(text.contains(r#"--provider \"klingg\""#), "{text}");
+        assert!(
+            text.contains("known: bytedance, hailuo, kling, sora"),
+            "{text}"
         );
     }
 }
