@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::Client;
 use crate::error::Error;
 use crate::task::Task;
-use crate::upload::ImageLimits;
+use crate::upload::FileLimits;
 use crate::validation::{Problem, ValidationError, Violations};
 
 /// A model's `input` object, ready to send: generated per model, or [`RawInput`].
@@ -160,7 +160,7 @@ pub trait VideoModel: Send + Sync + fmt::Debug {
                 }
                 let file = client
                     .upload_file(path)
-                    .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
+                    .limits(FileLimits::JPEG_PNG_WEBP_10MB)
                     .await?;
                 uploaded = VideoRequest {
                     image_url: Some(file.download_url),
