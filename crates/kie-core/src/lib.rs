@@ -68,7 +68,7 @@ pub use pace::Rate;
 pub use record::{RecordError, TaskRecord, TaskResult, TaskState};
 pub use retry::RetryPolicy;
 pub use task::{Task, TaskRef};
-pub use upload::{ImageLimits, Upload, UploadedFile};
+pub use upload::{FileLimits, Upload, UploadedFile};
 pub use validation::{FieldError, Problem, ValidationError};
 pub use wait::{
     DEFAULT_MAX_WAIT, DEFAULT_MISSING_GRACE, PollSchedule, Progress, VideoResult, Wait, WaitEvent,
