@@ -310,14 +310,7 @@ where
     match parse(Value::Object(input)) {
         Ok(typed) => {
             v.finish()?;
-            serde_json::to_value(&typed).map_err(|e| {
-                ValidationError::new(
-                    "input",
-                    Problem::WrongType {
-                        expected: format!("serializable to JSON ({e})"),
-                    },
-                )
-            })
+            to_json(&typed)
         }
         Err(err) => {
             // A field the mapping already refused is reported once, by the mapping; a
@@ -369,6 +362,23 @@ fn uniform_name(uniform: &UniformMapping, param: &str) -> Option<&'static str> {
     .into_iter()
     .find(|(_, target)| target.param() == Some(param))
     .map(|(name, _)| name)
+}
+
+/// A typed input as the JSON it sends.
+///
+/// # Errors
+///
+/// Never for the generated inputs (plain data); a hand-written input whose `Serialize`
+/// fails is reported on the field `input`.
+pub fn to_json<T: ModelInput>(typed: &T) -> Result<Value, ValidationError> {
+    serde_json::to_value(typed).map_err(|e| {
+        ValidationError::new(
+            "input",
+            Problem::WrongType {
+                expected: format!("serializable to JSON ({e})"),
+            },
+        )
+    })
 }
 
 /// Checks a raw `input` object against `info`, then deserializes it.
@@ -584,6 +594,7 @@ mod tests {
     use crate::model::{AspectRatio, Modality, Resolution};
 
     static INFO: ModelInfo = ModelInfo {
+        progress_callback: false,
         id: "test/model",
         provider: "test",
         modality: Modality::TextToVideo,

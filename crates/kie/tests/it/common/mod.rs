@@ -10,17 +10,16 @@ use kie::{Client, Error, Problem, Task, ValidationError};
 use kie_emulator::Emulator;
 use serde_json::{Map, Value};
 
-/// One model under test: its spec file, its generated `from_json` (returning the parsed
-/// input serialized back to JSON), and a submission of raw JSON the way an application
-/// holding JSON for this model makes it.
+/// One model under test: its spec file, its typed parse (the generated `from_json`,
+/// through `VideoModel::parse_input`, returning the input serialized back to JSON), and
+/// a submission of raw JSON the way an application holding JSON for this model makes it.
 pub struct Model {
     pub file: &'static str,
     pub id: &'static str,
-    pub parse: fn(Value) -> Result<Value, ValidationError>,
-    pub submit: fn(Client, CreateTask) -> Submission,
-    /// Whether the typed input, parsed from this JSON, says the model takes a
-    /// `progressCallBackUrl`.
-    pub takes_progress_callback: fn(Value) -> bool,
+    pub parse: Box<dyn Fn(Value) -> Result<Value, ValidationError> + Send + Sync>,
+    pub submit: Box<dyn Fn(Client, CreateTask) -> Submission + Send + Sync>,
+    /// Whether the model says it takes a `progressCallBackUrl` (given its example).
+    pub takes_progress_callback: Box<dyn Fn(Value) -> bool + Send + Sync>,
 }
 
 /// A createTask request as JSON: the `input` object and the optional callback URLs.
@@ -34,59 +33,76 @@ pub struct CreateTask {
 /// A submission under way.
 pub type Submission = Pin<Box<dyn Future<Output = Result<Task, Error>> + Send>>;
 
-macro_rules! model {
-    ($file:literal, $ty:ty) => {
-        Model {
-            file: $file,
-            id: <$ty>::MODEL_ID,
-            parse: |value| {
-                <$ty>::from_json(value)
-                    .map(|input| serde_json::to_value(input).expect("a typed input serializes"))
-            },
-            submit: |client, request| {
-                Box::pin(async move {
-                    let input = <$ty>::from_json(request.input)?;
-                    let mut submit = client.submit(&input);
-                    if let Some(url) = request.callback_url {
-                        submit = submit.callback_url(url);
-                    }
-                    if let Some(url) = request.progress_callback_url {
-                        submit = submit.progress_callback_url(url);
-                    }
-                    submit.await
-                })
-            },
-            takes_progress_callback: |value| {
-                let input = <$ty>::from_json(value).expect("a valid input");
-                kie::ModelInput::takes_progress_callback(&input)
-            },
-        }
-    };
+/// Every model the build knows (all provider features are on in this crate's tests),
+/// from the registry: a model added to spec/ is tested here with no new test code.
+pub fn models() -> Vec<Model> {
+    kie::registry::models()
+        .into_iter()
+        .map(|model| {
+            let id = model.id();
+            let file = spec_file(id);
+            let (parse, submit) = (model.clone(), model.clone());
+            Model {
+                file,
+                id,
+                parse: Box::new(move |value| parse.parse_input(value)),
+                submit: Box::new(move |client, request| {
+                    let model = submit.clone();
+                    Box::pin(async move {
+                        let input = Parsed {
+                            input: model.parse_input(request.input)?,
+                            model: model.info(),
+                        };
+                        let mut submit = client.submit(&input);
+                        if let Some(url) = request.callback_url {
+                            submit = submit.callback_url(url);
+                        }
+                        if let Some(url) = request.progress_callback_url {
+                            submit = submit.progress_callback_url(url);
+                        }
+                        submit.await
+                    })
+                }),
+                takes_progress_callback: Box::new(move |_| model.info().progress_callback),
+            }
+        })
+        .collect()
 }
 
-pub fn models() -> Vec<Model> {
-    vec![
-        model!(
-            "bytedance-v1-pro-text-to-video.json",
-            kie::bytedance::BytedanceV1ProTextToVideoInput
-        ),
-        model!(
-            "bytedance-v1-pro-fast-image-to-video.json",
-            kie::bytedance::BytedanceV1ProFastImageToVideoInput
-        ),
-        model!(
-            "sora-2-pro-text-to-video.json",
-            kie::sora::Sora2ProTextToVideoInput
-        ),
-        model!(
-            "kling-v2-1-master-text-to-video.json",
-            kie::kling::KlingV21MasterTextToVideoInput
-        ),
-        model!(
-            "hailuo-02-text-to-video-pro.json",
-            kie::hailuo::Hailuo02TextToVideoProInput
-        ),
-    ]
+/// An input the model has parsed (`VideoModel::parse_input`), submitted as the typed
+/// input would be: with the model's id and its say on `progressCallBackUrl`.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Parsed {
+    input: Value,
+    #[serde(skip)]
+    model: &'static kie::ModelInfo,
+}
+
+impl kie::ModelInput for Parsed {
+    fn model_id(&self) -> &str {
+        self.model.id
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        Ok(())
+    }
+
+    fn takes_progress_callback(&self) -> bool {
+        self.model.progress_callback
+    }
+}
+
+/// The name of the spec document that describes `id`.
+pub fn spec_file(id: &str) -> &'static str {
+    kie_emulator::spec_documents()
+        .iter()
+        .find(|(_, text)| {
+            serde_json::from_str::<Value>(text)
+                .is_ok_and(|doc| request_schema(&doc)["properties"]["model"]["enum"][0] == id)
+        })
+        .map(|(name, _)| *name)
+        .unwrap_or_else(|| panic!("no spec document describes {id}"))
 }
 
 /// A spec document, from the copies the emulator embeds (the same bytes as the
