@@ -27,7 +27,7 @@ use std::process::{Command, Stdio};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::spec::{self, Field, Kind, Modality, ModelSpec, Target};
+use crate::spec::{self, Field, Kind, ModelSpec, Target};
 
 /// The facade crate, which gets the catalog of every model.
 pub const FACADE: &str = "kie";
@@ -305,7 +305,7 @@ fn option<T: quote::ToTokens>(v: Option<T>) -> TokenStream {
 /// The Rust type of a field's value (without `Option`).
 fn value_type(field: &Field) -> TokenStream {
     match &field.kind {
-        Kind::Text { .. } | Kind::Url => quote!(String),
+        Kind::Text { .. } | Kind::Url { .. } => quote!(String),
         Kind::Choice { .. } => {
             let ty = enum_ident(field);
             quote!(#ty)
@@ -313,16 +313,52 @@ fn value_type(field: &Field) -> TokenStream {
         Kind::Integer { .. } => quote!(i64),
         Kind::Number { .. } => quote!(f64),
         Kind::Boolean => quote!(bool),
-        Kind::TextList { .. } => quote!(Vec<String>),
+        Kind::TextList { .. } | Kind::UrlList { .. } => quote!(Vec<String>),
+        Kind::Objects { .. } => {
+            let item = item_ident(field);
+            quote!(Vec<#item>)
+        }
     }
+}
+
+/// The Rust name of the item type of a list of objects: `multi_prompt` → `MultiPromptItem`.
+fn item_ident(field: &Field) -> proc_macro2::Ident {
+    format_ident!("{}Item", camel(&snake(&field.name)))
+}
+
+/// A field name as a Rust field: kie.ai's name, or its snake case (`Scene` → `scene`).
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn field_ident(field: &Field) -> proc_macro2::Ident {
+    format_ident!("{}", snake(&field.name))
 }
 
 /// The type a constructor or setter takes, and how its argument `var` becomes the
 /// field's value.
 fn setter_arg(field: &Field, var: &proc_macro2::Ident) -> (TokenStream, TokenStream) {
     match &field.kind {
-        Kind::Text { .. } | Kind::Url => (quote!(impl Into<String>), quote!(#var.into())),
-        Kind::TextList { .. } => (
+        Kind::Text { .. } | Kind::Url { .. } => (quote!(impl Into<String>), quote!(#var.into())),
+        Kind::Objects { .. } => {
+            let item = item_ident(field);
+            (
+                quote!(impl IntoIterator<Item = #item>),
+                quote!(#var.into_iter().collect()),
+            )
+        }
+        Kind::TextList { .. } | Kind::UrlList { .. } => (
             quote!(impl IntoIterator<Item = impl Into<String>>),
             quote!(#var.into_iter().map(Into::into).collect()),
         ),
@@ -335,12 +371,20 @@ fn limits_text(field: &Field) -> Vec<String> {
     let mut out = Vec::new();
     match &field.kind {
         Kind::Text {
-            max_chars: Some(max),
-        } => out.push(format!(
-            "At most {max} characters (counted as characters, not bytes)."
-        )),
-        Kind::Text { max_chars: None } | Kind::Boolean => {}
-        Kind::Url => out.push("An absolute http(s) URL.".into()),
+            min_chars,
+            max_chars,
+        } => {
+            if let Some(text) = count_text(*min_chars, *max_chars, "characters") {
+                out.push(format!("{text} (counted as characters, not bytes)."));
+            }
+        }
+        Kind::Boolean => {}
+        Kind::Url { max_chars } => {
+            out.push("An absolute http(s) URL.".into());
+            if let Some(text) = count_text(None, *max_chars, "characters") {
+                out.push(format!("{text}."));
+            }
+        }
         Kind::Choice { values, .. } => {
             let list: Vec<String> = values.iter().map(|v| format!("`{v:?}`")).collect();
             out.push(format!("One of {}.", list.join(", ")));
@@ -365,9 +409,37 @@ fn limits_text(field: &Field) -> Vec<String> {
             out.push(text);
         }
         Kind::TextList {
-            max_items: Some(max),
-        } => out.push(format!("At most {max} items.")),
-        Kind::TextList { max_items: None } => {}
+            min_items,
+            max_items,
+        }
+        | Kind::Objects {
+            min_items,
+            max_items,
+            ..
+        } => {
+            if let Some(text) = count_text(*min_items, *max_items, "items") {
+                out.push(format!("{text}."));
+            }
+        }
+        Kind::UrlList {
+            min_items,
+            max_items,
+        } => {
+            out.push("Absolute http(s) URLs.".into());
+            if let Some(text) = count_text(*min_items, *max_items, "items") {
+                out.push(format!("{text}."));
+            }
+        }
+    }
+    if let Some(file) = &field.file {
+        let types: Vec<String> = file.types.iter().map(|t| format!("`{t}`")).collect();
+        let size = file
+            .max_bytes
+            .map_or_else(String::new, |b| format!(", at most {b} bytes"));
+        out.push(format!(
+            "Files: {}{size} (checked by their bytes when `VideoModel::submit` uploads a local file).",
+            types.join(", ")
+        ));
     }
     if field.required {
         out.push("Required.".into());
@@ -381,23 +453,41 @@ fn limits_text(field: &Field) -> Vec<String> {
     out
 }
 
+/// A count limit in words: "From 1 to 9 items", "At least 3 characters".
+fn count_text(min: Option<u64>, max: Option<u64>, unit: &str) -> Option<String> {
+    match (min, max) {
+        (Some(lo), Some(hi)) if lo == hi => Some(format!("Exactly {lo} {unit}")),
+        (Some(lo), Some(hi)) => Some(format!("From {lo} to {hi} {unit}")),
+        (Some(lo), None) => Some(format!("At least {lo} {unit}")),
+        (None, Some(hi)) => Some(format!("At most {hi} {unit}")),
+        (None, None) => None,
+    }
+}
+
 fn field_doc(field: &Field) -> String {
     format!("{}\n\n{}", field.description, limits_text(field).join(" "))
 }
 
 fn param_kind(field: &Field) -> Result<TokenStream, String> {
-    let too_big = || format!("input.{}: a limit does not fit in u32", field.name);
+    let count = |n: Option<u64>| -> Result<TokenStream, String> {
+        Ok(option(
+            n.map(|m| u32::try_from(m).map(Literal::u32_unsuffixed))
+                .transpose()
+                .map_err(|_| format!("input.{}: a limit does not fit in u32", field.name))?,
+        ))
+    };
     Ok(match &field.kind {
-        Kind::Text { max_chars } => {
-            let max = option(
-                max_chars
-                    .map(|m| u32::try_from(m).map(Literal::u32_unsuffixed))
-                    .transpose()
-                    .map_err(|_| too_big())?,
-            );
-            quote!(ParamKind::Text { max_chars: #max })
+        Kind::Text {
+            min_chars,
+            max_chars,
+        } => {
+            let (min, max) = (count(*min_chars)?, count(*max_chars)?);
+            quote!(ParamKind::Text { min_chars: #min, max_chars: #max })
         }
-        Kind::Url => quote!(ParamKind::Url),
+        Kind::Url { max_chars } => {
+            let max = count(*max_chars)?;
+            quote!(ParamKind::Url { max_chars: #max })
+        }
         Kind::Choice { values, .. } => quote!(ParamKind::Choice { values: &[#(#values),*] }),
         Kind::Integer { min, max } => {
             let min = option(min.map(Literal::i64_unsuffixed));
@@ -411,68 +501,149 @@ fn param_kind(field: &Field) -> Result<TokenStream, String> {
             quote!(ParamKind::Number { min: #min, max: #max, step: #step })
         }
         Kind::Boolean => quote!(ParamKind::Boolean),
-        Kind::TextList { max_items } => {
-            let max = option(
-                max_items
-                    .map(|m| u32::try_from(m).map(Literal::u32_unsuffixed))
-                    .transpose()
-                    .map_err(|_| too_big())?,
-            );
-            quote!(ParamKind::TextList { max_items: #max })
+        Kind::TextList {
+            min_items,
+            max_items,
+        } => {
+            let (min, max) = (count(*min_items)?, count(*max_items)?);
+            quote!(ParamKind::TextList { min_items: #min, max_items: #max })
+        }
+        Kind::UrlList {
+            min_items,
+            max_items,
+        } => {
+            let (min, max) = (count(*min_items)?, count(*max_items)?);
+            quote!(ParamKind::UrlList { min_items: #min, max_items: #max })
+        }
+        Kind::Objects {
+            fields,
+            min_items,
+            max_items,
+        } => {
+            let (min, max) = (count(*min_items)?, count(*max_items)?);
+            let params = fields.iter().map(param).collect::<Result<Vec<_>, _>>()?;
+            quote!(ParamKind::ObjectList { fields: &[#(#params),*], min_items: #min, max_items: #max })
         }
     })
 }
 
-/// The checks `validate()` runs for one field, on `value` (a reference for text and
-/// lists, a copy for numbers).
-fn checks(field: &Field) -> Result<Option<TokenStream>, String> {
+/// A field's `Param`, as a constant expression.
+fn param(field: &Field) -> Result<TokenStream, String> {
     let name = &field.name;
-    Ok(match &field.kind {
+    let kind = param_kind(field)?;
+    let required = field.required.then(|| quote!(.required()));
+    let default = field.default.as_ref().map(|d| {
+        let json = d.to_string();
+        quote!(.default(#json))
+    });
+    let file = field.file.as_ref().map(|file| {
+        let types = &file.types;
+        let max = option(file.max_bytes.map(Literal::u64_unsuffixed));
+        quote!(.file(kie_core::upload::FileLimits::new(&[#(#types),*], #max)))
+    });
+    let description = &field.description;
+    Ok(quote! {
+        Param::new(#name, #kind)#required #default.description(#description)#file
+    })
+}
+
+/// The checks `validate()` runs for one field on `value` (a reference for text and
+/// lists, a copy for numbers), reporting under the field name `at` (an expression).
+fn checks(field: &Field, at: &TokenStream) -> Result<Option<TokenStream>, String> {
+    let name = &field.name;
+    let usize_lit = |n: u64, what: &str| -> Result<Literal, String> {
+        usize::try_from(n)
+            .map(Literal::usize_unsuffixed)
+            .map_err(|_| format!("input.{name}: {what} too large"))
+    };
+    let mut out = TokenStream::new();
+    match &field.kind {
         Kind::Text {
-            max_chars: Some(max),
+            min_chars,
+            max_chars,
         } => {
-            let max = Literal::usize_unsuffixed(
-                usize::try_from(*max).map_err(|_| format!("input.{name}: maxLength too large"))?,
-            );
-            Some(quote!(v.max_chars(#name, value, #max);))
+            if let Some(min) = min_chars {
+                let min = usize_lit(*min, "minLength")?;
+                out.extend(quote!(v.min_chars(#at, value, #min);));
+            }
+            if let Some(max) = max_chars {
+                let max = usize_lit(*max, "maxLength")?;
+                out.extend(quote!(v.max_chars(#at, value, #max);));
+            }
         }
-        Kind::Url => Some(quote!(v.url(#name, value);)),
+        Kind::Url { max_chars } => {
+            out.extend(quote!(v.url(#at, value);));
+            if let Some(max) = max_chars {
+                let max = usize_lit(*max, "maxLength")?;
+                out.extend(quote!(v.max_chars(#at, value, #max);));
+            }
+        }
         Kind::Integer { min, max } if min.is_some() || max.is_some() => {
             // i64 limits written as f64 literals: the documented limits are far inside
             // the range where f64 is exact.
             let min = option(min.map(|m| f64_lit(m as f64)));
             let max = option(max.map(|m| f64_lit(m as f64)));
-            Some(quote!(v.range(#name, value as f64, #min, #max);))
+            out.extend(quote!(v.range(#at, value as f64, #min, #max);));
         }
         Kind::Number { min, max, step } => {
-            let mut out = TokenStream::new();
             if min.is_some() || max.is_some() {
                 let min = option(min.map(f64_lit));
                 let max = option(max.map(f64_lit));
-                out.extend(quote!(v.range(#name, value, #min, #max);));
+                out.extend(quote!(v.range(#at, value, #min, #max);));
             }
             if let Some(step) = step {
                 let step = f64_lit(*step);
-                out.extend(quote!(v.multiple_of(#name, value, #step);));
+                out.extend(quote!(v.multiple_of(#at, value, #step);));
             }
-            (!out.is_empty()).then_some(out)
         }
         Kind::TextList {
-            max_items: Some(max),
-        } => {
-            let max = Literal::usize_unsuffixed(
-                usize::try_from(*max).map_err(|_| format!("input.{name}: maxItems too large"))?,
-            );
-            Some(quote!(v.max_items(#name, value.len(), #max);))
+            min_items,
+            max_items,
         }
-        _ => None,
-    })
+        | Kind::UrlList {
+            min_items,
+            max_items,
+        }
+        | Kind::Objects {
+            min_items,
+            max_items,
+            ..
+        } => {
+            if let Some(min) = min_items {
+                let min = usize_lit(*min, "minItems")?;
+                out.extend(quote!(v.min_items(#at, value.len(), #min);));
+            }
+            if let Some(max) = max_items {
+                let max = usize_lit(*max, "maxItems")?;
+                out.extend(quote!(v.max_items(#at, value.len(), #max);));
+            }
+            match &field.kind {
+                Kind::UrlList { .. } => out.extend(quote! {
+                    for (i, item) in value.iter().enumerate() {
+                        v.url(&format!("{}[{i}]", #at), item);
+                    }
+                }),
+                Kind::Objects { .. } => out.extend(quote! {
+                    for (i, item) in value.iter().enumerate() {
+                        item.check(&mut v, &format!("{}[{i}]", #at));
+                    }
+                }),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+    Ok((!out.is_empty()).then_some(out))
 }
 
 fn by_ref(field: &Field) -> bool {
     matches!(
         field.kind,
-        Kind::Text { .. } | Kind::Url | Kind::TextList { .. }
+        Kind::Text { .. }
+            | Kind::Url { .. }
+            | Kind::TextList { .. }
+            | Kind::UrlList { .. }
+            | Kind::Objects { .. }
     )
 }
 
@@ -565,8 +736,9 @@ fn enum_item(field: &Field) -> Option<TokenStream> {
 /// A short example value for a required field, as Rust code, for the doc example.
 fn example_arg(model: &ModelSpec, field: &Field) -> TokenStream {
     match &field.kind {
+        Kind::Text { max_chars, .. } if max_chars.is_some_and(|m| m < 40) => quote!("fox"),
         Kind::Text { .. } => quote!("a red fox running through fresh snow"),
-        Kind::Url => quote!("https://example.com/fox.png"),
+        Kind::Url { .. } => quote!("https://example.com/fox.png"),
         Kind::Choice { variants, .. } => {
             let ty = enum_ident(field);
             let v = format_ident!("{}", variants[0]);
@@ -584,6 +756,17 @@ fn example_arg(model: &ModelSpec, field: &Field) -> TokenStream {
         }
         Kind::Boolean => quote!(true),
         Kind::TextList { .. } => quote!(["a"]),
+        Kind::UrlList { .. } => quote!(["https://example.com/fox.png"]),
+        Kind::Objects { fields, .. } => {
+            let item = item_ident(field);
+            let module = format_ident!("{}", model.module);
+            let krate = crate_ident(&model.krate);
+            let args = fields
+                .iter()
+                .filter(|f| f.required)
+                .map(|f| example_arg(model, f));
+            quote!([#krate::#module::#item::new(#(#args),*)])
+        }
     }
 }
 
@@ -633,6 +816,10 @@ fn input_example(model: &ModelSpec, input: &str) -> String {
 fn uniform_target(target: &Target) -> TokenStream {
     match target {
         Target::Param(param) => quote!(Target::Param(#param)),
+        Target::Item { param, index } => {
+            let index = Literal::usize_unsuffixed(*index);
+            quote!(Target::Item { param: #param, index: #index })
+        }
         Target::Translated { param, values } => {
             let pairs = values.iter().map(|(from, to)| quote!((#from, #to)));
             quote!(Target::Translated { param: #param, values: &[#(#pairs),*] })
@@ -657,10 +844,15 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
     let model_ty = format_ident!("{}", model.type_name);
     let input_name = format!("{}Input", model.type_name);
     let input_ty = format_ident!("{}", input_name);
-    let modality = match model.modality {
-        Modality::TextToVideo => quote!(Modality::TextToVideo),
-        Modality::ImageToVideo => quote!(Modality::ImageToVideo),
-    };
+    let modality = format_ident!(
+        "{}",
+        model
+            .modality
+            .split('-')
+            .map(|part| camel(part))
+            .collect::<String>()
+    );
+    let modality = quote!(Modality::#modality);
 
     let module_doc = inner_docs(&format!(
         "The `{id}` model: {}.\n\n{}\n\nTwo ways in: [`{input_name}`], whose every field and limit is checked \
@@ -669,20 +861,11 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
         model.title, model.description, model.type_name
     ));
 
-    let mut params = Vec::new();
-    for field in &model.fields {
-        let name = &field.name;
-        let kind = param_kind(field)?;
-        let required = field.required.then(|| quote!(.required()));
-        let default = field.default.as_ref().map(|d| {
-            let json = d.to_string();
-            quote!(.default(#json))
-        });
-        let description = &field.description;
-        params.push(quote! {
-            Param::new(#name, #kind)#required #default.description(#description)
-        });
-    }
+    let params = model
+        .fields
+        .iter()
+        .map(param)
+        .collect::<Result<Vec<_>, _>>()?;
 
     let uniform_fields = model.uniform.iter().map(|(name, target)| {
         let ident = format_ident!("{}", name);
@@ -692,80 +875,21 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
 
     let enums = model.fields.iter().filter_map(enum_item);
 
-    let struct_fields = model.fields.iter().map(|field| {
-        let ident = format_ident!("{}", field.name);
-        let ty = value_type(field);
-        let doc = docs(&field_doc(field));
-        if field.required {
-            quote! {
-                #doc
-                pub #ident: #ty,
-            }
-        } else {
-            quote! {
-                #doc
-                #[serde(default, skip_serializing_if = "Option::is_none")]
-                pub #ident: Option<#ty>,
-            }
-        }
-    });
-
-    let required: Vec<&Field> = model.fields.iter().filter(|f| f.required).collect();
-    let new_args = required.iter().map(|f| {
-        let ident = format_ident!("{}", f.name);
-        let (ty, _) = setter_arg(f, &ident);
-        quote!(#ident: #ty)
-    });
-    let inits = model.fields.iter().map(|f| {
-        let ident = format_ident!("{}", f.name);
-        if f.required && by_ref(f) {
-            let (_, conv) = setter_arg(f, &ident);
-            quote!(#ident: #conv)
-        } else if f.required {
-            quote!(#ident)
-        } else {
-            quote!(#ident: None)
-        }
-    });
-    let required_names: Vec<String> = required.iter().map(|f| format!("`{}`", f.name)).collect();
+    let parts = struct_parts(&model.fields, false)?;
+    let (struct_fields, new_args, inits, setters) =
+        (&parts.fields, &parts.new_args, &parts.inits, &parts.setters);
+    let validations = &parts.checks;
+    let required_names: Vec<String> = model
+        .fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| format!("`{}`", f.name))
+        .collect();
     let new_doc = docs(&format!(
         "An input with the required {} set and every optional field left out, so that \
          kie.ai applies its defaults.",
         required_names.join(" and ")
     ));
-
-    let setters = model.fields.iter().filter(|f| !f.required).map(|f| {
-        let ident = format_ident!("{}", f.name);
-        let (ty, conv) = setter_arg(f, &format_ident!("value"));
-        let doc = docs(&format!("Sets `{}`; see the field for its limits.", f.name));
-        quote! {
-            #doc
-            #[must_use]
-            pub fn #ident(mut self, value: #ty) -> Self {
-                self.#ident = Some(#conv);
-                self
-            }
-        }
-    });
-
-    let mut validations = Vec::new();
-    for field in &model.fields {
-        let Some(check) = checks(field)? else {
-            continue;
-        };
-        let ident = format_ident!("{}", field.name);
-        let access = match (field.required, by_ref(field)) {
-            (true, true) => quote!(let value = &self.#ident;),
-            (true, false) => quote!(let value = self.#ident;),
-            (false, true) => quote!(if let Some(value) = &self.#ident),
-            (false, false) => quote!(if let Some(value) = self.#ident),
-        };
-        validations.push(if field.required {
-            quote!({ #access #check })
-        } else {
-            quote!(#access { #check })
-        });
-    }
     let validate_body = if validations.is_empty() {
         quote!(Violations::default().finish())
     } else {
@@ -775,6 +899,11 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
             v.finish()
         }
     };
+    let items = model
+        .fields
+        .iter()
+        .map(item_struct)
+        .collect::<Result<Vec<_>, _>>()?;
 
     let input_doc = docs(&format!(
         "The `input` object of `{id}`: every documented field, in documented order.\n\n\
@@ -829,7 +958,6 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
 
         /// How the uniform request's fields map onto this model's input.
         pub static UNIFORM: UniformMapping = UniformMapping {
-            prompt: "prompt",
             #(#uniform_fields,)*
         };
 
@@ -853,6 +981,8 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
         }
 
         #(#enums)*
+
+        #(#items)*
 
         #input_doc
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -903,6 +1033,165 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
             }
         }
     })
+}
+
+/// The pieces of a generated struct (an input, or the item of a list of objects): its
+/// fields, `new`'s arguments and initialisers, the setters of optional fields, and the
+/// checks of `validate()` (on `self`, into `v`).
+struct StructParts {
+    fields: Vec<TokenStream>,
+    new_args: Vec<TokenStream>,
+    inits: Vec<TokenStream>,
+    setters: Vec<TokenStream>,
+    checks: Vec<TokenStream>,
+}
+
+/// `nested`: the fields of a list item, whose problems are reported under `at`
+/// (`multi_prompt[0].prompt`) rather than under their bare names.
+fn struct_parts(fields: &[Field], nested: bool) -> Result<StructParts, String> {
+    let mut parts = StructParts {
+        fields: Vec::new(),
+        new_args: Vec::new(),
+        inits: Vec::new(),
+        setters: Vec::new(),
+        checks: Vec::new(),
+    };
+    for field in fields {
+        let ident = field_ident(field);
+        if RESERVED.contains(&ident.to_string().as_str()) || ident == "check" {
+            return Err(format!(
+                "field `{}` clashes with a generated method name",
+                field.name
+            ));
+        }
+        let ty = value_type(field);
+        let doc = docs(&field_doc(field));
+        let name = &field.name;
+        let rename = (ident != name).then(|| quote!(#[serde(rename = #name)]));
+        parts.fields.push(if field.required {
+            quote! {
+                #doc
+                #rename
+                pub #ident: #ty,
+            }
+        } else {
+            quote! {
+                #doc
+                #rename
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub #ident: Option<#ty>,
+            }
+        });
+        if field.required {
+            let (arg_ty, conv) = setter_arg(field, &ident);
+            parts.new_args.push(quote!(#ident: #arg_ty));
+            parts.inits.push(if by_ref(field) {
+                quote!(#ident: #conv)
+            } else {
+                quote!(#ident)
+            });
+        } else {
+            parts.inits.push(quote!(#ident: None));
+            let (arg_ty, conv) = setter_arg(field, &format_ident!("value"));
+            let doc = docs(&format!("Sets `{name}`; see the field for its limits."));
+            parts.setters.push(quote! {
+                #doc
+                #[must_use]
+                pub fn #ident(mut self, value: #arg_ty) -> Self {
+                    self.#ident = Some(#conv);
+                    self
+                }
+            });
+        }
+        let at = if nested {
+            quote!(&format!("{}.{}", at, #name))
+        } else {
+            quote!(#name)
+        };
+        let Some(check) = checks(field, &at)? else {
+            continue;
+        };
+        let access = match (field.required, by_ref(field)) {
+            (true, true) => quote!(let value = &self.#ident;),
+            (true, false) => quote!(let value = self.#ident;),
+            (false, true) => quote!(if let Some(value) = &self.#ident),
+            (false, false) => quote!(if let Some(value) = self.#ident),
+        };
+        parts.checks.push(if field.required {
+            quote!({ #access #check })
+        } else {
+            quote!(#access { #check })
+        });
+    }
+    Ok(parts)
+}
+
+/// The item type of a list of objects, if `field` is one.
+fn item_struct(field: &Field) -> Result<Option<TokenStream>, String> {
+    let Kind::Objects { fields, .. } = &field.kind else {
+        return Ok(None);
+    };
+    let ident = item_ident(field);
+    let parts = struct_parts(fields, true).map_err(|e| format!("input.{}: {e}", field.name))?;
+    let StructParts {
+        fields: struct_fields,
+        new_args,
+        inits,
+        setters,
+        checks,
+    } = parts;
+    let doc = docs(&format!(
+        "One item of `{}`. {}\n\nSerializes to exactly the object kie.ai documents and refuses unknown fields when deserializing; the input's `validate()` checks it.",
+        field.name, field.description
+    ));
+    let names: Vec<String> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| format!("`{}`", f.name))
+        .collect();
+    let new_doc = docs(&if names.is_empty() {
+        "An item with every optional field left out.".to_owned()
+    } else {
+        format!(
+            "An item with the required {} set and every optional field left out.",
+            names.join(" and ")
+        )
+    });
+    let check_fn = if checks.is_empty() {
+        quote! {
+            fn check(&self, _: &mut Violations, _: &str) {}
+        }
+    } else {
+        quote! {
+            fn check(&self, v: &mut Violations, at: &str) {
+                #(#checks)*
+            }
+        }
+    };
+    Ok(Some(quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[non_exhaustive]
+        pub struct #ident {
+            #(#struct_fields)*
+        }
+
+        impl #ident {
+            #new_doc
+            pub fn new(#(#new_args),*) -> Self {
+                Self {
+                    #(#inits,)*
+                }
+            }
+
+            #(#setters)*
+
+            /// Checks every limit of the item, reporting each problem under `at` and
+            /// the field's name.
+            #check_fn
+        }
+    }))
 }
 
 /// `generated/mod.rs` of a provider crate.

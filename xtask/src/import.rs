@@ -61,13 +61,15 @@ const URL_ASSERTION: &str = "kie-rs asserts `format: uri` and the `pattern` (an 
 /// The field keywords the importer writes itself, in the order documents list them.
 /// Any other keyword of the page (except kie.ai's `x-apidog-*` annotations) is copied
 /// after these, so that the generator refuses what it would not enforce.
-const FACT_ORDER: [&str; 10] = [
+const FACT_ORDER: [&str; 12] = [
     "type",
     "format",
     "pattern",
     "enum",
     "items",
+    "minLength",
     "maxLength",
+    "minItems",
     "maxItems",
     "minimum",
     "maximum",
@@ -110,8 +112,24 @@ pub struct Row {
     pub provider: String,
     /// `x-kie-rs.modality`.
     pub modality: String,
+    /// `x-kie-rs.result`, when not `videos`.
+    pub result: Option<String>,
     /// `x-kie-rs.uniform`, as written in the table.
     pub uniform: Json,
+    /// File facts of fields whose page states them in words the importer does not read,
+    /// by field name.
+    #[serde(default)]
+    pub files: BTreeMap<String, FileRow>,
+}
+
+/// The accepted types and size of a field's files, as the table states them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRow {
+    /// MIME types.
+    pub types: Vec<String>,
+    /// Most megabytes (MiB, as kie.ai's pages count them), if the page says.
+    pub max_mb: Option<f64>,
 }
 
 /// A correction of one page, with the reason, which goes into the document.
@@ -257,7 +275,8 @@ fn import_inner(
             ],
         )
     });
-    let (fields, required) = input_fields(input, previous_input, &mut defects)?;
+    let files = table.model.get(&page.name).map(|row| &row.files);
+    let (fields, required) = input_fields(input, previous_input, files, &mut defects)?;
 
     let mut properties = Vec::new();
     for (name, prop) in top {
@@ -341,6 +360,7 @@ fn model_id(
 fn input_fields(
     input: &Json,
     previous: Option<&Json>,
+    files: Option<&BTreeMap<String, FileRow>>,
     defects: &mut Vec<String>,
 ) -> Result<(Members, Vec<String>), String> {
     let props = input
@@ -382,8 +402,15 @@ fn input_fields(
         if is_required {
             required.push(name.clone());
         }
-        let field = convert_field(&name, schema, previous.and_then(|p| p.get(&name)))
-            .map_err(|e| format!("input.{raw}: {e}"))?;
+        let file = files.and_then(|f| f.get(&name));
+        let field = convert_field(
+            &name,
+            schema,
+            previous.and_then(|p| p.get(&name)),
+            file,
+            defects,
+        )
+        .map_err(|e| format!("{raw}: {e}"))?;
         fields.push((name, field));
     }
     for name in &listed {
@@ -398,7 +425,13 @@ fn input_fields(
 
 /// One `input` field: the page's facts in the documents' keyword order, our previous
 /// description and variant names where there are some.
-fn convert_field(name: &str, page: &Json, previous: Option<&Json>) -> Result<Json, String> {
+fn convert_field(
+    name: &str,
+    page: &Json,
+    previous: Option<&Json>,
+    file: Option<&FileRow>,
+    defects: &mut Vec<String>,
+) -> Result<Json, String> {
     let members = page.as_object().ok_or("not an object")?;
     let ty = page.get("type").and_then(Json::as_str).ok_or("no `type`")?;
     let format = page.get("format").and_then(Json::as_str);
@@ -406,6 +439,11 @@ fn convert_field(name: &str, page: &Json, previous: Option<&Json>) -> Result<Jso
     let is_url = ty == "string"
         && page.get("enum").is_none()
         && (format == Some("uri") || (format.is_none() && name.ends_with("_url")));
+    let items = page.get("items");
+    let item_type = items.and_then(|i| i.get("type")).and_then(Json::as_str);
+    let url_items = item_type == Some("string")
+        && (items.and_then(|i| i.get("format")).and_then(Json::as_str) == Some("uri")
+            || name.ends_with("_urls"));
     let page_description = page
         .get("description")
         .and_then(Json::as_str)
@@ -417,6 +455,26 @@ fn convert_field(name: &str, page: &Json, previous: Option<&Json>) -> Result<Jso
         let value = match key {
             "format" if is_url => Some(s("uri")),
             "pattern" if is_url => Some(s(HTTP_URL_PATTERN)),
+            "items" if url_items => Some(object(vec![
+                ("type", s("string")),
+                ("format", s("uri")),
+                ("pattern", s(HTTP_URL_PATTERN)),
+            ])),
+            "items" if item_type == Some("object") => {
+                let items = items.expect("an item type comes from items");
+                let previous = previous.and_then(|p| path(p, &["items", "properties"]));
+                let (fields, required) = input_fields(items, previous, None, defects)
+                    .map_err(|e| format!("items.{e}"))?;
+                Some(object(vec![
+                    ("type", s("object")),
+                    (
+                        "required",
+                        Json::Array(required.iter().map(|r| s(r)).collect()),
+                    ),
+                    ("additionalProperties", Json::Bool(false)),
+                    ("properties", Json::Object(fields)),
+                ]))
+            }
             "multipleOf" => page.get(key).cloned().or_else(|| {
                 page_description
                     .as_deref()
@@ -431,6 +489,15 @@ fn convert_field(name: &str, page: &Json, previous: Option<&Json>) -> Result<Jso
     }
     if let Some(default) = page.get("default") {
         out.push(("default".into(), default.clone()));
+    }
+    let takes_files = is_url || url_items || (ty == "string" && page.get("enum").is_none());
+    let facts = match file {
+        Some(row) => Some(file_facts(&row.types, row.max_mb)),
+        None if takes_files => page_description.as_deref().and_then(documented_files),
+        None => None,
+    };
+    if let Some(facts) = facts {
+        out.push((spec::FILE.into(), facts));
     }
     if ty == "string"
         && let Some(values) = page.get("enum").and_then(Json::as_array)
@@ -467,6 +534,50 @@ fn convert_field(name: &str, page: &Json, previous: Option<&Json>) -> Result<Jso
         out.push(("example".into(), example));
     }
     Ok(Json::Object(out))
+}
+
+/// The accepted types and size a description states in kie.ai's usual words:
+/// "Accepted types: image/jpeg, image/png; Max size: 10.0MB".
+fn documented_files(description: &str) -> Option<Json> {
+    let lower = description.to_ascii_lowercase();
+    let at = lower.find("accepted types:")? + "accepted types:".len();
+    let list = &description[at..];
+    let end = list.find([';', ')']).unwrap_or(list.len());
+    let list = &list[..end];
+    let list = &list[..list.find(" - ").unwrap_or(list.len())];
+    let types: Vec<String> = list
+        .split(',')
+        .map(|t| t.trim().trim_matches('`').trim().to_owned())
+        .filter(|t| t.contains('/') && !t.contains(' '))
+        .collect();
+    if types.is_empty() {
+        return None;
+    }
+    let max_mb = lower.find("max size").and_then(|at| {
+        let rest = &lower[at..];
+        let digits = rest.find(|c: char| c.is_ascii_digit())?;
+        let number: String = rest[digits..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let unit = rest[digits + number.len()..].trim_start();
+        unit.starts_with("mb")
+            .then(|| number.trim_end_matches('.').parse().ok())?
+    });
+    Some(file_facts(&types, max_mb))
+}
+
+/// `x-kie-rs-file` for these types and megabytes (counted as MiB, as the SDK's own
+/// 10 MB rule has always been).
+fn file_facts(types: &[String], max_mb: Option<f64>) -> Json {
+    let mut members = vec![("types", Json::Array(types.iter().map(|t| s(t)).collect()))];
+    if let Some(mb) = max_mb {
+        members.push((
+            "max-bytes",
+            Json::Number(((mb * 1024.0 * 1024.0).round() as u64).into()),
+        ));
+    }
+    object(members)
 }
 
 /// A step kie.ai documents only in a description, as `(step: 0.1)` or `Step: 1`:
@@ -723,36 +834,50 @@ fn draft_row(page: &Page, id: &str, fields: &[(String, Json)], post: &Json) -> R
     } else {
         camel(&provider) + &camel(model)
     };
-    let takes_image = fields.iter().any(|(name, field)| {
-        name.contains("image") && field.get("type").and_then(Json::as_str) == Some("string")
-    });
-    let modality = if takes_image {
+    let has = |param: &str| fields.iter().any(|(name, _)| name == param);
+    let modality = if has("image_url") || has("image_urls") {
         "image-to-video"
+    } else if has("video_url") || has("video_urls") {
+        "video-to-video"
     } else {
         "text-to-video"
+    };
+    // The usual names of each uniform field's parameter, in order of preference.
+    let candidates = |uniform: &str| -> &[&str] {
+        match uniform {
+            "image" => &["image_url", "image_urls", "first_frame_url"],
+            "end_image" => &["end_image_url", "tail_image_url", "last_frame_url"],
+            "reference_images" => &["reference_image_urls", "reference_image"],
+            "video" => &["video_url", "video_urls"],
+            "audio" => &["audio_url", "driving_audio_url"],
+            "duration_secs" => &["duration"],
+            _ => &[],
+        }
     };
     let uniform = UNIFORM_FIELDS
         .iter()
         .map(|uniform| {
-            let param = match *uniform {
-                "image_url" => "image_url",
-                "duration_secs" => "duration",
-                other => other,
-            };
-            let usable = fields.iter().any(|(name, field)| {
-                name == param
-                    && !matches!(
-                        field.get("type").and_then(Json::as_str),
-                        Some("array" | "boolean" | "object")
-                    )
-            });
-            let target = if usable {
-                ("param", param.to_owned())
+            let names = candidates(uniform);
+            let param = if names.is_empty() {
+                Some(*uniform)
             } else {
-                (
+                names.iter().copied().find(|n| has(n))
+            }
+            .filter(|param| {
+                fields.iter().any(|(name, field)| {
+                    name == param
+                        && !matches!(
+                            field.get("type").and_then(Json::as_str),
+                            Some("boolean" | "object")
+                        )
+                })
+            });
+            let target = match param {
+                Some(param) => ("param", param.to_owned()),
+                None => (
                     "unsupported",
-                    format!("the model has no `{param}` parameter"),
-                )
+                    format!("the model takes no {}", uniform.replace('_', " ")),
+                ),
             };
             (
                 (*uniform).to_owned(),
@@ -771,7 +896,9 @@ fn draft_row(page: &Page, id: &str, fields: &[(String, Json)], post: &Json) -> R
         type_name,
         provider,
         modality: modality.to_owned(),
+        result: None,
         uniform: Json::Object(uniform),
+        files: BTreeMap::new(),
     }
 }
 
@@ -789,6 +916,9 @@ pub fn row_toml(page: &str, row: &Row) -> String {
         ("modality", &row.modality),
     ] {
         text += &format!("{key} = {}\n", q(value));
+    }
+    if let Some(result) = &row.result {
+        text += &format!("result = {}\n", q(result));
     }
     for (field, target) in row.uniform.as_object().unwrap_or_default() {
         text += &format!("uniform.{field} = {}\n", inline_toml(target));
@@ -834,8 +964,11 @@ fn document(
         ("type", s(&row.type_name)),
         ("provider", s(&row.provider)),
         ("modality", s(&row.modality)),
-        ("uniform", row.uniform.clone()),
     ];
+    if let Some(result) = &row.result {
+        ext.push(("result", s(result)));
+    }
+    ext.push(("uniform", row.uniform.clone()));
     if !defects.is_empty() {
         ext.push((
             "docs-defects",
@@ -1185,10 +1318,22 @@ pub fn drift(spec: &ModelSpec, page: &ModelSpec) -> Vec<String> {
             continue;
         };
         let (ours, theirs) = (facts(ours), facts(field));
-        for ((fact, a), (_, b)) in ours.iter().zip(&theirs) {
+        for (fact, b) in &theirs {
+            let a = ours
+                .iter()
+                .find(|(k, _)| k == fact)
+                .map_or("none", |(_, v)| v.as_str());
             if a != b {
                 out.push(format!(
                     "input.{}: {fact} is {a} in spec/, {b} on the page",
+                    field.name
+                ));
+            }
+        }
+        for (fact, a) in &ours {
+            if !theirs.iter().any(|(k, _)| k == fact) {
+                out.push(format!(
+                    "input.{}: {fact} is {a} in spec/, absent on the page",
                     field.name
                 ));
             }
@@ -1201,65 +1346,93 @@ fn present(yes: bool) -> &'static str {
     if yes { "present" } else { "absent" }
 }
 
-/// A field's comparable facts, by the keyword that states each (`none` when absent).
-fn facts(field: &Field) -> Vec<(&'static str, String)> {
-    let shown = |v: Option<String>| v.unwrap_or_else(|| "none".into());
-    let (ty, kind_facts): (&str, [(&str, Option<String>); 2]) = match &field.kind {
-        Kind::Text { max_chars } => (
+/// A field's comparable facts, by the keyword that states each (`none` when absent);
+/// the fields of a list's objects come as `items.<field>.<keyword>`.
+fn facts(field: &Field) -> Vec<(String, String)> {
+    let n = |v: Option<u64>| v.map(|m| m.to_string());
+    let (ty, limits): (&str, Vec<(&str, Option<String>)>) = match &field.kind {
+        Kind::Text {
+            min_chars,
+            max_chars,
+        } => (
             "string",
-            [("maxLength", max_chars.map(|m| m.to_string())), ("", None)],
+            vec![("minLength", n(*min_chars)), ("maxLength", n(*max_chars))],
         ),
-        Kind::Url => ("string (uri)", [("", None), ("", None)]),
-        Kind::Choice { values, .. } => (
-            "string",
-            [("enum", Some(format!("{values:?}"))), ("", None)],
-        ),
+        Kind::Url { max_chars } => ("string (uri)", vec![("maxLength", n(*max_chars))]),
+        Kind::Choice { values, .. } => ("string", vec![("enum", Some(format!("{values:?}")))]),
         Kind::Integer { min, max } => (
             "whole number",
-            [
+            vec![
                 ("minimum", min.map(|m| m.to_string())),
                 ("maximum", max.map(|m| m.to_string())),
             ],
         ),
-        Kind::Number { min, max, .. } => (
+        Kind::Number { min, max, step } => (
             "number",
-            [
+            vec![
                 ("minimum", min.map(|m| m.to_string())),
                 ("maximum", max.map(|m| m.to_string())),
+                ("multipleOf", step.map(|s| s.to_string())),
             ],
         ),
-        Kind::Boolean => ("boolean", [("", None), ("", None)]),
-        Kind::TextList { max_items } => (
+        Kind::Boolean => ("boolean", Vec::new()),
+        Kind::TextList {
+            min_items,
+            max_items,
+        } => (
             "list of strings",
-            [("maxItems", max_items.map(|m| m.to_string())), ("", None)],
+            vec![("minItems", n(*min_items)), ("maxItems", n(*max_items))],
+        ),
+        Kind::UrlList {
+            min_items,
+            max_items,
+        } => (
+            "list of URLs",
+            vec![("minItems", n(*min_items)), ("maxItems", n(*max_items))],
+        ),
+        Kind::Objects {
+            min_items,
+            max_items,
+            ..
+        } => (
+            "list of objects",
+            vec![("minItems", n(*min_items)), ("maxItems", n(*max_items))],
         ),
     };
-    let step = match &field.kind {
-        Kind::Number { step, .. } => step.map(|s| s.to_string()),
-        _ => None,
-    };
-    let limit = |key: &str| {
-        shown(
-            kind_facts
-                .iter()
-                .find(|(k, _)| *k == key)
-                .and_then(|(_, v)| v.clone()),
-        )
-    };
-    vec![
-        ("the type", ty.to_owned()),
-        ("enum", limit("enum")),
-        ("maxLength", limit("maxLength")),
-        ("maxItems", limit("maxItems")),
-        ("minimum", limit("minimum")),
-        ("maximum", limit("maximum")),
-        ("multipleOf", shown(step)),
-        (
-            "default",
-            shown(field.default.as_ref().map(ToString::to_string)),
-        ),
-        ("required", field.required.to_string()),
-    ]
+    let mut out = vec![("the type".to_owned(), ty.to_owned())];
+    out.extend(
+        limits
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.unwrap_or_else(|| "none".into()))),
+    );
+    let file = field.file.as_ref();
+    out.push((
+        format!("{}.types", spec::FILE),
+        file.map_or_else(|| "none".into(), |f| format!("{:?}", f.types)),
+    ));
+    out.push((
+        format!("{}.max-bytes", spec::FILE),
+        file.and_then(|f| f.max_bytes)
+            .map_or_else(|| "none".into(), |b| b.to_string()),
+    ));
+    out.push((
+        "default".into(),
+        field
+            .default
+            .as_ref()
+            .map_or_else(|| "none".into(), ToString::to_string),
+    ));
+    out.push(("required".into(), field.required.to_string()));
+    if let Kind::Objects { fields, .. } = &field.kind {
+        for item in fields {
+            out.extend(
+                facts(item)
+                    .into_iter()
+                    .map(|(k, v)| (format!("items.{}.{k}", item.name), v)),
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]

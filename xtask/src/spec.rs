@@ -18,14 +18,37 @@ pub const CREATE_TASK: &str = "/api/v1/jobs/createTask";
 pub const HTTP_URL_PATTERN: &str = r"^https?://[^\s/?#]+([/?#]\S*)?$";
 
 /// The fields of the uniform `VideoRequest` a model must say how it takes, in order.
-pub const UNIFORM_FIELDS: [&str; 6] = [
-    "image_url",
+pub const UNIFORM_FIELDS: [&str; 11] = [
+    "prompt",
+    "image",
+    "end_image",
+    "reference_images",
+    "video",
+    "audio",
     "duration_secs",
     "aspect_ratio",
     "resolution",
     "seed",
     "negative_prompt",
 ];
+
+/// The uniform fields that carry media: a URL (or a local file, uploaded on submit).
+pub const MEDIA_FIELDS: [&str; 5] = ["image", "end_image", "reference_images", "video", "audio"];
+
+/// What `x-kie-rs.modality` may say, as `kie_core::Modality` spells it.
+pub const MODALITIES: [&str; 8] = [
+    "text-to-video",
+    "image-to-video",
+    "video-to-video",
+    "reference-to-video",
+    "audio-driven",
+    "upscale",
+    "edit",
+    "character",
+];
+
+/// What `x-kie-rs.result` may say: the shape of the model's `resultJson`.
+pub const RESULTS: [&str; 3] = ["videos", "videos-and-frames", "character"];
 
 /// Top-level request fields a model document may have besides `model` and `input`.
 const TOP_LEVEL_OPTIONAL: [&str; 2] = ["callBackUrl", "progressCallBackUrl"];
@@ -51,8 +74,10 @@ pub struct ModelSpec {
     pub type_name: String,
     /// The provider name (`kling`), which is also the facade's cargo feature.
     pub provider: String,
-    /// `text-to-video` or `image-to-video`.
-    pub modality: Modality,
+    /// One of [`MODALITIES`].
+    pub modality: String,
+    /// One of [`RESULTS`] (`videos` when the document says nothing).
+    pub result: String,
     /// How each uniform request field maps, in [`UNIFORM_FIELDS`] order.
     pub uniform: Vec<(String, Target)>,
     /// Whether the request takes a top-level `progressCallBackUrl`.
@@ -61,20 +86,18 @@ pub struct ModelSpec {
     pub fields: Vec<Field>,
 }
 
-/// What a model turns into a video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Modality {
-    /// A prompt in, a video out.
-    TextToVideo,
-    /// An image and a prompt in, a video out.
-    ImageToVideo,
-}
-
 /// Where one uniform request field goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     /// Sent as is to this input field.
     Param(String),
+    /// Sent as item `index` of this list field, which two uniform fields share.
+    Item {
+        /// The list field.
+        param: String,
+        /// The position.
+        index: usize,
+    },
     /// Sent to this input field through a table of (uniform value, model value).
     Translated {
         /// The input field.
@@ -99,18 +122,34 @@ pub struct Field {
     pub default: Option<serde_json::Value>,
     /// The documented description.
     pub description: String,
+    /// For a field that holds file URLs: the types and size its page documents.
+    pub file: Option<FileFacts>,
+}
+
+/// The accepted types and size of the files a field's URLs point to (`x-kie-rs-file`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileFacts {
+    /// MIME types, as the page writes them.
+    pub types: Vec<String>,
+    /// Most bytes, if the page says.
+    pub max_bytes: Option<u64>,
 }
 
 /// A field's type and limits.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
-    /// A string, with a length limit in characters.
+    /// A string, with length limits in characters.
     Text {
+        /// `minLength`.
+        min_chars: Option<u64>,
         /// `maxLength`.
         max_chars: Option<u64>,
     },
     /// A string with `format: uri` and the http(s) pattern.
-    Url,
+    Url {
+        /// `maxLength`.
+        max_chars: Option<u64>,
+    },
     /// A string enum.
     Choice {
         /// The values, exactly as sent.
@@ -138,6 +177,24 @@ pub enum Kind {
     Boolean,
     /// An array of strings.
     TextList {
+        /// `minItems`.
+        min_items: Option<u64>,
+        /// `maxItems`.
+        max_items: Option<u64>,
+    },
+    /// An array of http(s) URLs (items with `format: uri` and the pattern).
+    UrlList {
+        /// `minItems`.
+        min_items: Option<u64>,
+        /// `maxItems`.
+        max_items: Option<u64>,
+    },
+    /// An array of closed objects, each with these fields.
+    Objects {
+        /// The fields of each item, in documented order.
+        fields: Vec<Field>,
+        /// `minItems`.
+        min_items: Option<u64>,
         /// `maxItems`.
         max_items: Option<u64>,
     },
@@ -231,15 +288,23 @@ pub fn read_model(file: &str, doc: &Json) -> Result<ModelSpec, String> {
             "x-kie-rs.crate is `{krate}` but the provider `{provider}` lives in `kie-{provider}`"
         ));
     }
-    let modality = match string(ext, "modality", "x-kie-rs")? {
-        "text-to-video" => Modality::TextToVideo,
-        "image-to-video" => Modality::ImageToVideo,
-        other => {
-            return Err(format!(
-                "x-kie-rs.modality `{other}` is neither text-to-video nor image-to-video"
-            ));
-        }
+    let modality = string(ext, "modality", "x-kie-rs")?.to_owned();
+    if !MODALITIES.contains(&modality.as_str()) {
+        return Err(format!(
+            "x-kie-rs.modality `{modality}` is not one of {}",
+            MODALITIES.join(", ")
+        ));
+    }
+    let result = match ext.get("result") {
+        None => "videos".to_owned(),
+        Some(_) => string(ext, "result", "x-kie-rs")?.to_owned(),
     };
+    if !RESULTS.contains(&result.as_str()) {
+        return Err(format!(
+            "x-kie-rs.result `{result}` is not one of {}",
+            RESULTS.join(", ")
+        ));
+    }
 
     let post = doc
         .get("paths")
@@ -275,28 +340,7 @@ pub fn read_model(file: &str, doc: &Json) -> Result<ModelSpec, String> {
     let id = id.clone();
 
     let input = doc_path(schema, &["properties", "input"]).ok_or("no `input` property")?;
-    expect_closed_object(input, "input")?;
-    let required = string_list(input, "required", "input")?;
-    let props = member(input, "properties", "input")?
-        .as_object()
-        .ok_or("input.properties is not an object")?;
-    let mut fields = Vec::new();
-    for (name, schema) in props {
-        check_ident(name, &format!("input.{name}"), IdentCase::Snake)?;
-        let field = read_field(name, schema, required.contains(name))
-            .map_err(|e| format!("input.{name}: {e}"))?;
-        fields.push(field);
-    }
-    for name in &required {
-        if !fields.iter().any(|f| &f.name == name) {
-            return Err(format!(
-                "input.required names `{name}`, which has no property"
-            ));
-        }
-    }
-    if !fields.iter().any(|f| f.name == "prompt" && f.required) {
-        return Err("input must have a required `prompt`".into());
-    }
+    let fields = read_fields(input, "input", IdentCase::Snake)?;
 
     let progress_callback = top.iter().any(|(name, _)| name == "progressCallBackUrl");
     let uniform = read_uniform(member(ext, "uniform", "x-kie-rs")?, &fields)
@@ -313,10 +357,36 @@ pub fn read_model(file: &str, doc: &Json) -> Result<ModelSpec, String> {
         type_name,
         provider,
         modality,
+        result,
         uniform,
         progress_callback,
         fields,
     })
+}
+
+/// The fields of a closed object schema (`input`, or the items of an object list) in
+/// documented order; `what` names it in messages, `case` is what its field names must be.
+fn read_fields(object: &Json, what: &str, case: IdentCase) -> Result<Vec<Field>, String> {
+    expect_closed_object(object, what)?;
+    let required = string_list(object, "required", what)?;
+    let props = member(object, "properties", what)?
+        .as_object()
+        .ok_or_else(|| format!("{what}.properties is not an object"))?;
+    let mut fields = Vec::new();
+    for (name, schema) in props {
+        check_ident(name, &format!("{what}.{name}"), case)?;
+        let field = read_field(name, schema, required.contains(name))
+            .map_err(|e| format!("{what}.{name}: {e}"))?;
+        fields.push(field);
+    }
+    for name in &required {
+        if !fields.iter().any(|f| &f.name == name) {
+            return Err(format!(
+                "{what}.required names `{name}`, which has no property"
+            ));
+        }
+    }
+    Ok(fields)
 }
 
 fn read_uniform(uniform: &Json, fields: &[Field]) -> Result<Vec<(String, Target)>, String> {
@@ -350,33 +420,51 @@ fn read_uniform(uniform: &Json, fields: &[Field]) -> Result<Vec<(String, Target)
             let field = fields.iter().find(|f| f.name == param).ok_or_else(|| {
                 format!("`{name}` maps to `{param}`, which is not an input field")
             })?;
-            let fits = matches!(
-                (name, &field.kind),
-                ("image_url", Kind::Url | Kind::Text { .. })
-                    | ("negative_prompt", Kind::Text { .. })
-                    | (
-                        "aspect_ratio" | "resolution",
-                        Kind::Choice { .. } | Kind::Text { .. }
-                    )
-                    | (
-                        "duration_secs",
-                        Kind::Choice { .. } | Kind::Integer { .. } | Kind::Number { .. }
-                    )
-                    | ("seed", Kind::Integer { .. } | Kind::Number { .. })
-            );
+            let list = matches!(field.kind, Kind::UrlList { .. } | Kind::TextList { .. });
+            let single = matches!(field.kind, Kind::Url { .. } | Kind::Text { .. });
+            let fits = match name {
+                "prompt" | "negative_prompt" => matches!(field.kind, Kind::Text { .. }),
+                "image" | "end_image" | "video" | "audio" => single || list,
+                "reference_images" => list,
+                "aspect_ratio" | "resolution" => {
+                    matches!(field.kind, Kind::Choice { .. } | Kind::Text { .. })
+                }
+                "duration_secs" => matches!(
+                    field.kind,
+                    Kind::Choice { .. } | Kind::Integer { .. } | Kind::Number { .. }
+                ),
+                "seed" => matches!(field.kind, Kind::Integer { .. } | Kind::Number { .. }),
+                _ => false,
+            };
             if !fits {
                 return Err(format!(
                     "`{name}` cannot be sent as `{param}`: the kinds differ"
                 ));
             }
-            match entry.get("values") {
-                None => {
+            match (entry.get("values"), entry.get("item")) {
+                (None, None) => {
                     if keys != ["param"] {
                         return Err(format!("`{name}` has members other than `param`"));
                     }
                     Target::Param(param)
                 }
-                Some(values) => {
+                (None, Some(index)) => {
+                    if !MEDIA_FIELDS.contains(&name) || name == "reference_images" || !list {
+                        return Err(format!(
+                            "`{name}.item`: only a single media field goes at a place in a list field"
+                        ));
+                    }
+                    let index = index
+                        .as_number()
+                        .and_then(serde_json::Number::as_u64)
+                        .and_then(|i| usize::try_from(i).ok())
+                        .ok_or_else(|| format!("`{name}.item` is not a whole number"))?;
+                    Target::Item { param, index }
+                }
+                (Some(_), Some(_)) => {
+                    return Err(format!("`{name}`: `values` and `item` do not go together"));
+                }
+                (Some(values), None) => {
                     let Kind::Choice {
                         values: allowed, ..
                     } = &field.kind
@@ -409,16 +497,35 @@ fn read_uniform(uniform: &Json, fields: &[Field]) -> Result<Vec<(String, Target)
         };
         out.push((name.to_owned(), target));
     }
-    let mut params: Vec<&str> = out
+    let mut params: Vec<(&str, Option<usize>)> = out
         .iter()
         .filter_map(|(_, t)| match t {
-            Target::Param(p) | Target::Translated { param: p, .. } => Some(p.as_str()),
+            Target::Param(p) | Target::Translated { param: p, .. } => Some((p.as_str(), None)),
+            Target::Item { param, index } => Some((param.as_str(), Some(*index))),
             Target::Unsupported(_) => None,
         })
         .collect();
     params.sort_unstable();
-    if let Some(pair) = params.windows(2).find(|w| w[0] == w[1]) {
-        return Err(format!("two uniform fields map to `{}`", pair[0]));
+    for pair in params.windows(2) {
+        let ((a, a_index), (b, b_index)) = (pair[0], pair[1]);
+        if a == b && (a_index.is_none() || b_index.is_none() || a_index == b_index) {
+            return Err(format!(
+                "two uniform fields map to `{a}` (two items of one list need different `item`s)"
+            ));
+        }
+    }
+    let mut shared: Vec<(&str, usize)> = params
+        .iter()
+        .filter_map(|(p, i)| Some((*p, (*i)?)))
+        .collect();
+    shared.sort_unstable();
+    for (param, index) in &shared {
+        let before = shared.iter().filter(|(p, _)| p == param).count();
+        if *index >= before {
+            return Err(format!(
+                "the items of `{param}` must be numbered 0, 1, ... without a gap"
+            ));
+        }
     }
     Ok(out)
 }
@@ -446,20 +553,20 @@ fn read_field(name: &str, schema: &Json, required: bool) -> Result<Field, String
             )
         }
         "string" if has("format") => {
-            let format = string(schema, "format", "the field")?;
-            let pattern = schema.get("pattern").and_then(Json::as_str);
-            if format != "uri" || pattern != Some(HTTP_URL_PATTERN) {
-                return Err(format!(
-                    "a string with a format must be `format: uri` with `pattern: {HTTP_URL_PATTERN}`"
-                ));
-            }
-            (Kind::Url, &["type", "format", "pattern"])
+            check_url_format(schema)?;
+            (
+                Kind::Url {
+                    max_chars: opt_u64(schema, "maxLength")?,
+                },
+                &["type", "format", "pattern", "maxLength", FILE],
+            )
         }
         "string" => (
             Kind::Text {
+                min_chars: opt_u64(schema, "minLength")?,
                 max_chars: opt_u64(schema, "maxLength")?,
             },
-            &["type", "maxLength"],
+            &["type", "minLength", "maxLength", FILE],
         ),
         "boolean" => (Kind::Boolean, &["type"]),
         "number" | "integer" => {
@@ -491,17 +598,62 @@ fn read_field(name: &str, schema: &Json, required: bool) -> Result<Field, String
         }
         "array" => {
             let items = member(schema, "items", "the field")?;
-            if items.as_object().map(|m| m.len()) != Some(1)
-                || items.get("type").and_then(Json::as_str) != Some("string")
-            {
-                return Err("arrays must have `items: {\"type\": \"string\"}`".into());
+            let min_items = opt_u64(schema, "minItems")?;
+            let max_items = opt_u64(schema, "maxItems")?;
+            let keywords: &[&str] = &["type", "items", "minItems", "maxItems", FILE];
+            match items.get("type").and_then(Json::as_str) {
+                Some("object") => {
+                    let fields = read_fields(items, "items", IdentCase::Field)?;
+                    if let Some(f) = fields
+                        .iter()
+                        .find(|f| matches!(f.kind, Kind::Choice { .. } | Kind::Objects { .. }))
+                    {
+                        return Err(format!(
+                            "items.{}: enums and lists of objects inside a list of objects are not supported",
+                            f.name
+                        ));
+                    }
+                    (
+                        Kind::Objects {
+                            fields,
+                            min_items,
+                            max_items,
+                        },
+                        &["type", "items", "minItems", "maxItems"],
+                    )
+                }
+                Some("string") if items.get("format").is_some() => {
+                    check_url_format(items).map_err(|e| format!("items: {e}"))?;
+                    if let Some((key, _)) = items
+                        .as_object()
+                        .unwrap_or_default()
+                        .iter()
+                        .find(|(k, _)| !["type", "format", "pattern"].contains(&k.as_str()))
+                    {
+                        return Err(format!("items: keyword `{key}` is not supported"));
+                    }
+                    (
+                        Kind::UrlList {
+                            min_items,
+                            max_items,
+                        },
+                        keywords,
+                    )
+                }
+                Some("string") if items.as_object().map(|m| m.len()) == Some(1) => (
+                    Kind::TextList {
+                        min_items,
+                        max_items,
+                    },
+                    keywords,
+                ),
+                _ => {
+                    return Err(
+                        "arrays must have items of `type: string` (with `format: uri` for URLs) or closed objects"
+                            .into(),
+                    );
+                }
             }
-            (
-                Kind::TextList {
-                    max_items: opt_u64(schema, "maxItems")?,
-                },
-                &["type", "items", "maxItems"],
-            )
         }
         other => return Err(format!("unsupported type `{other}`")),
     };
@@ -512,6 +664,7 @@ fn read_field(name: &str, schema: &Json, required: bool) -> Result<Field, String
             ));
         }
     }
+    let file = schema.get(FILE).map(read_file_facts).transpose()?;
     let default = schema.get("default").map(Json::to_value);
     if let Some(default) = &default {
         if required {
@@ -527,22 +680,64 @@ fn read_field(name: &str, schema: &Json, required: bool) -> Result<Field, String
         required,
         default,
         description,
+        file,
     })
+}
+
+/// The keyword that records a file field's accepted types and size.
+pub const FILE: &str = "x-kie-rs-file";
+
+fn read_file_facts(json: &Json) -> Result<FileFacts, String> {
+    let members = json
+        .as_object()
+        .ok_or_else(|| format!("`{FILE}` is not an object"))?;
+    if let Some((key, _)) = members
+        .iter()
+        .find(|(k, _)| !["types", "max-bytes"].contains(&k.as_str()))
+    {
+        return Err(format!("`{FILE}.{key}` is not supported"));
+    }
+    let types = string_list(json, "types", FILE)?;
+    if types.is_empty() || types.iter().any(|t| !t.contains('/')) {
+        return Err(format!("`{FILE}.types` must list MIME types"));
+    }
+    Ok(FileFacts {
+        types,
+        max_bytes: opt_u64(json, "max-bytes")?,
+    })
+}
+
+/// A URL string's `format` and `pattern` are exactly the ones the SDK enforces.
+fn check_url_format(schema: &Json) -> Result<(), String> {
+    let format = string(schema, "format", "the field")?;
+    let pattern = schema.get("pattern").and_then(Json::as_str);
+    if format != "uri" || pattern != Some(HTTP_URL_PATTERN) {
+        return Err(format!(
+            "a string with a format must be `format: uri` with `pattern: {HTTP_URL_PATTERN}`"
+        ));
+    }
+    Ok(())
 }
 
 /// Why `value` does not fit `kind`, if it does not (limits included).
 pub fn value_problem(kind: &Kind, value: &serde_json::Value) -> Option<String> {
     match kind {
-        Kind::Text { max_chars } => match value.as_str() {
+        Kind::Text {
+            min_chars,
+            max_chars,
+        } => match value.as_str() {
             None => Some("is not a string".into()),
             Some(s) if max_chars.is_some_and(|m| s.chars().count() as u64 > m) => {
                 Some("is too long".into())
             }
+            Some(s) if min_chars.is_some_and(|m| (s.chars().count() as u64) < m) => {
+                Some("is too short".into())
+            }
             Some(_) => None,
         },
-        Kind::Url => value
+        Kind::Url { .. } => value
             .as_str()
-            .is_none_or(|s| !(s.starts_with("http://") || s.starts_with("https://")))
+            .is_none_or(|s| !is_http(s))
             .then(|| "is not an http(s) URL".into()),
         Kind::Choice { values, .. } => value
             .as_str()
@@ -563,12 +758,69 @@ pub fn value_problem(kind: &Kind, value: &serde_json::Value) -> Option<String> {
             Some(_) => None,
         },
         Kind::Boolean => (!value.is_boolean()).then(|| "is not a boolean".into()),
-        Kind::TextList { max_items } => match value.as_array() {
-            Some(items) if items.iter().all(serde_json::Value::is_string) => max_items
-                .is_some_and(|m| items.len() as u64 > m)
-                .then(|| "has too many items".into()),
-            _ => Some("is not a list of strings".into()),
+        Kind::TextList {
+            min_items,
+            max_items,
+        }
+        | Kind::UrlList {
+            min_items,
+            max_items,
+        } => match value.as_array() {
+            Some(items)
+                if items.iter().all(|item| match (kind, item.as_str()) {
+                    (Kind::UrlList { .. }, Some(s)) => is_http(s),
+                    (_, s) => s.is_some(),
+                }) =>
+            {
+                count_problem(items.len(), *min_items, *max_items)
+            }
+            _ => Some("is not a list of strings (URLs for a URL list)".into()),
         },
+        Kind::Objects {
+            fields,
+            min_items,
+            max_items,
+        } => match value.as_array() {
+            Some(items) => items
+                .iter()
+                .find_map(|item| {
+                    let object = item.as_object()?;
+                    object
+                        .iter()
+                        .find_map(|(k, v)| match fields.iter().find(|f| &f.name == k) {
+                            None => Some(format!("has an item with an unknown field `{k}`")),
+                            Some(f) => value_problem(&f.kind, v).map(|p| format!("`{k}` {p}")),
+                        })
+                        .or_else(|| {
+                            fields
+                                .iter()
+                                .find(|f| f.required && !object.contains_key(&f.name))
+                                .map(|f| format!("has an item without `{}`", f.name))
+                        })
+                })
+                .or_else(|| {
+                    items
+                        .iter()
+                        .any(|i| !i.is_object())
+                        .then(|| "is not a list of objects".into())
+                })
+                .or_else(|| count_problem(items.len(), *min_items, *max_items)),
+            None => Some("is not a list of objects".into()),
+        },
+    }
+}
+
+fn is_http(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+fn count_problem(n: usize, min: Option<u64>, max: Option<u64>) -> Option<String> {
+    if max.is_some_and(|m| n as u64 > m) {
+        Some("has too many items".into())
+    } else if min.is_some_and(|m| (n as u64) < m) {
+        Some("has too few items".into())
+    } else {
+        None
     }
 }
 
@@ -642,16 +894,21 @@ fn opt_i64(json: &Json, key: &str) -> Result<Option<i64>, String> {
 enum IdentCase {
     Snake,
     Camel,
+    /// A field of an object in a list: any ASCII identifier (`Scene`); the generated
+    /// Rust field is its snake case, renamed back for serde.
+    Field,
 }
 
 fn check_ident(name: &str, what: &str, case: IdentCase) -> Result<(), String> {
     let first_ok = match case {
         IdentCase::Snake => name.starts_with(|c: char| c.is_ascii_lowercase()),
         IdentCase::Camel => name.starts_with(|c: char| c.is_ascii_uppercase()),
+        IdentCase::Field => name.starts_with(|c: char| c.is_ascii_alphabetic()),
     };
     let rest_ok = name.chars().all(|c| match case {
         IdentCase::Snake => c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
         IdentCase::Camel => c.is_ascii_alphanumeric(),
+        IdentCase::Field => c.is_ascii_alphanumeric() || c == '_',
     });
     if first_ok && rest_ok && syn::parse_str::<syn::Ident>(name).is_ok() {
         Ok(())

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kie::{Error, ErrorKind, ParamKind, ValidationError, VideoModel, VideoRequest};
+use kie::{Error, ErrorKind, Media, ParamKind, ValidationError, VideoModel, VideoRequest};
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -223,11 +223,25 @@ pub fn check(
     origin: Origin,
 ) -> Result<(), Unsendable> {
     let mut checked = request.clone();
-    if let Some(path) = checked.image_path.take() {
-        if !path.is_file() {
-            return Err(Unsendable::NoImage { origin, path });
+    let media = [
+        checked.image.as_mut(),
+        checked.end_image.as_mut(),
+        checked.video.as_mut(),
+        checked.audio.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(checked.reference_images.iter_mut());
+    for media in media {
+        if let Media::Path(path) = media {
+            if !path.is_file() {
+                return Err(Unsendable::NoImage {
+                    origin,
+                    path: path.clone(),
+                });
+            }
+            *media = Media::Url("https://upload.invalid/stand-in-for-a-local-file".into());
         }
-        checked = checked.image_url("https://upload.invalid/stand-in-for-a-local-image");
     }
     model
         .input_for(&checked)

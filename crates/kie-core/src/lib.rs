@@ -31,6 +31,7 @@ mod error;
 pub mod fuzzing;
 mod inbox;
 mod mapping;
+mod media;
 mod model;
 mod pace;
 mod record;
@@ -60,7 +61,7 @@ pub use inbox::receiver;
 pub use inbox::receiver::MAX_CALLBACK_BODY;
 pub use inbox::{CallbackInbox, DEFAULT_INBOX_BYTES, Receipt};
 pub use model::{
-    AspectRatio, Modality, ModelInfo, ModelInput, Param, ParamKind, RawInput, Resolution,
+    AspectRatio, Media, Modality, ModelInfo, ModelInput, Param, ParamKind, RawInput, Resolution,
     VideoModel, VideoRequest,
 };
 pub use pace::Rate;

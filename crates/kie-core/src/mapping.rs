@@ -19,7 +19,8 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::model::{ModelInfo, ModelInput, Param, ParamKind, VideoRequest};
+use crate::media::local_file_problem;
+use crate::model::{Media, ModelInfo, ModelInput, Param, ParamKind, VideoRequest};
 use crate::validation::{Problem, ValidationError, Violations};
 
 /// How a model takes each field of the uniform [`VideoRequest`].
@@ -29,10 +30,18 @@ use crate::validation::{Problem, ValidationError, Violations};
 /// decision for every model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UniformMapping {
-    /// The input field that receives the prompt.
-    pub prompt: &'static str,
-    /// Where [`VideoRequest::image_url`] goes.
-    pub image_url: Target,
+    /// Where [`VideoRequest::prompt`] goes.
+    pub prompt: Target,
+    /// Where [`VideoRequest::image`] goes.
+    pub image: Target,
+    /// Where [`VideoRequest::end_image`] goes.
+    pub end_image: Target,
+    /// Where [`VideoRequest::reference_images`] go.
+    pub reference_images: Target,
+    /// Where [`VideoRequest::video`] goes.
+    pub video: Target,
+    /// Where [`VideoRequest::audio`] goes.
+    pub audio: Target,
     /// Where [`VideoRequest::duration_secs`] goes (as the model's own value: `"10"`).
     pub duration_secs: Target,
     /// Where [`VideoRequest::aspect_ratio`] goes.
@@ -49,8 +58,17 @@ pub struct UniformMapping {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// Sent to this input field in its wire form: `"16:9"`, `"720p"`, a duration of
-    /// 10 s as `"10"` (or `10` for a numeric field), the seed as a number, text as text.
+    /// 10 s as `"10"` (or `10` for a numeric field), the seed as a number, text as text;
+    /// a URL as a one-item list to a list field, reference images as a list.
     Param(&'static str),
+    /// Sent as item `index` of the list field `param`, which two uniform fields share
+    /// (a first frame at 0, a last frame at 1); an item cannot follow a missing one.
+    Item {
+        /// The list field.
+        param: &'static str,
+        /// The position in it.
+        index: usize,
+    },
     /// Sent to `param` after translation through `values`, pairs of (the uniform wire
     /// form, the model's value); a value without a pair is refused.
     Translated {
@@ -70,7 +88,9 @@ impl Target {
     /// The input field this target writes, if any.
     pub fn param(&self) -> Option<&'static str> {
         match self {
-            Target::Param(param) | Target::Translated { param, .. } => Some(param),
+            Target::Param(param)
+            | Target::Item { param, .. }
+            | Target::Translated { param, .. } => Some(param),
             Target::Unsupported { .. } => None,
         }
     }
@@ -80,6 +100,7 @@ impl Target {
 enum Uniform {
     Text(String),
     Whole(i64),
+    List(Vec<String>),
 }
 
 impl Uniform {
@@ -87,6 +108,7 @@ impl Uniform {
         match self {
             Uniform::Text(text) => text.clone(),
             Uniform::Whole(n) => n.to_string(),
+            Uniform::List(items) => items.join(", "),
         }
     }
 }
@@ -95,14 +117,15 @@ impl Uniform {
 /// `parse` (which validates every limit), and returns that input as JSON.
 ///
 /// Uniform fields go where `uniform` says; `request.extras` are taken by their kie.ai
-/// names and checked against `info`. An empty (or blank) prompt counts as missing.
+/// names and checked against `info`. An empty (or blank) prompt counts as not given.
 ///
 /// # Errors
 ///
 /// A [`ValidationError`] listing every problem at once: uniform fields the model cannot
 /// take ([`Problem::Unsupported`] with the model's hint), values outside the model's
-/// choices ([`Problem::NotAllowed`] with the allowed values), unknown or doubly given
-/// extras, wrong JSON types, missing required fields and broken limits.
+/// choices ([`Problem::NotAllowed`] with the allowed values), local files (which
+/// `VideoModel::submit` uploads), unknown or doubly given extras, wrong JSON types,
+/// missing required fields and broken limits.
 pub fn map_request<T, F>(
     info: &ModelInfo,
     uniform: &UniformMapping,
@@ -118,9 +141,11 @@ where
     // be dropped silently.
     let VideoRequest {
         prompt,
-        image_url,
-        // Refused below: `VideoModel::submit` uploads it and sets `image_url` first.
-        image_path,
+        image,
+        end_image,
+        reference_images,
+        video,
+        audio,
         duration_secs,
         aspect_ratio,
         resolution,
@@ -133,36 +158,46 @@ where
     let mut v = Violations::default();
     let mut input = Map::new();
     // Input fields already set from the uniform request: (param, uniform field).
-    let mut claimed: Vec<(&str, &str)> = vec![(uniform.prompt, "prompt")];
+    let mut claimed: Vec<(&str, &str)> = Vec::new();
+    // Input fields whose uniform value was refused, so that the typed parse does not
+    // report them a second time.
     let mut failed: Vec<String> = Vec::new();
+    // List fields that uniform fields fill item by item: (param, index, field, url).
+    let mut items: Vec<(&str, usize, &str, String)> = Vec::new();
 
-    if prompt.trim().is_empty() {
-        v.push("prompt", Problem::Required);
-        failed.push(uniform.prompt.to_owned());
-    } else {
-        input.insert(uniform.prompt.to_owned(), Value::String(prompt.clone()));
-    }
-
-    if image_path.is_some() {
-        v.push(
-            "image_path",
-            Problem::Unsupported {
-                model: info.id.to_owned(),
-                hint: Some(
-                    "a local image is uploaded by VideoModel::submit; to map by hand, upload it \
-                     with Client::upload_file and set image_url"
-                        .to_owned(),
-                ),
-            },
-        );
-    }
+    let url = |field: &'static str, media: &Media, v: &mut Violations| match media {
+        Media::Url(url) => Some(url.clone()),
+        Media::Path(_) => {
+            v.push(field, local_file_problem(info));
+            None
+        }
+    };
+    let image = image.as_ref().and_then(|m| url("image", m, &mut v));
+    let end_image = end_image.as_ref().and_then(|m| url("end_image", m, &mut v));
+    let reference_images: Option<Vec<String>> = (!reference_images.is_empty()).then(|| {
+        reference_images
+            .iter()
+            .filter_map(|m| url("reference_images", m, &mut v))
+            .collect()
+    });
+    let video = video.as_ref().and_then(|m| url("video", m, &mut v));
+    let audio = audio.as_ref().and_then(|m| url("audio", m, &mut v));
 
     let fields = [
         (
-            "image_url",
-            uniform.image_url,
-            image_url.clone().map(Uniform::Text),
+            "prompt",
+            uniform.prompt,
+            (!prompt.trim().is_empty()).then(|| Uniform::Text(prompt.clone())),
         ),
+        ("image", uniform.image, image.map(Uniform::Text)),
+        ("end_image", uniform.end_image, end_image.map(Uniform::Text)),
+        (
+            "reference_images",
+            uniform.reference_images,
+            reference_images.map(Uniform::List),
+        ),
+        ("video", uniform.video, video.map(Uniform::Text)),
+        ("audio", uniform.audio, audio.map(Uniform::Text)),
         (
             "duration_secs",
             uniform.duration_secs,
@@ -192,8 +227,12 @@ where
                 v.push(field, unsupported(info, hint.to_owned()));
                 continue;
             }
-            Target::Param(param) => param,
-            Target::Translated { param, .. } => param,
+            Target::Item { param, index } => {
+                claimed.push((param, field));
+                items.push((param, index, field, value.wire()));
+                continue;
+            }
+            Target::Param(param) | Target::Translated { param, .. } => param,
         };
         claimed.push((param, field));
         let json = match target {
@@ -221,6 +260,27 @@ where
             }
             Err(problem) => {
                 v.push(field, problem);
+                failed.push(param.to_owned());
+            }
+        }
+    }
+    items.sort_by_key(|(param, index, ..)| (*param, *index));
+    for (param, index, field, url) in items {
+        let list = input
+            .entry(param)
+            .or_insert_with(|| Value::Array(Vec::new()));
+        match list.as_array_mut() {
+            Some(list) if list.len() == index => list.push(Value::String(url)),
+            _ => {
+                v.push(
+                    field,
+                    unsupported(
+                        info,
+                        format!(
+                            "it goes at position {index} of `{param}`, after the items before it: give those too"
+                        ),
+                    ),
+                );
                 failed.push(param.to_owned());
             }
         }
@@ -260,16 +320,55 @@ where
             })
         }
         Err(err) => {
-            // A field the mapping already refused is reported once, by the mapping.
+            // A field the mapping already refused is reported once, by the mapping; a
+            // required field the uniform request fills is reported by its uniform name.
             for violation in err.violations() {
-                if !failed.contains(&violation.field) {
-                    v.push(violation.field.clone(), violation.problem.clone());
+                if failed.contains(&violation.field) {
+                    continue;
                 }
+                let field = match (&violation.problem, uniform_name(uniform, &violation.field)) {
+                    (Problem::Required, Some(name)) => name.to_owned(),
+                    _ => violation.field.clone(),
+                };
+                v.push(field, violation.problem.clone());
             }
             v.finish()?;
             Err(err)
         }
     }
+}
+
+/// The uniform field that writes the input field `param`, if one does.
+fn uniform_name(uniform: &UniformMapping, param: &str) -> Option<&'static str> {
+    let UniformMapping {
+        prompt,
+        image,
+        end_image,
+        reference_images,
+        video,
+        audio,
+        duration_secs,
+        aspect_ratio,
+        resolution,
+        seed,
+        negative_prompt,
+    } = uniform;
+    [
+        ("prompt", prompt),
+        ("image", image),
+        ("end_image", end_image),
+        ("reference_images", reference_images),
+        ("video", video),
+        ("audio", audio),
+        ("duration_secs", duration_secs),
+        ("aspect_ratio", aspect_ratio),
+        ("resolution", resolution),
+        ("seed", seed),
+        ("negative_prompt", negative_prompt),
+    ]
+    .into_iter()
+    .find(|(_, target)| target.param() == Some(param))
+    .map(|(name, _)| name)
 }
 
 /// Checks a raw `input` object against `info`, then deserializes it.
@@ -337,7 +436,7 @@ pub fn value_problem(param: &Param, value: &Value) -> Option<Problem> {
         })
     };
     match param.kind {
-        ParamKind::Text { .. } | ParamKind::Url => {
+        ParamKind::Text { .. } | ParamKind::Url { .. } => {
             if value.is_string() {
                 None
             } else {
@@ -387,10 +486,44 @@ pub fn value_problem(param: &Param, value: &Value) -> Option<Problem> {
                 wrong("true or false")
             }
         }
-        ParamKind::TextList { .. } => match value.as_array() {
+        ParamKind::TextList { .. } | ParamKind::UrlList { .. } => match value.as_array() {
             Some(items) if items.iter().all(Value::is_string) => None,
             _ => wrong("a list of strings"),
         },
+        ParamKind::ObjectList { fields, .. } => {
+            let Some(items) = value.as_array() else {
+                return wrong("a list of objects");
+            };
+            items.iter().find_map(|item| {
+                let Some(object) = item.as_object() else {
+                    return wrong("a list of objects");
+                };
+                let names = || fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ");
+                object
+                    .iter()
+                    .find_map(
+                        |(name, value)| match fields.iter().find(|f| f.name == name) {
+                            None => wrong(&format!(
+                                "a list of objects with only the fields {}, not `{name}`",
+                                names()
+                            )),
+                            Some(field) => value_problem(field, value),
+                        },
+                    )
+                    .or_else(|| {
+                        fields
+                            .iter()
+                            .find(|f| f.required && !object.contains_key(f.name))
+                            .and_then(|f| {
+                                wrong(&format!(
+                                    "a list of objects that each have `{}` ({})",
+                                    f.name,
+                                    names()
+                                ))
+                            })
+                    })
+            })
+        }
     }
 }
 
@@ -408,7 +541,15 @@ fn uniform_value(param: &Param, value: Uniform) -> Result<Value, Problem> {
                 })
             }
         }
-        (ParamKind::Text { .. } | ParamKind::Url, Uniform::Text(text)) => Ok(Value::String(text)),
+        (ParamKind::Text { .. } | ParamKind::Url { .. }, Uniform::Text(text)) => {
+            Ok(Value::String(text))
+        }
+        (ParamKind::TextList { .. } | ParamKind::UrlList { .. }, Uniform::Text(text)) => {
+            Ok(Value::Array(vec![Value::String(text)]))
+        }
+        (ParamKind::TextList { .. } | ParamKind::UrlList { .. }, Uniform::List(items)) => {
+            Ok(Value::Array(items.into_iter().map(Value::String).collect()))
+        }
         (ParamKind::Integer { .. } | ParamKind::Number { .. }, Uniform::Whole(n)) => {
             Ok(Value::from(n))
         }
@@ -451,11 +592,13 @@ mod tests {
             Param {
                 name: "prompt",
                 kind: ParamKind::Text {
+                    min_chars: None,
                     max_chars: Some(10),
                 },
                 required: true,
                 default: None,
                 description: "The prompt.",
+                file: None,
             },
             Param {
                 name: "duration",
@@ -465,6 +608,7 @@ mod tests {
                 required: false,
                 default: Some("\"5\""),
                 description: "Seconds.",
+                file: None,
             },
             Param {
                 name: "frame",
@@ -474,6 +618,7 @@ mod tests {
                 required: false,
                 default: None,
                 description: "Frame.",
+                file: None,
             },
             Param {
                 name: "seed",
@@ -484,6 +629,7 @@ mod tests {
                 required: false,
                 default: None,
                 description: "Seed.",
+                file: None,
             },
             Param {
                 name: "fixed",
@@ -491,13 +637,29 @@ mod tests {
                 required: false,
                 default: None,
                 description: "Fixed camera.",
+                file: None,
             },
             Param {
                 name: "tags",
-                kind: ParamKind::TextList { max_items: Some(2) },
+                kind: ParamKind::TextList {
+                    min_items: None,
+                    max_items: Some(2),
+                },
                 required: false,
                 default: None,
                 description: "Tags.",
+                file: None,
+            },
+            Param {
+                name: "clips",
+                kind: ParamKind::UrlList {
+                    min_items: None,
+                    max_items: Some(2),
+                },
+                required: false,
+                default: None,
+                description: "Clips.",
+                file: None,
             },
             Param {
                 name: "scale",
@@ -509,14 +671,25 @@ mod tests {
                 required: false,
                 default: None,
                 description: "Scale.",
+                file: None,
             },
         ],
     };
 
     static UNIFORM: UniformMapping = UniformMapping {
-        prompt: "prompt",
-        image_url: Target::Unsupported {
+        prompt: Target::Param("prompt"),
+        image: Target::Unsupported {
             hint: "a text-to-video model",
+        },
+        end_image: Target::Unsupported { hint: "no end" },
+        reference_images: Target::Param("tags"),
+        video: Target::Item {
+            param: "clips",
+            index: 1,
+        },
+        audio: Target::Item {
+            param: "clips",
+            index: 0,
         },
         duration_secs: Target::Param("duration"),
         aspect_ratio: Target::Translated {
@@ -546,6 +719,8 @@ mod tests {
         fixed: Option<bool>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tags: Option<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clips: Option<Vec<String>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scale: Option<f64>,
     }
@@ -611,7 +786,7 @@ mod tests {
                 hint: Some("no resolution here".into())
             }
         );
-        assert!(err.concerns("negative_prompt") && err.concerns("image_url"));
+        assert!(err.concerns("negative_prompt") && err.concerns("image"));
         assert!(
             err.to_string()
                 .contains("`resolution` is not supported by test/model (no resolution here)"),
@@ -661,7 +836,7 @@ mod tests {
         assert!(matches!(
             problem_of(&err, "fixd"),
             Problem::Unsupported { hint: Some(h), .. }
-                if h == "it takes: prompt, duration, frame, seed, fixed, tags, scale"
+                if h == "it takes: prompt, duration, frame, seed, fixed, tags, clips, scale"
         ));
         assert!(matches!(
             problem_of(&err, "fixed"),
@@ -718,8 +893,11 @@ mod tests {
         let err = map(&VideoRequest::new("  ")).unwrap_err();
         assert_eq!(err.violations().len(), 1, "{err}");
         assert_eq!(problem_of(&err, "prompt"), Problem::Required);
-        let err = map(&VideoRequest::new("").extra("prompt", "x")).unwrap_err();
-        assert_eq!(err.violations().len(), 2, "{err}");
+        // An empty prompt is no prompt, so an extra may give it.
+        assert_eq!(
+            map(&VideoRequest::new("").extra("prompt", "x")).unwrap(),
+            json!({"prompt": "x"})
+        );
     }
 
     #[test]
@@ -758,13 +936,61 @@ mod tests {
     }
 
     #[test]
-    fn a_local_image_path_is_refused_with_the_way_to_upload_it() {
+    fn a_local_file_is_refused_with_the_way_to_upload_it() {
         let err = map(&VideoRequest::new("a fox").image_path("fox.png")).unwrap_err();
         assert_eq!(err.violations().len(), 1, "{err}");
         assert!(matches!(
-            problem_of(&err, "image_path"),
+            problem_of(&err, "image"),
             Problem::Unsupported { hint: Some(h), .. } if h.contains("Client::upload_file")
         ));
+        let err = map(&VideoRequest::new("a fox").reference_image_path("a.png")).unwrap_err();
+        assert!(err.concerns("reference_images"), "{err}");
+    }
+
+    #[test]
+    fn reference_images_go_as_a_list_and_items_in_their_places() {
+        let request = VideoRequest::new("a fox")
+            .reference_image_url("https://example.com/a.png")
+            .reference_image_url("https://example.com/b.png")
+            .video_url("https://example.com/v.mp4")
+            .audio_url("https://example.com/a.mp3");
+        assert_eq!(
+            map(&request).unwrap(),
+            json!({
+                "prompt": "a fox",
+                "tags": ["https://example.com/a.png", "https://example.com/b.png"],
+                "clips": ["https://example.com/a.mp3", "https://example.com/v.mp4"],
+            })
+        );
+    }
+
+    #[test]
+    fn an_item_cannot_follow_a_missing_one() {
+        let request = VideoRequest::new("a fox").video_url("https://example.com/v.mp4");
+        let err = map(&request).unwrap_err();
+        assert_eq!(err.violations().len(), 1, "{err}");
+        assert!(matches!(
+            problem_of(&err, "video"),
+            Problem::Unsupported { hint: Some(h), .. } if h.contains("position 1 of `clips`")
+        ));
+        let err = map(&request.extra("clips", json!(["https://example.com/x.mp4"]))).unwrap_err();
+        assert!(matches!(
+            problem_of(&err, "clips"),
+            Problem::Conflict { with } if with.contains("`video`")
+        ));
+    }
+
+    #[test]
+    fn a_required_field_the_uniform_request_fills_is_named_by_its_uniform_name() {
+        static REQUIRED: ModelInfo = ModelInfo {
+            params: &[Param::new("prompt", ParamKind::Url { max_chars: None }).required()],
+            ..INFO
+        };
+        fn parse(value: Value) -> Result<Input, ValidationError> {
+            decode(&REQUIRED, value)
+        }
+        let err = map_request(&REQUIRED, &UNIFORM, &VideoRequest::new(""), parse).unwrap_err();
+        assert_eq!(problem_of(&err, "prompt"), Problem::Required);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::Client;
 use crate::error::Error;
 use crate::task::Task;
-use crate::upload::ImageLimits;
+use crate::upload::FileLimits;
 use crate::validation::{Problem, ValidationError, Violations};
 
 /// A model's `input` object, ready to send: generated per model, or [`RawInput`].
@@ -130,46 +131,17 @@ pub trait VideoModel: Send + Sync + fmt::Debug {
     /// without one, a 21:9 frame for a model that has none) and each limit broken.
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError>;
 
-    /// Maps, validates and submits `request`. A local [`VideoRequest::image_path`] is
-    /// first checked (JPEG, PNG or WebP up to 10 MB, the rule kie.ai documents for
-    /// image inputs) and uploaded; its URL becomes the image URL.
+    /// Maps, validates and submits `request`. Local files in it are checked (against
+    /// the documented types and size of the input field each lands in, by their magic
+    /// bytes) and uploaded first, once the request is known to map; their URLs are sent.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before anything is sent, any error of the upload, or any
-    /// error of [`Client::submit`].
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before anything is
+    /// sent or uploaded, any error of an upload, or any error of [`Client::submit`].
     async fn submit(&self, client: &Client, request: &VideoRequest) -> Result<Task, Error> {
-        let uploaded;
-        let request = match &request.image_path {
-            None => request,
-            Some(path) => {
-                let unsupported = |hint: &str| {
-                    ValidationError::new(
-                        "image_path",
-                        Problem::Unsupported {
-                            model: self.id().to_owned(),
-                            hint: Some(hint.to_owned()),
-                        },
-                    )
-                };
-                if self.info().modality != Modality::ImageToVideo {
-                    return Err(unsupported("a text-to-video model takes no image").into());
-                }
-                if request.image_url.is_some() {
-                    return Err(unsupported("give an image URL or a local path, not both").into());
-                }
-                let file = client
-                    .upload_file(path)
-                    .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
-                    .await?;
-                uploaded = VideoRequest {
-                    image_url: Some(file.download_url),
-                    image_path: None,
-                    ..request.clone()
-                };
-                &uploaded
-            }
-        };
+        let uploaded = crate::media::upload_files(self, client, request).await?;
+        let request = uploaded.as_ref().unwrap_or(request);
         let input = RawInput::new(self.id(), self.input_for(request)?);
         let mut submit = client.submit(&input);
         if let Some(url) = &request.callback_url {
@@ -188,7 +160,7 @@ pub struct ModelInfo {
     pub id: &'static str,
     /// The provider's name, such as `kling`.
     pub provider: &'static str,
-    /// Text or image to video.
+    /// What it takes in and makes.
     pub modality: Modality,
     /// A one-line description.
     pub summary: &'static str,
@@ -222,15 +194,66 @@ impl ModelInfo {
     }
 }
 
-/// What a model turns into a video.
+/// What a model does: what it takes in and what it makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Modality {
     /// A prompt in, a video out.
     TextToVideo,
-    /// An image (by URL) and a prompt in, a video out.
+    /// An image (a first frame, perhaps a last one) and a prompt in, a video out.
     ImageToVideo,
+    /// A video (and usually a prompt) in, a new video out.
+    VideoToVideo,
+    /// Reference images, videos or voices in, a video that keeps their subjects out.
+    ReferenceToVideo,
+    /// An image and a driving audio in, a video that speaks or moves to it out.
+    AudioDriven,
+    /// A video in, the same video at a higher resolution out.
+    Upscale,
+    /// A video in, the same video edited (restyled, a watermark removed) out.
+    Edit,
+    /// A video or a finished task in, a reusable character (an id, no file) out.
+    Character,
+}
+
+impl Modality {
+    /// Every modality, in the order a catalogue lists them.
+    pub const ALL: [Modality; 8] = [
+        Modality::TextToVideo,
+        Modality::ImageToVideo,
+        Modality::VideoToVideo,
+        Modality::ReferenceToVideo,
+        Modality::AudioDriven,
+        Modality::Upscale,
+        Modality::Edit,
+        Modality::Character,
+    ];
+
+    /// The modality as spec/ and the command line write it, such as `text-to-video`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Modality::TextToVideo => "text-to-video",
+            Modality::ImageToVideo => "image-to-video",
+            Modality::VideoToVideo => "video-to-video",
+            Modality::ReferenceToVideo => "reference-to-video",
+            Modality::AudioDriven => "audio-driven",
+            Modality::Upscale => "upscale",
+            Modality::Edit => "edit",
+            Modality::Character => "character",
+        }
+    }
+}
+
+impl FromStr for Modality {
+    type Err = ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Modality::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| not_allowed("modality", s, Modality::ALL.map(|m| m.as_str())))
+    }
 }
 
 /// The kind in words, for a command line or a form: "text, at most 500 characters",
@@ -239,10 +262,12 @@ impl fmt::Display for ParamKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             ParamKind::Text {
-                max_chars: Some(max),
-            } => write!(f, "text, at most {max} characters"),
-            ParamKind::Text { max_chars: None } => f.write_str("text"),
-            ParamKind::Url => f.write_str("an http(s) URL"),
+                min_chars,
+                max_chars,
+            } => write!(f, "text{}", Count(min_chars, max_chars, "characters")),
+            ParamKind::Url { max_chars } => {
+                write!(f, "an http(s) URL{}", Count(None, max_chars, "characters"))
+            }
             ParamKind::Choice { values } => {
                 f.write_str("one of ")?;
                 for (i, value) in values.iter().enumerate() {
@@ -261,11 +286,50 @@ impl fmt::Display for ParamKind {
             }
             ParamKind::Boolean => f.write_str("true or false"),
             ParamKind::TextList {
-                max_items: Some(max),
-            } => write!(f, "list of text (comma-separated), at most {max} items"),
-            ParamKind::TextList { max_items: None } => {
-                f.write_str("list of text (comma-separated)")
+                min_items,
+                max_items,
+            } => write!(
+                f,
+                "list of text (comma-separated){}",
+                Count(min_items, max_items, "items")
+            ),
+            ParamKind::UrlList {
+                min_items,
+                max_items,
+            } => write!(
+                f,
+                "list of http(s) URLs (comma-separated){}",
+                Count(min_items, max_items, "items")
+            ),
+            ParamKind::ObjectList {
+                fields,
+                min_items,
+                max_items,
+            } => {
+                f.write_str("list of objects (JSON) with ")?;
+                for (i, field) in fields.iter().enumerate() {
+                    let comma = if i == 0 { "" } else { ", " };
+                    write!(f, "{comma}`{}`", field.name)?;
+                }
+                write!(f, "{}", Count(min_items, max_items, "items"))
             }
+        }
+    }
+}
+
+/// A count limit in words: ", 1 to 9 items", ", at least 3 characters", ", at most 5
+/// items" or nothing.
+struct Count(Option<u32>, Option<u32>, &'static str);
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = self.2;
+        match (self.0, self.1) {
+            (Some(lo), Some(hi)) if lo == hi => write!(f, ", exactly {lo} {unit}"),
+            (Some(lo), Some(hi)) => write!(f, ", {lo} to {hi} {unit}"),
+            (Some(lo), None) => write!(f, ", at least {lo} {unit}"),
+            (None, Some(hi)) => write!(f, ", at most {hi} {unit}"),
+            (None, None) => Ok(()),
         }
     }
 }
@@ -286,10 +350,7 @@ impl<T: fmt::Display> fmt::Display for Range<T> {
 
 impl fmt::Display for Modality {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Modality::TextToVideo => "text-to-video",
-            Modality::ImageToVideo => "image-to-video",
-        })
+        f.write_str(self.as_str())
     }
 }
 
@@ -307,6 +368,9 @@ pub struct Param {
     pub default: Option<&'static str>,
     /// The documented description.
     pub description: &'static str,
+    /// For a URL (or list of URLs) of a file: the types and size its page documents,
+    /// which [`VideoModel::submit`] checks a local file against before uploading it.
+    pub file: Option<FileLimits>,
 }
 
 impl Param {
@@ -319,6 +383,7 @@ impl Param {
             required: false,
             default: None,
             description: "",
+            file: None,
         }
     }
 
@@ -342,6 +407,13 @@ impl Param {
         self.description = text;
         self
     }
+
+    /// The types and size its page documents for the file at its URL.
+    #[must_use]
+    pub const fn file(mut self, limits: FileLimits) -> Self {
+        self.file = Some(limits);
+        self
+    }
 }
 
 /// A parameter's type and limits.
@@ -349,13 +421,18 @@ impl Param {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ParamKind {
-    /// Text, with a length limit in characters.
+    /// Text, with length limits in characters.
     Text {
+        /// Fewest characters allowed.
+        min_chars: Option<u32>,
         /// Most characters allowed.
         max_chars: Option<u32>,
     },
-    /// An absolute http(s) URL.
-    Url,
+    /// An absolute http(s) URL: a file kie.ai fetches.
+    Url {
+        /// Most characters allowed.
+        max_chars: Option<u32>,
+    },
     /// One of a fixed set of strings.
     Choice {
         /// The allowed values, exactly as sent.
@@ -381,25 +458,80 @@ pub enum ParamKind {
     Boolean,
     /// A list of strings.
     TextList {
+        /// Fewest items allowed.
+        min_items: Option<u32>,
         /// Most items allowed.
         max_items: Option<u32>,
     },
+    /// A list of absolute http(s) URLs.
+    UrlList {
+        /// Fewest items allowed.
+        min_items: Option<u32>,
+        /// Most items allowed.
+        max_items: Option<u32>,
+    },
+    /// A list of objects, each with the same documented fields (a storyboard's shots).
+    ObjectList {
+        /// The fields of each object.
+        fields: &'static [Param],
+        /// Fewest items allowed.
+        min_items: Option<u32>,
+        /// Most items allowed.
+        max_items: Option<u32>,
+    },
+}
+
+/// A media input of a [`VideoRequest`]: a URL kie.ai can fetch, or a local file that
+/// [`VideoModel::submit`] checks and uploads first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Media {
+    /// An absolute http(s) URL.
+    Url(String),
+    /// A local file, uploaded on submit (kie.ai keeps uploads for 3 days).
+    Path(PathBuf),
+}
+
+impl Media {
+    /// The URL, when this is one.
+    pub fn as_url(&self) -> Option<&str> {
+        match self {
+            Media::Url(url) => Some(url),
+            Media::Path(_) => None,
+        }
+    }
+
+    /// The local path, when this is one.
+    pub fn as_path(&self) -> Option<&Path> {
+        match self {
+            Media::Url(_) => None,
+            Media::Path(path) => Some(path),
+        }
+    }
 }
 
 /// A model-independent request: what a product asks for, whichever model serves it.
 ///
 /// Build it with [`VideoRequest::new`] and the setters; each model's
 /// [`VideoModel::input_for`] maps it onto its own input or says what it cannot take.
+/// Media inputs (an image, a last frame, reference images, a video, an audio) are URLs
+/// or local files; [`VideoModel::submit`] uploads the files.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct VideoRequest {
-    /// What the video shows.
+    /// What the video shows; empty means none (for models that take no prompt).
     pub prompt: String,
-    /// The source image's URL, for image-to-video models.
-    pub image_url: Option<String>,
-    /// A local source image, uploaded by [`VideoModel::submit`] (kie.ai keeps uploads
-    /// for 3 days). [`VideoModel::input_for`] refuses it: it needs a URL.
-    pub image_path: Option<std::path::PathBuf>,
+    /// The source image, or first frame.
+    pub image: Option<Media>,
+    /// The last frame, for models that end on a given image.
+    pub end_image: Option<Media>,
+    /// Reference images whose subjects, style or characters the video keeps.
+    pub reference_images: Vec<Media>,
+    /// The input video: to extend, restyle, edit, upscale or take motion from.
+    pub video: Option<Media>,
+    /// The input audio: speech or sound the video follows.
+    pub audio: Option<Media>,
     /// Length in seconds.
     pub duration_secs: Option<u32>,
     /// Frame shape.
@@ -425,17 +557,73 @@ impl VideoRequest {
         }
     }
 
-    /// Sets the source image URL (image-to-video models).
+    /// Sets the source image (or first frame) by URL.
     #[must_use]
     pub fn image_url(mut self, url: impl Into<String>) -> Self {
-        self.image_url = Some(url.into());
+        self.image = Some(Media::Url(url.into()));
         self
     }
 
-    /// Sets a local source image, uploaded on submit (image-to-video models).
+    /// Sets the source image (or first frame) to a local file, uploaded on submit.
     #[must_use]
-    pub fn image_path(mut self, path: impl Into<std::path::PathBuf>) -> Self {
-        self.image_path = Some(path.into());
+    pub fn image_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.image = Some(Media::Path(path.into()));
+        self
+    }
+
+    /// Sets the last frame by URL.
+    #[must_use]
+    pub fn end_image_url(mut self, url: impl Into<String>) -> Self {
+        self.end_image = Some(Media::Url(url.into()));
+        self
+    }
+
+    /// Sets the last frame to a local file, uploaded on submit.
+    #[must_use]
+    pub fn end_image_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.end_image = Some(Media::Path(path.into()));
+        self
+    }
+
+    /// Adds a reference image by URL.
+    #[must_use]
+    pub fn reference_image_url(mut self, url: impl Into<String>) -> Self {
+        self.reference_images.push(Media::Url(url.into()));
+        self
+    }
+
+    /// Adds a reference image from a local file, uploaded on submit.
+    #[must_use]
+    pub fn reference_image_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.reference_images.push(Media::Path(path.into()));
+        self
+    }
+
+    /// Sets the input video by URL.
+    #[must_use]
+    pub fn video_url(mut self, url: impl Into<String>) -> Self {
+        self.video = Some(Media::Url(url.into()));
+        self
+    }
+
+    /// Sets the input video to a local file, uploaded on submit.
+    #[must_use]
+    pub fn video_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.video = Some(Media::Path(path.into()));
+        self
+    }
+
+    /// Sets the input audio by URL.
+    #[must_use]
+    pub fn audio_url(mut self, url: impl Into<String>) -> Self {
+        self.audio = Some(Media::Url(url.into()));
+        self
+    }
+
+    /// Sets the input audio to a local file, uploaded on submit.
+    #[must_use]
+    pub fn audio_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.audio = Some(Media::Path(path.into()));
         self
     }
 
@@ -486,6 +674,32 @@ impl VideoRequest {
     pub fn callback_url(mut self, url: impl Into<String>) -> Self {
         self.callback_url = Some(url.into());
         self
+    }
+
+    /// Every media input with the uniform field it came from (`image`, `end_image`,
+    /// `reference_images`, `video`, `audio`), in that order.
+    pub(crate) fn media_mut(&mut self) -> impl Iterator<Item = (&'static str, &mut Media)> {
+        let singles = [
+            ("image", self.image.as_mut()),
+            ("end_image", self.end_image.as_mut()),
+        ];
+        let later = [
+            ("video", self.video.as_mut()),
+            ("audio", self.audio.as_mut()),
+        ];
+        singles
+            .into_iter()
+            .filter_map(|(field, media)| Some((field, media?)))
+            .chain(
+                self.reference_images
+                    .iter_mut()
+                    .map(|media| ("reference_images", media)),
+            )
+            .chain(
+                later
+                    .into_iter()
+                    .filter_map(|(field, media)| Some((field, media?))),
+            )
     }
 }
 

@@ -28,7 +28,7 @@ pub const DEFAULT_UPLOAD_PATH: &str = "kie-rs";
 pub const BASE64_ADVISED_MAX: u64 = 10 * 1024 * 1024;
 
 /// What a model accepts as an input image, checked before anything is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ImageLimits {
     /// Accepted MIME types.
@@ -446,5 +446,36 @@ mod tests {
         assert_eq!(file.download_url, "https://x/d/cat.png");
         assert_eq!(file.uploaded_at.as_deref(), Some("t"));
         assert!(UploadedFile::from_data(raw(json!({}))).is_err());
+    }
+}
+
+// TEMP-MERGE: replaced by the upload branch's FileLimits.
+/// TEMP
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct FileLimits {
+    /// TEMP
+    pub mime_types: &'static [&'static str],
+    /// TEMP
+    pub max_bytes: Option<u64>,
+}
+impl FileLimits {
+    /// TEMP
+    pub const fn new(mime_types: &'static [&'static str], max_bytes: Option<u64>) -> Self {
+        Self {
+            mime_types,
+            max_bytes,
+        }
+    }
+    /// TEMP
+    pub const IMAGES: FileLimits =
+        FileLimits::new(&["image/jpeg", "image/png", "image/webp"], None);
+    /// TEMP
+    pub const VIDEOS: FileLimits = FileLimits::new(&["video/mp4"], None);
+    /// TEMP
+    pub const AUDIO: FileLimits = FileLimits::new(&["audio/mpeg"], None);
+}
+impl From<FileLimits> for ImageLimits {
+    fn from(l: FileLimits) -> Self {
+        ImageLimits::new(l.mime_types, l.max_bytes.unwrap_or(u64::MAX))
     }
 }

@@ -94,6 +94,13 @@ pub enum Problem {
         /// Characters given.
         actual: usize,
     },
+    /// Text shorter than allowed, counted in characters.
+    TooShort {
+        /// Fewest characters allowed.
+        min: usize,
+        /// Characters given.
+        actual: usize,
+    },
     /// A file larger than allowed.
     TooLarge {
         /// Most bytes allowed.
@@ -105,6 +112,13 @@ pub enum Problem {
     TooManyItems {
         /// Most items allowed.
         max: usize,
+        /// Items given.
+        actual: usize,
+    },
+    /// A list with fewer items than required.
+    TooFewItems {
+        /// Fewest items allowed.
+        min: usize,
         /// Items given.
         actual: usize,
     },
@@ -163,6 +177,10 @@ impl fmt::Display for Problem {
                 f,
                 "is {actual} characters long; at most {max} characters are allowed"
             ),
+            Problem::TooShort { min, actual } => write!(
+                f,
+                "is {actual} characters long; at least {min} characters are required"
+            ),
             Problem::TooLarge { max_bytes, actual } => {
                 write!(
                     f,
@@ -171,6 +189,9 @@ impl fmt::Display for Problem {
             }
             Problem::TooManyItems { max, actual } => {
                 write!(f, "has {actual} items; at most {max} are allowed")
+            }
+            Problem::TooFewItems { min, actual } => {
+                write!(f, "has {actual} items; at least {min} are required")
             }
             Problem::OutOfRange { value, min, max } => match (min, max) {
                 (Some(lo), Some(hi)) => write!(f, "is {value}; allowed: {lo} to {hi}"),
@@ -305,10 +326,25 @@ impl Violations {
         }
     }
 
+    /// Checks a lower length limit, in characters.
+    pub fn min_chars(&mut self, field: &str, value: &str, min: usize) {
+        let actual = value.chars().count();
+        if actual < min {
+            self.push(field, Problem::TooShort { min, actual });
+        }
+    }
+
     /// Checks the number of items in a list.
     pub fn max_items(&mut self, field: &str, actual: usize, max: usize) {
         if actual > max {
             self.push(field, Problem::TooManyItems { max, actual });
+        }
+    }
+
+    /// Checks that a list has at least `min` items.
+    pub fn min_items(&mut self, field: &str, actual: usize, min: usize) {
+        if actual < min {
+            self.push(field, Problem::TooFewItems { min, actual });
         }
     }
 

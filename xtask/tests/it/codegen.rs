@@ -224,12 +224,12 @@ fn a_keyword_the_generator_would_not_enforce_is_refused() {
     edit(
         tmp.path().join("spec/hailuo-02-text-to-video-pro.json"),
         "\"maxLength\": 1500",
-        "\"maxLength\": 1500, \"minLength\": 1",
+        "\"maxLength\": 1500, \"contentEncoding\": \"base64\"",
     );
     let err = codegen::generate(tmp.path()).unwrap_err();
     assert_eq!(
         err,
-        "spec/hailuo-02-text-to-video-pro.json: input.prompt: keyword `minLength` is not \
+        "spec/hailuo-02-text-to-video-pro.json: input.prompt: keyword `contentEncoding` is not \
          supported for this type; the generator would not enforce it"
     );
 }

@@ -172,7 +172,7 @@ fn an_example_that_is_not_json_is_refused_until_the_table_corrects_it() {
     let tmp = workspace();
     let page = edited_page(
         tmp.path(),
-        "            example:\n              model: demo/clip-text-to-video\n              callBackUrl: https://your-domain.com/api/callback\n              input:\n                prompt: a red fox in the snow\n                duration: 10\n                'style ': watercolour\n",
+        "            example:\n              model: demo/clip-text-to-video\n              callBackUrl: https://your-domain.com/api/callback\n              input:\n                prompt: a red fox in the snow\n                duration: 10\n                'style ': watercolour\n                shots:\n                  - Scene: a fox\n                    duration: 2.5\n",
         "            example: '{\"model\": \"demo/clip-text-to-video\", \"input\": {image \"prompt\": \"a fox\"}}'\n",
     );
     let outcome = import_pages(tmp.path(), std::slice::from_ref(&page));

@@ -30,15 +30,22 @@ pub static INFO: ModelInfo = ModelInfo::new(
         Param::new(
                 "prompt",
                 ParamKind::Text {
+                    min_chars: None,
                     max_chars: Some(10000),
                 },
             )
             .required()
             .description("Text prompt for the video (at most 10000 characters)."),
-        Param::new("image_url", ParamKind::Url)
+        Param::new("image_url", ParamKind::Url { max_chars: None })
             .required()
             .description(
                 "URL of the image to animate: the URL of an uploaded file (see spec/upload.json), not the file's content. Types: image/jpeg, image/png, image/webp; at most 10.0 MB. The page types it as a plain string; kie-rs asserts `format: uri` and the `pattern` (an absolute http or https URL with a host), the same rule the SDK's validate() applies.",
+            )
+            .file(
+                kie_core::upload::FileLimits::new(
+                    &["image/jpeg", "image/png", "image/webp"],
+                    Some(10485760),
+                ),
             ),
         Param::new(
                 "resolution",
@@ -67,8 +74,20 @@ pub static INFO: ModelInfo = ModelInfo::new(
 
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
-    prompt: "prompt",
-    image_url: Target::Param("image_url"),
+    prompt: Target::Param("prompt"),
+    image: Target::Param("image_url"),
+    end_image: Target::Unsupported {
+        hint: "the model takes no last frame",
+    },
+    reference_images: Target::Unsupported {
+        hint: "the model takes no reference images",
+    },
+    video: Target::Unsupported {
+        hint: "the model takes no input video",
+    },
+    audio: Target::Unsupported {
+        hint: "the model takes no input audio",
+    },
     duration_secs: Target::Param("duration"),
     aspect_ratio: Target::Unsupported {
         hint: "the video takes the frame of its image",
@@ -260,7 +279,7 @@ pub struct BytedanceV1ProFastImageToVideoInput {
     pub prompt: String,
     /// URL of the image to animate: the URL of an uploaded file (see spec/upload.json), not the file's content. Types: image/jpeg, image/png, image/webp; at most 10.0 MB. The page types it as a plain string; kie-rs asserts `format: uri` and the `pattern` (an absolute http or https URL with a host), the same rule the SDK's validate() applies.
     ///
-    /// An absolute http(s) URL. Required.
+    /// An absolute http(s) URL. Files: `image/jpeg`, `image/png`, `image/webp`, at most 10485760 bytes (checked by their bytes when `VideoModel::submit` uploads a local file). Required.
     pub image_url: String,
     /// Video resolution. 480p would be faster, 720p balances speed and quality, 1080p has higher quality; only 720p and 1080p are currently open.
     ///

@@ -30,6 +30,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
         Param::new(
                 "prompt",
                 ParamKind::Text {
+                    min_chars: None,
                     max_chars: Some(10000),
                 },
             )
@@ -87,9 +88,21 @@ pub static INFO: ModelInfo = ModelInfo::new(
 
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
-    prompt: "prompt",
-    image_url: Target::Unsupported {
+    prompt: Target::Param("prompt"),
+    image: Target::Unsupported {
         hint: "a text-to-video model; bytedance/v1-pro-fast-image-to-video takes an image",
+    },
+    end_image: Target::Unsupported {
+        hint: "the model takes no last frame",
+    },
+    reference_images: Target::Unsupported {
+        hint: "the model takes no reference images",
+    },
+    video: Target::Unsupported {
+        hint: "the model takes no input video",
+    },
+    audio: Target::Unsupported {
+        hint: "the model takes no input audio",
     },
     duration_secs: Target::Param("duration"),
     aspect_ratio: Target::Param("aspect_ratio"),

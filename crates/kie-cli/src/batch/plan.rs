@@ -233,8 +233,8 @@ mod tests {
         .expect("written");
         let lines = read(&path).expect("the image is found beside the batch file");
         assert_eq!(
-            lines[0].request.image_path.as_deref(),
-            Some(dir.path().join("still.png").as_path())
+            lines[0].request.image,
+            Some(kie::Media::Path(dir.path().join("still.png")))
         );
     }
 

@@ -279,7 +279,14 @@ static STILL_I2V: kie_core::ModelInfo = kie_core::ModelInfo::new(
     "bytedance",
     kie_core::Modality::ImageToVideo,
     "test double",
-    &[],
+    &[
+        kie_core::Param::new("image_url", kie_core::ParamKind::Url { max_chars: None }).file(
+            kie_core::upload::FileLimits::new(
+                &["image/jpeg", "image/png", "image/webp"],
+                Some(10 * 1024 * 1024),
+            ),
+        ),
+    ],
 );
 
 static STILL_T2V: kie_core::ModelInfo = kie_core::ModelInfo::new(
@@ -303,7 +310,20 @@ impl kie_core::VideoModel for StillToVideo {
         &self,
         request: &kie_core::VideoRequest,
     ) -> Result<Value, kie_core::ValidationError> {
-        Ok(json!({"prompt": request.prompt, "image_url": request.image_url}))
+        let image = request
+            .image
+            .as_ref()
+            .map(|m| m.as_url().unwrap_or_default());
+        if self.0 == kie_core::Modality::TextToVideo && image.is_some() {
+            return Err(kie_core::ValidationError::new(
+                "image",
+                kie_core::Problem::Unsupported {
+                    model: self.id().to_owned(),
+                    hint: Some("a text-to-video model takes no image".into()),
+                },
+            ));
+        }
+        Ok(json!({"prompt": request.prompt, "image_url": image}))
     }
 }
 

@@ -30,6 +30,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
         Param::new(
             "prompt",
             ParamKind::Text {
+                min_chars: None,
                 max_chars: Some(1500),
             },
         )
@@ -47,9 +48,21 @@ pub static INFO: ModelInfo = ModelInfo::new(
 
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
-    prompt: "prompt",
-    image_url: Target::Unsupported {
+    prompt: Target::Param("prompt"),
+    image: Target::Unsupported {
         hint: "a text-to-video model",
+    },
+    end_image: Target::Unsupported {
+        hint: "the model takes no last frame",
+    },
+    reference_images: Target::Unsupported {
+        hint: "the model takes no reference images",
+    },
+    video: Target::Unsupported {
+        hint: "the model takes no input video",
+    },
+    audio: Target::Unsupported {
+        hint: "the model takes no input audio",
     },
     duration_secs: Target::Unsupported {
         hint: "the model has no duration parameter; its clips have a fixed length",

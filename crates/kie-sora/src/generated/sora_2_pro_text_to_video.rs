@@ -30,6 +30,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
         Param::new(
                 "prompt",
                 ParamKind::Text {
+                    min_chars: None,
                     max_chars: Some(10000),
                 },
             )
@@ -72,6 +73,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
         Param::new(
                 "character_id_list",
                 ParamKind::TextList {
+                    min_items: None,
                     max_items: Some(5),
                 },
             )
@@ -93,9 +95,21 @@ pub static INFO: ModelInfo = ModelInfo::new(
 
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
-    prompt: "prompt",
-    image_url: Target::Unsupported {
+    prompt: Target::Param("prompt"),
+    image: Target::Unsupported {
         hint: "a text-to-video model",
+    },
+    end_image: Target::Unsupported {
+        hint: "the model takes no last frame",
+    },
+    reference_images: Target::Unsupported {
+        hint: "the model takes no reference images",
+    },
+    video: Target::Unsupported {
+        hint: "the model takes no input video",
+    },
+    audio: Target::Unsupported {
+        hint: "the model takes no input audio",
     },
     duration_secs: Target::Param("n_frames"),
     aspect_ratio: Target::Translated {
