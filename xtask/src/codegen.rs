@@ -921,6 +921,7 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
          error, never dropped."
     ));
     let progress = model.progress_callback;
+    let with_progress = progress.then(|| quote!(.with_progress_callback()));
     let progress_doc = docs(if progress {
         "Whether createTask takes a top-level `progressCallBackUrl` for this model: yes, \
          it POSTs progress there while the task runs."
@@ -954,7 +955,7 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
             #modality,
             #summary,
             &[#(#params),*],
-        );
+        )#with_progress;
 
         /// How the uniform request's fields map onto this model's input.
         pub static UNIFORM: UniformMapping = UniformMapping {
@@ -977,6 +978,10 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
 
             fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
                 support::map_request(&INFO, &UNIFORM, request, #input_ty::from_json)
+            }
+
+            fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+                support::to_json(&#input_ty::from_json(input)?)
             }
         }
 

@@ -157,10 +157,27 @@ pub struct Generate {
     /// per parameter).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = assignment)]
     pub params: Vec<(String, String)>,
-    /// The source image for image-to-video models: a local file (uploaded first) or an
-    /// http(s) URL (other URL schemes are refused).
+    /// The source image, or first frame, for image-to-video models: a local file
+    /// (uploaded first) or an http(s) URL (other URL schemes are refused, here as for
+    /// every media input); `kie models` lists the media inputs each model takes.
     #[arg(long, value_name = "PATH_OR_URL")]
     pub image: Option<String>,
+    /// The last frame, for models that end on a given image: a local file (uploaded
+    /// first) or an http(s) URL.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub end_image: Option<String>,
+    /// A reference image whose subject, style or character the video keeps (repeat
+    /// the flag for several): a local file (uploaded first) or an http(s) URL.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub reference_image: Vec<String>,
+    /// The input video, to extend, restyle, edit, upscale or take motion from: a local
+    /// file (uploaded first) or an http(s) URL.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub video: Option<String>,
+    /// The driving audio (speech or sound the video follows): a local file (uploaded
+    /// first) or an http(s) URL.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub audio: Option<String>,
     /// Where kie.ai POSTs the outcome when the task ends.
     #[arg(long)]
     pub callback_url: Option<String>,
@@ -179,8 +196,10 @@ pub struct Generate {
 #[derive(Args)]
 pub struct Batch {
     /// One request per line: {"model": ID, "prompt": TEXT, "params": {NAME: VALUE},
-    /// "image": PATH_OR_URL, "name": FILE_STEM}; only model and prompt are required. A
-    /// relative image path is found in the batch file's directory (not the current one).
+    /// "image": PATH_OR_URL, "end_image": PATH_OR_URL, "reference_images": [PATH_OR_URL,
+    /// ...], "video": PATH_OR_URL, "audio": PATH_OR_URL, "callback_url": URL, "name":
+    /// FILE_STEM}; only model and prompt are required. Local files are uploaded; a
+    /// relative path is found in the batch file's directory (not the current one).
     /// Blank lines and lines starting with # are skipped.
     pub file: PathBuf,
     /// Where the videos go (NAME.mp4, or line-N.mp4), beside the batch's journal; one

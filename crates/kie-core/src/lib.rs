@@ -68,7 +68,7 @@ pub use pace::Rate;
 pub use record::{RecordError, TaskRecord, TaskResult, TaskState};
 pub use retry::RetryPolicy;
 pub use task::{Task, TaskRef};
-pub use upload::{ImageLimits, Upload, UploadedFile};
+pub use upload::{FileLimits, Upload, UploadedFile};
 pub use validation::{FieldError, Problem, ValidationError};
 pub use wait::{
     DEFAULT_MAX_WAIT, DEFAULT_MISSING_GRACE, PollSchedule, Progress, VideoResult, Wait, WaitEvent,
@@ -83,7 +83,7 @@ pub use async_trait::async_trait;
 /// the docs, outside semver, and changed with the generator.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::mapping::{Target, UniformMapping, decode, map_request};
+    pub use crate::mapping::{Target, UniformMapping, decode, map_request, to_json};
     pub use crate::validation::Violations;
 }
 

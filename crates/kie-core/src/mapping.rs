@@ -310,26 +310,31 @@ where
     match parse(Value::Object(input)) {
         Ok(typed) => {
             v.finish()?;
-            serde_json::to_value(&typed).map_err(|e| {
-                ValidationError::new(
-                    "input",
-                    Problem::WrongType {
-                        expected: format!("serializable to JSON ({e})"),
-                    },
-                )
-            })
+            to_json(&typed)
         }
         Err(err) => {
-            // A field the mapping already refused is reported once, by the mapping; a
-            // required field the uniform request fills is reported by its uniform name.
+            // A field the mapping already refused is reported once, by the mapping. A
+            // field the uniform request filled is reported by the uniform name the
+            // caller set (`reference_images`, not `image_urls`), and so is a required
+            // one it could fill; one given as an extra keeps its own name.
             for violation in err.violations() {
                 if failed.contains(&violation.field) {
                     continue;
                 }
-                let field = match (&violation.problem, uniform_name(uniform, &violation.field)) {
-                    (Problem::Required, Some(name)) => name.to_owned(),
-                    _ => violation.field.clone(),
+                let (param, item) = violation
+                    .field
+                    .split_at(violation.field.find('[').unwrap_or(violation.field.len()));
+                let mut by = claimed.iter().filter(|(p, _)| *p == param);
+                // A list two uniform fields share keeps its own name: neither alone is meant.
+                let named = match (by.next(), by.next()) {
+                    (Some((_, from)), None) => Some(*from),
+                    (Some(_), Some(_)) => None,
+                    (None, _) if violation.problem == Problem::Required => {
+                        uniform_name(uniform, param)
+                    }
+                    (None, _) => None,
                 };
+                let field = named.map_or_else(|| violation.field.clone(), |n| format!("{n}{item}"));
                 v.push(field, violation.problem.clone());
             }
             v.finish()?;
@@ -369,6 +374,23 @@ fn uniform_name(uniform: &UniformMapping, param: &str) -> Option<&'static str> {
     .into_iter()
     .find(|(_, target)| target.param() == Some(param))
     .map(|(name, _)| name)
+}
+
+/// A typed input as the JSON it sends.
+///
+/// # Errors
+///
+/// Never for the generated inputs (plain data); a hand-written input whose `Serialize`
+/// fails is reported on the field `input`.
+pub fn to_json<T: ModelInput>(typed: &T) -> Result<Value, ValidationError> {
+    serde_json::to_value(typed).map_err(|e| {
+        ValidationError::new(
+            "input",
+            Problem::WrongType {
+                expected: format!("serializable to JSON ({e})"),
+            },
+        )
+    })
 }
 
 /// Checks a raw `input` object against `info`, then deserializes it.
@@ -584,6 +606,7 @@ mod tests {
     use crate::model::{AspectRatio, Modality, Resolution};
 
     static INFO: ModelInfo = ModelInfo {
+        progress_callback: false,
         id: "test/model",
         provider: "test",
         modality: Modality::TextToVideo,
@@ -735,6 +758,9 @@ mod tests {
             v.max_chars("prompt", &self.prompt, 10);
             if let Some(seed) = self.seed {
                 v.range("seed", seed as f64, Some(-1.0), Some(100.0));
+            }
+            if let Some(tags) = &self.tags {
+                v.max_items("tags", tags.len(), 2);
             }
             v.finish()
         }
@@ -962,6 +988,24 @@ mod tests {
                 "clips": ["https://example.com/a.mp3", "https://example.com/v.mp4"],
             })
         );
+    }
+
+    #[test]
+    fn a_limit_broken_by_a_uniform_field_is_named_by_it() {
+        let request = VideoRequest::new("a fox")
+            .reference_image_url("https://example.com/a.png")
+            .reference_image_url("https://example.com/b.png")
+            .reference_image_url("https://example.com/c.png");
+        let err = map(&request).unwrap_err();
+        assert_eq!(err.violations().len(), 1, "{err}");
+        assert!(matches!(
+            problem_of(&err, "reference_images"),
+            Problem::TooManyItems { max: 2, actual: 3 }
+        ));
+        // The same field given as an extra keeps its own name.
+        let err =
+            map(&VideoRequest::new("a fox").extra("tags", json!(["a", "b", "c"]))).unwrap_err();
+        assert!(err.concerns("tags"), "{err}");
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub(crate) async fn upload_files(
         let param = landing(model.info(), &input, &format!("{STAND_IN}{i}"));
         let file = client
             .upload_file(&path)
-            .limits(limits_for(field, param).into())
+            .limits(limits_for(field, param))
             .await?;
         urls.push((i, file.download_url));
     }

@@ -131,6 +131,20 @@ pub trait VideoModel: Send + Sync + fmt::Debug {
     /// without one, a 21:9 frame for a model that has none) and each limit broken.
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError>;
 
+    /// Checks a model's own `input` object, given as JSON (from a file, a form, a batch),
+    /// and returns it as the model's typed input writes it: the generated models parse it
+    /// into their typed input (unknown fields, types, enum values, then every limit).
+    /// This default checks what [`ModelInfo`] describes: only documented fields, each of
+    /// the right JSON type and among its allowed values, every required field present.
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`] naming each field, the rule it broke and what is allowed.
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        crate::mapping::check_input(self.info(), &input)?;
+        Ok(input)
+    }
+
     /// Maps, validates and submits `request`. Local files in it are checked (against
     /// the documented types and size of the input field each lands in, by their magic
     /// bytes) and uploaded first, once the request is known to map; their URLs are sent.
@@ -166,6 +180,8 @@ pub struct ModelInfo {
     pub summary: &'static str,
     /// Every parameter of `input`, in documented order.
     pub params: &'static [Param],
+    /// Whether createTask takes a `progressCallBackUrl` for this model.
+    pub progress_callback: bool,
 }
 
 impl ModelInfo {
@@ -185,7 +201,15 @@ impl ModelInfo {
             modality,
             summary,
             params,
+            progress_callback: false,
         }
+    }
+
+    /// The model takes a top-level `progressCallBackUrl` (its spec documents one).
+    #[must_use]
+    pub const fn with_progress_callback(mut self) -> Self {
+        self.progress_callback = true;
+        self
     }
 
     /// The parameter called `name`, if the model has one.

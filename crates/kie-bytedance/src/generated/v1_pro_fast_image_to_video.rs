@@ -125,6 +125,10 @@ impl VideoModel for BytedanceV1ProFastImageToVideo {
             BytedanceV1ProFastImageToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&BytedanceV1ProFastImageToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Video resolution. 480p would be faster, 720p balances speed and quality, 1080p has higher quality; only 720p and 1080p are currently open.

@@ -137,6 +137,10 @@ impl VideoModel for BytedanceV1ProTextToVideo {
             BytedanceV1ProTextToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&BytedanceV1ProTextToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `aspect_ratio`. Aspect ratio of the generated video.

@@ -1,12 +1,29 @@
 //! Uploads of each kind to a local upload host, and the rejections made before sending.
 
 use crate::common::{client, envelope};
-use kie_core::{ApiCode, ErrorKind, ImageLimits, RetryPolicy};
+use kie_core::{ApiCode, ErrorKind, FileLimits, RetryPolicy};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, header_regex, method, path};
 use wiremock::{Mock, MockServer};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake png body";
+/// An MP4 file's start: an `ftyp` box of brand `isom`, then an empty `mdat`.
+const MP4: &[u8] = b"\0\0\0\x18ftypisom\0\0\x02\0isommp41\0\0\0\x08mdat";
+
+/// A Matroska file's start: its EBML header names the DocType past byte 16 (which is
+/// all that was read before), and infer wants more than 256 bytes.
+fn mkv() -> Vec<u8> {
+    let mut b = [
+        &b"\x1A\x45\xDF\xA3\xA3"[..],        // EBML, 35 bytes
+        b"\x42\x86\x81\x01\x42\xF7\x81\x01", // versions
+        b"\x42\xF2\x81\x04\x42\xF3\x81\x08", // ID and size lengths
+        b"\x42\x82\x88matroska",             // DocType
+        b"\x42\x87\x81\x04\x42\x85\x81\x02", // DocType versions
+    ]
+    .concat();
+    b.resize(4096, 0);
+    b
+}
 
 fn uploaded(name: &str) -> wiremock::ResponseTemplate {
     envelope(
@@ -46,7 +63,7 @@ async fn a_file_is_streamed_as_multipart() {
     let up = client
         .upload_file(&file)
         .upload_path("/images/")
-        .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
+        .limits(FileLimits::JPEG_PNG_WEBP_10MB)
         .await
         .unwrap();
     assert_eq!(
@@ -117,13 +134,17 @@ async fn files_that_break_the_model_rule_are_refused_before_sending() {
     std::io::Write::write_all(&mut &f, PNG).unwrap();
     f.set_len(10 * 1024 * 1024 + 1).unwrap();
 
+    let clip = dir.path().join("clip.png");
+    std::fs::write(&clip, MP4).unwrap();
+
     for (file, phrase) in [
         (&gif, "\"image/gif\"; allowed"),
         (&big, "at most 10485760 bytes"),
+        (&clip, "\"video/mp4\"; allowed: \"image/jpeg\""),
     ] {
         let err = client
             .upload_file(file)
-            .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
+            .limits(FileLimits::JPEG_PNG_WEBP_10MB)
             .await
             .unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::InvalidInput(_)), "{err}");
@@ -133,11 +154,23 @@ async fn files_that_break_the_model_rule_are_refused_before_sending() {
     }
     let err = client
         .upload_bytes(b"%PDF-1.7".to_vec())
-        .limits(ImageLimits::JPEG_PNG_WEBP_10MB)
+        .limits(FileLimits::JPEG_PNG_WEBP_10MB)
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("an unrecognised file type"),
+        err.to_string()
+            .contains("the uploaded bytes` is \"application/pdf\"; allowed"),
+        "{err}"
+    );
+    let err = client
+        .upload_bytes(b"no magic here".to_vec())
+        .file_name("notes.txt")
+        .limits(FileLimits::IMAGES)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`notes.txt` is \"an unrecognised file type\""),
         "{err}"
     );
 
@@ -150,6 +183,39 @@ async fn files_that_break_the_model_rule_are_refused_before_sending() {
     assert!(matches!(err.kind(), ErrorKind::InvalidInput(_)), "{err}");
     let err = client.upload_bytes(PNG).upload_path("/").await.unwrap_err();
     assert!(err.to_string().contains("uploadPath"), "{err}");
+}
+
+#[tokio::test]
+async fn videos_and_audio_pass_limits_that_name_their_type_either_way() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/file-stream-upload"))
+        .respond_with(uploaded("clip.mkv"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/file-base64-upload"))
+        .respond_with(uploaded("voice.wav"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    let dir = tempfile::tempdir().unwrap();
+    // Named .bin: the type comes from the bytes, not the name.
+    let file = dir.path().join("clip.bin");
+    std::fs::write(&file, mkv()).unwrap();
+    client
+        .upload_file(&file)
+        .limits(FileLimits::VIDEOS)
+        .await
+        .unwrap();
+    // A WAV file (sniffed as audio/wav), against a rule spelled audio/x-wav, as some of
+    // kie.ai's pages spell it.
+    let wav = b"RIFF\x24\x08\0\0WAVEfmt \x10\0\0\0\x01\0\x02\0\x44\xAC\0\0".to_vec();
+    client
+        .upload_bytes(wav)
+        .limits(FileLimits::new(&["audio/x-wav"], Some(10 * 1024 * 1024)))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

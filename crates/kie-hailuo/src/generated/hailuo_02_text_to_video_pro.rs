@@ -105,6 +105,10 @@ impl VideoModel for Hailuo02TextToVideoPro {
             Hailuo02TextToVideoProInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Hailuo02TextToVideoProInput::from_json(input)?)
+    }
 }
 
 /// The `input` object of `hailuo/02-text-to-video-pro`: every documented field, in documented order.

@@ -134,6 +134,10 @@ impl VideoModel for KlingV21MasterTextToVideo {
             KlingV21MasterTextToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingV21MasterTextToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. Length of the generated video in seconds (a string: `"5"`, not `5`).

@@ -22,77 +22,77 @@ pub const PROGRESS_CALLBACK: bool = true;
 
 /// What `sora-2-pro-text-to-video` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo::new(
-    MODEL_ID,
-    "sora",
-    Modality::TextToVideo,
-    "Generates high-quality video from a text description with the Sora-2-pro-text-to-video model.",
-    &[
-        Param::new(
-                "prompt",
-                ParamKind::Text {
-                    min_chars: None,
-                    max_chars: Some(10000),
-                },
-            )
-            .required()
-            .description(
-                "Text prompt describing the desired video and its motion (at most 10000 characters).",
-            ),
-        Param::new(
-                "aspect_ratio",
-                ParamKind::Choice {
-                    values: &["portrait", "landscape"],
-                },
-            )
-            .default("\"landscape\"")
-            .description(
-                "Frame shape of the video: `portrait` (9:16) or `landscape` (16:9).",
-            ),
-        Param::new(
-                "n_frames",
-                ParamKind::Choice {
-                    values: &["10", "15"],
-                },
-            )
-            .default("\"10\"")
-            .description(
-                "The page calls it the number of video frames to generate; its values, `\"10\"` and `\"15\"`, are the clip length in seconds, so kie-rs maps a uniform `duration_secs` onto it. A string: `\"10\"`, not `10`.",
-            ),
-        Param::new(
-                "size",
-                ParamKind::Choice {
-                    values: &["standard", "high"],
-                },
-            )
-            .default("\"high\"")
-            .description("Quality/size tier of the generated video."),
-        Param::new("remove_watermark", ParamKind::Boolean)
-            .description(
-                "When `true`, the watermark is removed from the generated video.",
-            ),
-        Param::new(
-                "character_id_list",
-                ParamKind::TextList {
-                    min_items: None,
-                    max_items: Some(5),
-                },
-            )
-            .description(
-                "Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5.",
-            ),
-        Param::new(
-                "upload_method",
-                ParamKind::Choice {
-                    values: &["s3", "oss"],
-                },
-            )
-            .default("\"s3\"")
-            .description(
-                "Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). The page's schema lists it as required although it documents the default `s3` (see `x-kie-rs.docs-defects`); kie-rs treats it as optional: omitted means the default `s3`.",
-            ),
-    ],
-);
-
+        MODEL_ID,
+        "sora",
+        Modality::TextToVideo,
+        "Generates high-quality video from a text description with the Sora-2-pro-text-to-video model.",
+        &[
+            Param::new(
+                    "prompt",
+                    ParamKind::Text {
+                        min_chars: None,
+                        max_chars: Some(10000),
+                    },
+                )
+                .required()
+                .description(
+                    "Text prompt describing the desired video and its motion (at most 10000 characters).",
+                ),
+            Param::new(
+                    "aspect_ratio",
+                    ParamKind::Choice {
+                        values: &["portrait", "landscape"],
+                    },
+                )
+                .default("\"landscape\"")
+                .description(
+                    "Frame shape of the video: `portrait` (9:16) or `landscape` (16:9).",
+                ),
+            Param::new(
+                    "n_frames",
+                    ParamKind::Choice {
+                        values: &["10", "15"],
+                    },
+                )
+                .default("\"10\"")
+                .description(
+                    "The page calls it the number of video frames to generate; its values, `\"10\"` and `\"15\"`, are the clip length in seconds, so kie-rs maps a uniform `duration_secs` onto it. A string: `\"10\"`, not `10`.",
+                ),
+            Param::new(
+                    "size",
+                    ParamKind::Choice {
+                        values: &["standard", "high"],
+                    },
+                )
+                .default("\"high\"")
+                .description("Quality/size tier of the generated video."),
+            Param::new("remove_watermark", ParamKind::Boolean)
+                .description(
+                    "When `true`, the watermark is removed from the generated video.",
+                ),
+            Param::new(
+                    "character_id_list",
+                    ParamKind::TextList {
+                        min_items: None,
+                        max_items: Some(5),
+                    },
+                )
+                .description(
+                    "Ids of characters (made with the `sora-2-characters` model) to cast in the video; at most 5.",
+                ),
+            Param::new(
+                    "upload_method",
+                    ParamKind::Choice {
+                        values: &["s3", "oss"],
+                    },
+                )
+                .default("\"s3\"")
+                .description(
+                    "Where kie.ai stores the result: `s3` (default) or `oss` (Aliyun, better inside China). The page's schema lists it as required although it documents the default `s3` (see `x-kie-rs.docs-defects`); kie-rs treats it as optional: omitted means the default `s3`.",
+                ),
+        ],
+    )
+    .with_progress_callback();
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: Target::Param("prompt"),
@@ -150,6 +150,10 @@ impl VideoModel for Sora2ProTextToVideo {
             request,
             Sora2ProTextToVideoInput::from_json,
         )
+    }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Sora2ProTextToVideoInput::from_json(input)?)
     }
 }
 

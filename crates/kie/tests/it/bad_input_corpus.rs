@@ -370,7 +370,10 @@ fn refusal(case: &Case, way: &str, result: Result<kie::Task, Error>) -> Result<(
         .iter()
         .find(|f| err.concerns(f) && err.to_string().contains(&format!("`{f}`")))
     else {
-        return failure(format!("the error does not name `{}`: {err}", names.join("` or `")));
+        return failure(format!(
+            "the error does not name `{}`: {err}",
+            names.join("` or `")
+        ));
     };
     if let Some(problem) = &case.problem
         && !err

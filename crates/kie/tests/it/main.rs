@@ -8,6 +8,7 @@
 mod bad_input_corpus;
 mod common;
 mod differential;
+mod end_to_end;
 mod error_modes;
 mod fault_matrix;
 mod registry;

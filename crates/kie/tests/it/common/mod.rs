@@ -10,17 +10,16 @@ use kie::{Client, Error, Problem, Task, ValidationError};
 use kie_emulator::Emulator;
 use serde_json::{Map, Value};
 
-/// One model under test: its spec file, its generated `from_json` (returning the parsed
-/// input serialized back to JSON), and a submission of raw JSON the way an application
-/// holding JSON for this model makes it.
+/// One model under test: its spec file, its typed parse (the generated `from_json`,
+/// through `VideoModel::parse_input`, returning the input serialized back to JSON), and
+/// a submission of raw JSON the way an application holding JSON for this model makes it.
 pub struct Model {
     pub file: &'static str,
     pub id: &'static str,
-    pub parse: fn(Value) -> Result<Value, ValidationError>,
-    pub submit: fn(Client, CreateTask) -> Submission,
-    /// Whether the typed input, parsed from this JSON, says the model takes a
-    /// `progressCallBackUrl`.
-    pub takes_progress_callback: fn(Value) -> bool,
+    pub parse: Box<dyn Fn(Value) -> Result<Value, ValidationError> + Send + Sync>,
+    pub submit: Box<dyn Fn(Client, CreateTask) -> Submission + Send + Sync>,
+    /// Whether the model says it takes a `progressCallBackUrl` (given its example).
+    pub takes_progress_callback: Box<dyn Fn(Value) -> bool + Send + Sync>,
 }
 
 /// A createTask request as JSON: the `input` object and the optional callback URLs.
@@ -34,265 +33,76 @@ pub struct CreateTask {
 /// A submission under way.
 pub type Submission = Pin<Box<dyn Future<Output = Result<Task, Error>> + Send>>;
 
-macro_rules! model {
-    ($file:literal, $ty:ty) => {
-        Model {
-            file: $file,
-            id: <$ty>::MODEL_ID,
-            parse: |value| {
-                <$ty>::from_json(value)
-                    .map(|input| serde_json::to_value(input).expect("a typed input serializes"))
-            },
-            submit: |client, request| {
-                Box::pin(async move {
-                    let input = <$ty>::from_json(request.input)?;
-                    let mut submit = client.submit(&input);
-                    if let Some(url) = request.callback_url {
-                        submit = submit.callback_url(url);
-                    }
-                    if let Some(url) = request.progress_callback_url {
-                        submit = submit.progress_callback_url(url);
-                    }
-                    submit.await
-                })
-            },
-            takes_progress_callback: |value| {
-                let input = <$ty>::from_json(value).expect("a valid input");
-                kie::ModelInput::takes_progress_callback(&input)
-            },
-        }
-    };
+/// Every model the build knows (all provider features are on in this crate's tests),
+/// from the registry: a model added to spec/ is tested here with no new test code.
+pub fn models() -> Vec<Model> {
+    kie::registry::models()
+        .into_iter()
+        .map(|model| {
+            let id = model.id();
+            let file = spec_file(id);
+            let (parse, submit) = (model.clone(), model.clone());
+            Model {
+                file,
+                id,
+                parse: Box::new(move |value| parse.parse_input(value)),
+                submit: Box::new(move |client, request| {
+                    let model = submit.clone();
+                    Box::pin(async move {
+                        let input = Parsed {
+                            input: model.parse_input(request.input)?,
+                            model: model.info(),
+                        };
+                        let mut submit = client.submit(&input);
+                        if let Some(url) = request.callback_url {
+                            submit = submit.callback_url(url);
+                        }
+                        if let Some(url) = request.progress_callback_url {
+                            submit = submit.progress_callback_url(url);
+                        }
+                        submit.await
+                    })
+                }),
+                takes_progress_callback: Box::new(move |_| model.info().progress_callback),
+            }
+        })
+        .collect()
 }
 
-pub fn models() -> Vec<Model> {
-    vec![
-        model!(
-            "bytedance-v1-pro-text-to-video.json",
-            kie::bytedance::BytedanceV1ProTextToVideoInput
-        ),
-        model!(
-            "bytedance-v1-pro-fast-image-to-video.json",
-            kie::bytedance::BytedanceV1ProFastImageToVideoInput
-        ),
-        model!(
-            "sora-2-pro-text-to-video.json",
-            kie::sora::Sora2ProTextToVideoInput
-        ),
-        model!(
-            "kling-v2-1-master-text-to-video.json",
-            kie::kling::KlingV21MasterTextToVideoInput
-        ),
-        model!(
-            "hailuo-02-text-to-video-pro.json",
-            kie::hailuo::Hailuo02TextToVideoProInput
-        ),
-        model!(
-            "bytedance-seedance-1.5-pro.json",
-            kie::bytedance::BytedanceSeedance15ProInput
-        ),
-        model!(
-            "bytedance-seedance-2-fast.json",
-            kie::bytedance::BytedanceSeedance2FastInput
-        ),
-        model!(
-            "bytedance-seedance-2.json",
-            kie::bytedance::BytedanceSeedance2Input
-        ),
-        model!(
-            "bytedance-v1-lite-image-to-video.json",
-            kie::bytedance::BytedanceV1LiteImageToVideoInput
-        ),
-        model!(
-            "bytedance-v1-lite-text-to-video.json",
-            kie::bytedance::BytedanceV1LiteTextToVideoInput
-        ),
-        model!(
-            "bytedance-v1-pro-image-to-video.json",
-            kie::bytedance::BytedanceV1ProImageToVideoInput
-        ),
-        model!(
-            "sora-2-characters-pro.json",
-            kie::sora::Sora2CharactersProInput
-        ),
-        model!("sora-2-characters.json", kie::sora::Sora2CharactersInput),
-        model!(
-            "sora-2-image-to-video.json",
-            kie::sora::Sora2ImageToVideoInput
-        ),
-        model!(
-            "sora-2-pro-image-to-video.json",
-            kie::sora::Sora2ProImageToVideoInput
-        ),
-        model!(
-            "sora-2-pro-storyboard.json",
-            kie::sora::Sora2ProStoryboardInput
-        ),
-        model!(
-            "sora-2-text-to-video.json",
-            kie::sora::Sora2TextToVideoInput
-        ),
-        model!(
-            "sora-watermark-remover.json",
-            kie::sora::SoraWatermarkRemoverInput
-        ),
-        model!(
-            "kling-2.6-image-to-video.json",
-            kie::kling::KlingV26ImageToVideoInput
-        ),
-        model!(
-            "kling-2.6-motion-control.json",
-            kie::kling::KlingV26MotionControlInput
-        ),
-        model!(
-            "kling-2.6-text-to-video.json",
-            kie::kling::KlingV26TextToVideoInput
-        ),
-        model!(
-            "kling-3.0-motion-control.json",
-            kie::kling::KlingV30MotionControlInput
-        ),
-        model!("kling-3.0-video.json", kie::kling::KlingV30VideoInput),
-        model!(
-            "kling-ai-avatar-pro.json",
-            kie::kling::KlingAiAvatarProInput
-        ),
-        model!(
-            "kling-ai-avatar-standard.json",
-            kie::kling::KlingAiAvatarStandardInput
-        ),
-        model!(
-            "kling-v2-1-master-image-to-video.json",
-            kie::kling::KlingV21MasterImageToVideoInput
-        ),
-        model!("kling-v2-1-pro.json", kie::kling::KlingV21ProInput),
-        model!(
-            "kling-v2-1-standard.json",
-            kie::kling::KlingV21StandardInput
-        ),
-        model!(
-            "kling-v2-5-turbo-image-to-video-pro.json",
-            kie::kling::KlingV25TurboImageToVideoProInput
-        ),
-        model!(
-            "kling-v2-5-turbo-text-to-video-pro.json",
-            kie::kling::KlingV25TurboTextToVideoProInput
-        ),
-        model!(
-            "hailuo-02-image-to-video-pro.json",
-            kie::hailuo::Hailuo02ImageToVideoProInput
-        ),
-        model!(
-            "hailuo-02-image-to-video-standard.json",
-            kie::hailuo::Hailuo02ImageToVideoStandardInput
-        ),
-        model!(
-            "hailuo-02-text-to-video-standard.json",
-            kie::hailuo::Hailuo02TextToVideoStandardInput
-        ),
-        model!(
-            "hailuo-2-3-image-to-video-pro.json",
-            kie::hailuo::Hailuo23ImageToVideoProInput
-        ),
-        model!(
-            "hailuo-2-3-image-to-video-standard.json",
-            kie::hailuo::Hailuo23ImageToVideoStandardInput
-        ),
-        model!(
-            "grok-imagine-extend.json",
-            kie::grok::GrokImagineExtendInput
-        ),
-        model!(
-            "grok-imagine-image-to-video.json",
-            kie::grok::GrokImagineImageToVideoInput
-        ),
-        model!(
-            "grok-imagine-text-to-video.json",
-            kie::grok::GrokImagineTextToVideoInput
-        ),
-        model!(
-            "grok-imagine-upscale.json",
-            kie::grok::GrokImagineUpscaleInput
-        ),
-        model!(
-            "happyhorse-image-to-video.json",
-            kie::happyhorse::HappyHorseImageToVideoInput
-        ),
-        model!(
-            "happyhorse-reference-to-video.json",
-            kie::happyhorse::HappyHorseReferenceToVideoInput
-        ),
-        model!(
-            "happyhorse-text-to-video.json",
-            kie::happyhorse::HappyHorseTextToVideoInput
-        ),
-        model!(
-            "happyhorse-video-edit.json",
-            kie::happyhorse::HappyHorseVideoEditInput
-        ),
-        model!(
-            "infinitalk-from-audio.json",
-            kie::infinitalk::InfinitalkFromAudioInput
-        ),
-        model!(
-            "topaz-video-upscale.json",
-            kie::topaz::TopazVideoUpscaleInput
-        ),
-        model!(
-            "wan-2-2-a14b-image-to-video-turbo.json",
-            kie::wan::Wan22A14bImageToVideoTurboInput
-        ),
-        model!(
-            "wan-2-2-a14b-speech-to-video-turbo.json",
-            kie::wan::Wan22A14bSpeechToVideoTurboInput
-        ),
-        model!(
-            "wan-2-2-a14b-text-to-video-turbo.json",
-            kie::wan::Wan22A14bTextToVideoTurboInput
-        ),
-        model!("wan-2-2-animate-move.json", kie::wan::Wan22AnimateMoveInput),
-        model!(
-            "wan-2-2-animate-replace.json",
-            kie::wan::Wan22AnimateReplaceInput
-        ),
-        model!(
-            "wan-2-5-image-to-video.json",
-            kie::wan::Wan25ImageToVideoInput
-        ),
-        model!(
-            "wan-2-5-text-to-video.json",
-            kie::wan::Wan25TextToVideoInput
-        ),
-        model!(
-            "wan-2-6-flash-image-to-video.json",
-            kie::wan::Wan26FlashImageToVideoInput
-        ),
-        model!(
-            "wan-2-6-flash-video-to-video.json",
-            kie::wan::Wan26FlashVideoToVideoInput
-        ),
-        model!(
-            "wan-2-6-image-to-video.json",
-            kie::wan::Wan26ImageToVideoInput
-        ),
-        model!(
-            "wan-2-6-text-to-video.json",
-            kie::wan::Wan26TextToVideoInput
-        ),
-        model!(
-            "wan-2-6-video-to-video.json",
-            kie::wan::Wan26VideoToVideoInput
-        ),
-        model!(
-            "wan-2-7-image-to-video.json",
-            kie::wan::Wan27ImageToVideoInput
-        ),
-        model!("wan-2-7-r2v.json", kie::wan::Wan27R2vInput),
-        model!(
-            "wan-2-7-text-to-video.json",
-            kie::wan::Wan27TextToVideoInput
-        ),
-        model!("wan-2-7-videoedit.json", kie::wan::Wan27VideoeditInput),
-    ]
+/// An input the model has parsed (`VideoModel::parse_input`), submitted as the typed
+/// input would be: with the model's id and its say on `progressCallBackUrl`.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Parsed {
+    input: Value,
+    #[serde(skip)]
+    model: &'static kie::ModelInfo,
+}
+
+impl kie::ModelInput for Parsed {
+    fn model_id(&self) -> &str {
+        self.model.id
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        Ok(())
+    }
+
+    fn takes_progress_callback(&self) -> bool {
+        self.model.progress_callback
+    }
+}
+
+/// The name of the spec document that describes `id`.
+pub fn spec_file(id: &str) -> &'static str {
+    kie_emulator::spec_documents()
+        .iter()
+        .find(|(_, text)| {
+            serde_json::from_str::<Value>(text)
+                .is_ok_and(|doc| request_schema(&doc)["properties"]["model"]["enum"][0] == id)
+        })
+        .map(|(name, _)| *name)
+        .unwrap_or_else(|| panic!("no spec document describes {id}"))
 }
 
 /// A spec document, from the copies the emulator embeds (the same bytes as the

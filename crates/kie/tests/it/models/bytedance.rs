@@ -104,7 +104,7 @@ fn what_text_to_video_cannot_take_is_an_error() {
     let err = BytedanceV1ProTextToVideo.input_for(&request).unwrap_err();
     assert_eq!(err.violations().len(), 4, "{err}");
     assert!(matches!(
-        problem(&err, "image_url"),
+        problem(&err, "image"),
         Problem::Unsupported { .. }
     ));
     assert!(matches!(
@@ -135,7 +135,7 @@ fn the_uniform_request_maps_onto_image_to_video() {
     let err = BytedanceV1ProFastImageToVideo
         .input_for(&VideoRequest::new("a cup"))
         .unwrap_err();
-    assert_eq!(problem(&err, "image_url"), Problem::Required);
+    assert_eq!(problem(&err, "image"), Problem::Required);
 
     let request = VideoRequest::new("a cup")
         .image_url("https://example.com/cup.webp")

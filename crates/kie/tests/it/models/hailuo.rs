@@ -28,7 +28,7 @@ fn the_uniform_request_maps_onto_hailuo_and_refuses_what_it_lacks() {
         "resolution",
         "seed",
         "negative_prompt",
-        "image_url",
+        "image",
     ] {
         assert!(
             matches!(problem(&err, field), Problem::Unsupported { .. }),

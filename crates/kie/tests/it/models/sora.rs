@@ -114,7 +114,7 @@ fn what_sora_cannot_take_is_an_error_and_extras_reach_its_own_fields() {
         .image_url("https://example.com/dog.png");
     let err = Sora2ProTextToVideo.input_for(&request).unwrap_err();
     assert_eq!(err.violations().len(), 4, "{err}");
-    for field in ["seed", "resolution", "negative_prompt", "image_url"] {
+    for field in ["seed", "resolution", "negative_prompt", "image"] {
         assert!(
             matches!(problem(&err, field), Problem::Unsupported { .. }),
             "{field}"
