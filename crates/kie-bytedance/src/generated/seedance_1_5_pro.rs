@@ -151,6 +151,10 @@ impl VideoModel for BytedanceSeedance15Pro {
             BytedanceSeedance15ProInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&BytedanceSeedance15ProInput::from_json(input)?)
+    }
 }
 
 /// The values of `aspect_ratio`. Video aspect ratio configuration. Required field.

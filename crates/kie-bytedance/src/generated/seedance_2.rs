@@ -182,6 +182,10 @@ impl VideoModel for BytedanceSeedance2 {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, BytedanceSeedance2Input::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&BytedanceSeedance2Input::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Video resolution - 480p for faster generation, 720p for balance, 1080p for High-quality video

@@ -187,6 +187,10 @@ impl VideoModel for BytedanceSeedance2Fast {
             BytedanceSeedance2FastInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&BytedanceSeedance2FastInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Video resolution - 480p for faster generation, 720p for balance

@@ -152,6 +152,10 @@ impl VideoModel for BytedanceV1LiteImageToVideo {
             BytedanceV1LiteImageToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&BytedanceV1LiteImageToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Video resolution - 480p for faster generation, 720p for higher quality

@@ -138,6 +138,10 @@ impl VideoModel for BytedanceV1LiteTextToVideo {
             BytedanceV1LiteTextToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&BytedanceV1LiteTextToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `aspect_ratio`. The aspect ratio of the generated video

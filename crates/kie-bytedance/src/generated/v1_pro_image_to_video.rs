@@ -144,6 +144,10 @@ impl VideoModel for BytedanceV1ProImageToVideo {
             BytedanceV1ProImageToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&BytedanceV1ProImageToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Video resolution - 480p for faster generation, 720p for balance, 1080p for higher quality

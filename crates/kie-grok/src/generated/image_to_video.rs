@@ -173,6 +173,10 @@ impl VideoModel for GrokImagineImageToVideo {
             GrokImagineImageToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&GrokImagineImageToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `mode`. Specifies the generation mode affecting the style and intensity of motion. Note: Spicy mode is not available for external image inputs. - **fun**: More creative and playful interpretation - **normal**: Balanced approach with good motion quality - **spicy**: More dynamic and intense motion effects (not available for external images) Default: normal

@@ -137,6 +137,10 @@ impl VideoModel for GrokImagineTextToVideo {
             GrokImagineTextToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&GrokImagineTextToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `aspect_ratio`. Specifies the width-to-height ratio of the generated video. Controls the aspect ratio of the output. - **2:3**: Portrait orientation (vertical) - **3:2**: Landscape orientation (horizontal) - **1:1**: Square format - **16:9**: Wide screen format - **9:16**: Tall screen format Default: 2:3

@@ -97,6 +97,10 @@ impl VideoModel for GrokImagineUpscale {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, GrokImagineUpscaleInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&GrokImagineUpscaleInput::from_json(input)?)
+    }
 }
 
 /// The `input` object of `grok-imagine/upscale`: every documented field, in documented order.

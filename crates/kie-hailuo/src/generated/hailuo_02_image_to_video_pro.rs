@@ -126,6 +126,10 @@ impl VideoModel for Hailuo02ImageToVideoPro {
             Hailuo02ImageToVideoProInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Hailuo02ImageToVideoProInput::from_json(input)?)
+    }
 }
 
 /// The `input` object of `hailuo/02-image-to-video-pro`: every documented field, in documented order.

@@ -131,6 +131,10 @@ impl VideoModel for Hailuo23ImageToVideoPro {
             Hailuo23ImageToVideoProInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Hailuo23ImageToVideoProInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. The duration of the video in seconds. 10 seconds videos are not supported for 1080p resolution.

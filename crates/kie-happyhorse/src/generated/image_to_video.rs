@@ -138,6 +138,10 @@ impl VideoModel for HappyHorseImageToVideo {
             HappyHorseImageToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&HappyHorseImageToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Output video resolution. Valid values: 720P, 1080P (default).

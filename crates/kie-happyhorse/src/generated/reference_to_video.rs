@@ -147,6 +147,10 @@ impl VideoModel for HappyHorseReferenceToVideo {
             HappyHorseReferenceToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&HappyHorseReferenceToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Output video resolution. Valid values: 720P, 1080P (default).

@@ -132,6 +132,10 @@ impl VideoModel for HappyHorseTextToVideo {
             HappyHorseTextToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&HappyHorseTextToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Output video resolution. Valid values: 720P, 1080P (default).

@@ -146,6 +146,10 @@ impl VideoModel for HappyHorseVideoEdit {
             HappyHorseVideoEditInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&HappyHorseVideoEditInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Output video resolution. Valid values: 720P, 1080P (default).

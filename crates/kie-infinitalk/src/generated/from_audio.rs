@@ -142,6 +142,10 @@ impl VideoModel for InfinitalkFromAudio {
             InfinitalkFromAudioInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&InfinitalkFromAudioInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Resolution of the video to generate. Must be either 480p or 720p.

@@ -120,6 +120,10 @@ impl VideoModel for KlingAiAvatarPro {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, KlingAiAvatarProInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingAiAvatarProInput::from_json(input)?)
+    }
 }
 
 /// The `input` object of `kling/ai-avatar-pro`: every documented field, in documented order.

@@ -125,6 +125,10 @@ impl VideoModel for KlingAiAvatarStandard {
             KlingAiAvatarStandardInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingAiAvatarStandardInput::from_json(input)?)
+    }
 }
 
 /// The `input` object of `kling/ai-avatar-standard`: every documented field, in documented order.

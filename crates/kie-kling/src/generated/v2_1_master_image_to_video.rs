@@ -135,6 +135,10 @@ impl VideoModel for KlingV21MasterImageToVideo {
             KlingV21MasterImageToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingV21MasterImageToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. The duration of the generated video in seconds

@@ -135,6 +135,10 @@ impl VideoModel for KlingV25TurboImageToVideoPro {
             KlingV25TurboImageToVideoProInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingV25TurboImageToVideoProInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. The duration of the generated video in seconds

@@ -126,6 +126,10 @@ impl VideoModel for KlingV26ImageToVideo {
             KlingV26ImageToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingV26ImageToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. Video duration (unit: seconds)

@@ -147,6 +147,10 @@ impl VideoModel for KlingV26MotionControl {
             KlingV26MotionControlInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingV26MotionControlInput::from_json(input)?)
+    }
 }
 
 /// The values of `character_orientation`. Generate the orientation of the characters in the video. 'image': same orientation as the person in the picture (max 10s video). 'video': consistent with the orientation of the characters in the video (max 30s video).

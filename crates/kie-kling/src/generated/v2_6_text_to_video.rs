@@ -117,6 +117,10 @@ impl VideoModel for KlingV26TextToVideo {
             KlingV26TextToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingV26TextToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `aspect_ratio`. This parameter defines the video aspect ratio

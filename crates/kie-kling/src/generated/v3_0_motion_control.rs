@@ -143,6 +143,10 @@ impl VideoModel for KlingV30MotionControl {
             KlingV30MotionControlInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingV30MotionControlInput::from_json(input)?)
+    }
 }
 
 /// The `input` object of `kling-3.0/motion-control`: every documented field, in documented order.

@@ -235,6 +235,10 @@ impl VideoModel for KlingV30Video {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, KlingV30VideoInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&KlingV30VideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. Total video duration in seconds. Integer value, range: 3 to 15.

@@ -137,6 +137,10 @@ impl VideoModel for Sora2CharactersPro {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Sora2CharactersProInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Sora2CharactersProInput::from_json(input)?)
+    }
 }
 
 /// The `input` object of `sora-2-characters-pro`: every documented field, in documented order.

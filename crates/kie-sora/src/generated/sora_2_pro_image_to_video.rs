@@ -22,90 +22,90 @@ pub const PROGRESS_CALLBACK: bool = true;
 
 /// What `sora-2-pro-image-to-video` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo::new(
-    MODEL_ID,
-    "sora",
-    Modality::ImageToVideo,
-    "Animates a first-frame image into a 10 or 15 second video with OpenAI's Sora 2 Pro.",
-    &[
-        Param::new(
-                "prompt",
-                ParamKind::Text {
-                    min_chars: None,
-                    max_chars: Some(10000),
-                },
-            )
-            .required()
-            .description(
-                "The text prompt describing the desired video motion (Max length: 10000 characters)",
-            ),
-        Param::new(
-                "image_urls",
-                ParamKind::UrlList {
-                    min_items: None,
-                    max_items: Some(1),
-                },
-            )
-            .required()
-            .description(
-                "URL of the image to use as the first frame. Must be publicly accessible (File URL after upload, not file content; Accepted types: image/jpeg, image/png, image/webp; Max size: 10.0MB)",
-            )
-            .file(
-                kie_core::upload::FileLimits::new(
-                    &["image/jpeg", "image/png", "image/webp"],
-                    Some(10485760),
+        MODEL_ID,
+        "sora",
+        Modality::ImageToVideo,
+        "Animates a first-frame image into a 10 or 15 second video with OpenAI's Sora 2 Pro.",
+        &[
+            Param::new(
+                    "prompt",
+                    ParamKind::Text {
+                        min_chars: None,
+                        max_chars: Some(10000),
+                    },
+                )
+                .required()
+                .description(
+                    "The text prompt describing the desired video motion (Max length: 10000 characters)",
                 ),
-            ),
-        Param::new(
-                "aspect_ratio",
-                ParamKind::Choice {
-                    values: &["portrait", "landscape"],
-                },
-            )
-            .default("\"landscape\"")
-            .description("This parameter defines the aspect ratio of the image."),
-        Param::new(
-                "n_frames",
-                ParamKind::Choice {
-                    values: &["10", "15"],
-                },
-            )
-            .default("\"10\"")
-            .description("The number of frames to be generated."),
-        Param::new(
-                "size",
-                ParamKind::Choice {
-                    values: &["standard", "high"],
-                },
-            )
-            .default("\"standard\"")
-            .description("The quality or size of the generated image."),
-        Param::new("remove_watermark", ParamKind::Boolean)
-            .description(
-                "When enabled, removes watermarks from the generated video. (Boolean value (true/false))",
-            ),
-        Param::new(
-                "character_id_list",
-                ParamKind::TextList {
-                    min_items: None,
-                    max_items: Some(5),
-                },
-            )
-            .description(
-                "Optional array of character IDs from Sora-2-characters model to incorporate character animations into the video generation. Maximum 5 character IDs allowed. Leave empty if not using character animations.",
-            ),
-        Param::new(
-                "upload_method",
-                ParamKind::Choice {
-                    values: &["oss", "s3"],
-                },
-            )
-            .default("\"s3\"")
-            .description(
-                "Upload destination. Defaults to s3; choose oss for Aliyun storage (better access within China).",
-            ),
-    ],
-);
-
+            Param::new(
+                    "image_urls",
+                    ParamKind::UrlList {
+                        min_items: None,
+                        max_items: Some(1),
+                    },
+                )
+                .required()
+                .description(
+                    "URL of the image to use as the first frame. Must be publicly accessible (File URL after upload, not file content; Accepted types: image/jpeg, image/png, image/webp; Max size: 10.0MB)",
+                )
+                .file(
+                    kie_core::upload::FileLimits::new(
+                        &["image/jpeg", "image/png", "image/webp"],
+                        Some(10485760),
+                    ),
+                ),
+            Param::new(
+                    "aspect_ratio",
+                    ParamKind::Choice {
+                        values: &["portrait", "landscape"],
+                    },
+                )
+                .default("\"landscape\"")
+                .description("This parameter defines the aspect ratio of the image."),
+            Param::new(
+                    "n_frames",
+                    ParamKind::Choice {
+                        values: &["10", "15"],
+                    },
+                )
+                .default("\"10\"")
+                .description("The number of frames to be generated."),
+            Param::new(
+                    "size",
+                    ParamKind::Choice {
+                        values: &["standard", "high"],
+                    },
+                )
+                .default("\"standard\"")
+                .description("The quality or size of the generated image."),
+            Param::new("remove_watermark", ParamKind::Boolean)
+                .description(
+                    "When enabled, removes watermarks from the generated video. (Boolean value (true/false))",
+                ),
+            Param::new(
+                    "character_id_list",
+                    ParamKind::TextList {
+                        min_items: None,
+                        max_items: Some(5),
+                    },
+                )
+                .description(
+                    "Optional array of character IDs from Sora-2-characters model to incorporate character animations into the video generation. Maximum 5 character IDs allowed. Leave empty if not using character animations.",
+                ),
+            Param::new(
+                    "upload_method",
+                    ParamKind::Choice {
+                        values: &["oss", "s3"],
+                    },
+                )
+                .default("\"s3\"")
+                .description(
+                    "Upload destination. Defaults to s3; choose oss for Aliyun storage (better access within China).",
+                ),
+        ],
+    )
+    .with_progress_callback();
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: Target::Param("prompt"),
@@ -161,6 +161,10 @@ impl VideoModel for Sora2ProImageToVideo {
             request,
             Sora2ProImageToVideoInput::from_json,
         )
+    }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Sora2ProImageToVideoInput::from_json(input)?)
     }
 }
 

@@ -158,6 +158,10 @@ impl VideoModel for Sora2ProStoryboard {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Sora2ProStoryboardInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Sora2ProStoryboardInput::from_json(input)?)
+    }
 }
 
 /// The values of `n_frames`. Total length of the video

@@ -22,65 +22,65 @@ pub const PROGRESS_CALLBACK: bool = true;
 
 /// What `sora-2-text-to-video` accepts: each parameter with its kind, limits, default and description.
 pub static INFO: ModelInfo = ModelInfo::new(
-    MODEL_ID,
-    "sora",
-    Modality::TextToVideo,
-    "Generates a 10 or 15 second video from a text description with OpenAI's Sora 2.",
-    &[
-        Param::new(
-                "prompt",
-                ParamKind::Text {
-                    min_chars: None,
-                    max_chars: Some(10000),
-                },
-            )
-            .required()
-            .description(
-                "The text prompt describing the desired video motion (Max length: 10000 characters)",
-            ),
-        Param::new(
-                "aspect_ratio",
-                ParamKind::Choice {
-                    values: &["portrait", "landscape"],
-                },
-            )
-            .default("\"landscape\"")
-            .description("This parameter defines the aspect ratio of the image."),
-        Param::new(
-                "n_frames",
-                ParamKind::Choice {
-                    values: &["10", "15"],
-                },
-            )
-            .default("\"10\"")
-            .description("The number of frames to be generated."),
-        Param::new("remove_watermark", ParamKind::Boolean)
-            .description(
-                "When enabled, removes watermarks from the generated video. (Boolean value (true/false))",
-            ),
-        Param::new(
-                "character_id_list",
-                ParamKind::TextList {
-                    min_items: None,
-                    max_items: Some(5),
-                },
-            )
-            .description(
-                "Optional array of character IDs from Sora-2-characters model to incorporate character animations into the video generation. Maximum 5 character IDs allowed. Leave empty if not using character animations.",
-            ),
-        Param::new(
-                "upload_method",
-                ParamKind::Choice {
-                    values: &["s3", "oss"],
-                },
-            )
-            .default("\"s3\"")
-            .description(
-                "Upload destination. Defaults to s3; choose oss for Aliyun storage (better access within China).",
-            ),
-    ],
-);
-
+        MODEL_ID,
+        "sora",
+        Modality::TextToVideo,
+        "Generates a 10 or 15 second video from a text description with OpenAI's Sora 2.",
+        &[
+            Param::new(
+                    "prompt",
+                    ParamKind::Text {
+                        min_chars: None,
+                        max_chars: Some(10000),
+                    },
+                )
+                .required()
+                .description(
+                    "The text prompt describing the desired video motion (Max length: 10000 characters)",
+                ),
+            Param::new(
+                    "aspect_ratio",
+                    ParamKind::Choice {
+                        values: &["portrait", "landscape"],
+                    },
+                )
+                .default("\"landscape\"")
+                .description("This parameter defines the aspect ratio of the image."),
+            Param::new(
+                    "n_frames",
+                    ParamKind::Choice {
+                        values: &["10", "15"],
+                    },
+                )
+                .default("\"10\"")
+                .description("The number of frames to be generated."),
+            Param::new("remove_watermark", ParamKind::Boolean)
+                .description(
+                    "When enabled, removes watermarks from the generated video. (Boolean value (true/false))",
+                ),
+            Param::new(
+                    "character_id_list",
+                    ParamKind::TextList {
+                        min_items: None,
+                        max_items: Some(5),
+                    },
+                )
+                .description(
+                    "Optional array of character IDs from Sora-2-characters model to incorporate character animations into the video generation. Maximum 5 character IDs allowed. Leave empty if not using character animations.",
+                ),
+            Param::new(
+                    "upload_method",
+                    ParamKind::Choice {
+                        values: &["s3", "oss"],
+                    },
+                )
+                .default("\"s3\"")
+                .description(
+                    "Upload destination. Defaults to s3; choose oss for Aliyun storage (better access within China).",
+                ),
+        ],
+    )
+    .with_progress_callback();
 /// How the uniform request's fields map onto this model's input.
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: Target::Param("prompt"),
@@ -133,6 +133,10 @@ impl VideoModel for Sora2TextToVideo {
 
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Sora2TextToVideoInput::from_json)
+    }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Sora2TextToVideoInput::from_json(input)?)
     }
 }
 

@@ -109,6 +109,10 @@ impl VideoModel for SoraWatermarkRemover {
             SoraWatermarkRemoverInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&SoraWatermarkRemoverInput::from_json(input)?)
+    }
 }
 
 /// The values of `upload_method`. Upload destination. Defaults to s3; choose oss for Aliyun storage (better access within China).

@@ -105,6 +105,10 @@ impl VideoModel for TopazVideoUpscale {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, TopazVideoUpscaleInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&TopazVideoUpscaleInput::from_json(input)?)
+    }
 }
 
 /// The values of `upscale_factor`. Factor to upscale the video by (e.g. 2.0 doubles width and height)

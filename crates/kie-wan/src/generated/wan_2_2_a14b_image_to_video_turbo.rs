@@ -144,6 +144,10 @@ impl VideoModel for Wan22A14bImageToVideoTurbo {
             Wan22A14bImageToVideoTurboInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan22A14bImageToVideoTurboInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Resolution of the generated video (480p or 720p). Default value: "720p"

@@ -114,6 +114,10 @@ impl VideoModel for Wan22AnimateMove {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Wan22AnimateMoveInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan22AnimateMoveInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Resolution of the generated video (480p, 580p, or 720p).

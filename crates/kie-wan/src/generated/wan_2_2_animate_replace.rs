@@ -119,6 +119,10 @@ impl VideoModel for Wan22AnimateReplace {
             Wan22AnimateReplaceInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan22AnimateReplaceInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Resolution of the generated video (480p, 580p, or 720p).

@@ -139,6 +139,10 @@ impl VideoModel for Wan25TextToVideo {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Wan25TextToVideoInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan25TextToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. The duration of the generated video in seconds. - `5`: 5 seconds - `10`: 10 seconds

@@ -141,6 +141,10 @@ impl VideoModel for Wan26FlashImageToVideo {
             Wan26FlashImageToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan26FlashImageToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. The duration of the generated video in seconds

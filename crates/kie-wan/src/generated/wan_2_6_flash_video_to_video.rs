@@ -140,6 +140,10 @@ impl VideoModel for Wan26FlashVideoToVideo {
             Wan26FlashVideoToVideoInput::from_json,
         )
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan26FlashVideoToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. The duration of the generated video in seconds

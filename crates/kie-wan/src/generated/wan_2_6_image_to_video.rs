@@ -126,6 +126,10 @@ impl VideoModel for Wan26ImageToVideo {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Wan26ImageToVideoInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan26ImageToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. The duration of the generated video in seconds

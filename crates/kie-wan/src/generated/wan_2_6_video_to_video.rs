@@ -127,6 +127,10 @@ impl VideoModel for Wan26VideoToVideo {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Wan26VideoToVideoInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan26VideoToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `duration`. The duration of the generated video in seconds

@@ -176,6 +176,10 @@ impl VideoModel for Wan27R2v {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Wan27R2vInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan27R2vInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Output video resolution tier. Available values: `720p`, `1080p`. Default value: `1080p`.

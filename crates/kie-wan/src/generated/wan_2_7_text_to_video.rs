@@ -146,6 +146,10 @@ impl VideoModel for Wan27TextToVideo {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Wan27TextToVideoInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan27TextToVideoInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Video resolution. - `720p`: 720p - `1080p`: 1080p

@@ -177,6 +177,10 @@ impl VideoModel for Wan27Videoedit {
     fn input_for(&self, request: &VideoRequest) -> Result<serde_json::Value, ValidationError> {
         support::map_request(&INFO, &UNIFORM, request, Wan27VideoeditInput::from_json)
     }
+
+    fn parse_input(&self, input: serde_json::Value) -> Result<serde_json::Value, ValidationError> {
+        support::to_json(&Wan27VideoeditInput::from_json(input)?)
+    }
 }
 
 /// The values of `resolution`. Output video resolution tier. `1080p` costs more than `720p`. Default value: `1080p`. - `720p`: 720p - `1080p`: 1080p
