@@ -475,9 +475,12 @@ fn convert_field(
                     ("properties", Json::Object(fields)),
                 ]))
             }
+            // Only a number has a step: a string whose prose says "Step: 1" (grok's
+            // text `duration`) gets none.
             "multipleOf" => page.get(key).cloned().or_else(|| {
                 page_description
                     .as_deref()
+                    .filter(|_| matches!(ty, "number" | "integer"))
                     .and_then(documented_step)
                     .map(Json::Number)
             }),

@@ -530,8 +530,9 @@ fn read_uniform(uniform: &Json, fields: &[Field]) -> Result<Vec<(String, Target)
     Ok(out)
 }
 
-/// Keywords that only annotate a field; everything else must be enforced.
-const ANNOTATIONS: [&str; 3] = ["description", "example", "default"];
+/// Keywords that only annotate a field; everything else must be enforced. `deprecated`
+/// (seedance 2's `return_last_frame`) changes nothing a request may send.
+const ANNOTATIONS: [&str; 4] = ["description", "example", "default", "deprecated"];
 
 fn read_field(name: &str, schema: &Json, required: bool) -> Result<Field, String> {
     let description = string(schema, "description", "the field")?.to_owned();

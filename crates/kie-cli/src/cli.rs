@@ -28,8 +28,9 @@ With --json, every outcome is one JSON document on stdout (usage errors too:
 Environment: KIE_API_KEY (your key: https://kie.ai/api-key), KIE_BASE_URL, KIE_UPLOAD_BASE_URL.
 Without an account, add --emulator to any command to run it against a local kie.ai.";
 
-/// Generate videos with kie.ai's models (Bytedance, Sora, Kling, Hailuo) from a
-/// terminal: validate, submit, wait with progress, download.
+/// Generate videos with kie.ai's models (Bytedance, Sora, Kling, Hailuo, Grok,
+/// HappyHorse, Infinitalk, Topaz, Wan) from a terminal: validate, submit, wait with
+/// progress, download.
 #[derive(Parser)]
 #[command(name = "kie", version, after_help = EXIT_CODES)]
 pub struct Cli {

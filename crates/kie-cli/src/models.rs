@@ -187,9 +187,32 @@ mod tests {
             [
                 "== bytedance / image-to-video",
                 "== bytedance / text-to-video",
+                "== grok / image-to-video",
+                "== grok / text-to-video",
+                "== grok / upscale",
+                "== grok / video-to-video",
+                "== hailuo / image-to-video",
                 "== hailuo / text-to-video",
+                "== happyhorse / edit",
+                "== happyhorse / image-to-video",
+                "== happyhorse / reference-to-video",
+                "== happyhorse / text-to-video",
+                "== infinitalk / audio-driven",
+                "== kling / audio-driven",
+                "== kling / image-to-video",
                 "== kling / text-to-video",
+                "== kling / video-to-video",
+                "== sora / character",
+                "== sora / edit",
+                "== sora / image-to-video",
                 "== sora / text-to-video",
+                "== topaz / upscale",
+                "== wan / audio-driven",
+                "== wan / edit",
+                "== wan / image-to-video",
+                "== wan / reference-to-video",
+                "== wan / text-to-video",
+                "== wan / video-to-video",
             ]
         );
     }
@@ -207,7 +230,14 @@ mod tests {
             .iter()
             .map(|m| m["id"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, ["bytedance/v1-pro-fast-image-to-video"]);
+        assert_eq!(
+            ids,
+            [
+                "bytedance/v1-lite-image-to-video",
+                "bytedance/v1-pro-fast-image-to-video",
+                "bytedance/v1-pro-image-to-video",
+            ]
+        );
         assert!(!output.text.contains("kling"));
     }
 
@@ -222,7 +252,9 @@ mod tests {
         let text = format!("{failure:?}");
         assert!(text.contains(r#"--provider \"klingg\""#), "{text}");
         assert!(
-            text.contains("known: bytedance, hailuo, kling, sora"),
+            text.contains(
+                "known: bytedance, grok, hailuo, happyhorse, infinitalk, kling, sora, topaz, wan"
+            ),
             "{text}"
         );
     }

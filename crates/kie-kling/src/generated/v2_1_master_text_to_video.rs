@@ -85,7 +85,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: Target::Param("prompt"),
     image: Target::Unsupported {
-        hint: "a text-to-video model",
+        hint: "a text-to-video model; kling/v2-1-master-image-to-video takes an image",
     },
     end_image: Target::Unsupported {
         hint: "the model takes no last frame",
