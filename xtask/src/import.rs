@@ -282,16 +282,11 @@ fn import_inner(
     for (name, prop) in top {
         let value = match name.as_str() {
             "model" => model_property(&id),
-            "input" => object(vec![
-                ("type", s("object")),
-                ("description", s("Input parameters of the generation task.")),
-                (
-                    "required",
-                    Json::Array(required.iter().map(|r| s(r)).collect()),
-                ),
-                ("additionalProperties", Json::Bool(false)),
-                ("properties", Json::Object(fields.clone())),
-            ]),
+            "input" => closed_object(
+                vec![("description", s("Input parameters of the generation task."))],
+                &required,
+                fields.clone(),
+            ),
             "callBackUrl" => url_property(prop, CALLBACK_DESCRIPTION),
             "progressCallBackUrl" => url_property(prop, PROGRESS_DESCRIPTION),
             _ => prop.clone(),
@@ -465,15 +460,7 @@ fn convert_field(
                 let previous = previous.and_then(|p| path(p, &["items", "properties"]));
                 let (fields, required) = input_fields(items, previous, None, defects)
                     .map_err(|e| format!("items.{e}"))?;
-                Some(object(vec![
-                    ("type", s("object")),
-                    (
-                        "required",
-                        Json::Array(required.iter().map(|r| s(r)).collect()),
-                    ),
-                    ("additionalProperties", Json::Bool(false)),
-                    ("properties", Json::Object(fields)),
-                ]))
+                Some(closed_object(Vec::new(), &required, fields))
             }
             // Only a number has a step: a string whose prose says "Step: 1" (grok's
             // text `duration`) gets none.
@@ -1071,6 +1058,23 @@ fn document(
         ),
         ("components", part("components")),
     ]))
+}
+
+/// An object schema that refuses unknown members. `required` is left out when empty:
+/// JSON Schema draft 4 (which the emulator's validator reads these documents as) wants
+/// at least one name in it.
+fn closed_object(annotations: Vec<(&str, Json)>, required: &[String], fields: Members) -> Json {
+    let mut members = vec![("type", s("object"))];
+    members.extend(annotations);
+    if !required.is_empty() {
+        members.push((
+            "required",
+            Json::Array(required.iter().map(|r| s(r)).collect()),
+        ));
+    }
+    members.push(("additionalProperties", Json::Bool(false)));
+    members.push(("properties", Json::Object(fields)));
+    object(members)
 }
 
 fn model_property(id: &str) -> Json {

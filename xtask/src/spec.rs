@@ -368,7 +368,15 @@ pub fn read_model(file: &str, doc: &Json) -> Result<ModelSpec, String> {
 /// documented order; `what` names it in messages, `case` is what its field names must be.
 fn read_fields(object: &Json, what: &str, case: IdentCase) -> Result<Vec<Field>, String> {
     expect_closed_object(object, what)?;
-    let required = string_list(object, "required", what)?;
+    // Draft 4 wants a `required` list to name at least one field, so a schema whose
+    // fields are all optional has none.
+    let required = match object.get("required") {
+        None => Vec::new(),
+        Some(_) => string_list(object, "required", what)?,
+    };
+    if object.get("required").is_some() && required.is_empty() {
+        return Err(format!("{what}.required is empty: leave it out (JSON Schema draft 4)"));
+    }
     let props = member(object, "properties", what)?
         .as_object()
         .ok_or_else(|| format!("{what}.properties is not an object"))?;

@@ -236,6 +236,21 @@ fn a_keyword_the_generator_would_not_enforce_is_refused() {
 }
 
 #[test]
+fn an_empty_required_list_is_refused_since_json_schema_draft_4_refuses_it() {
+    let tmp = workspace_copy();
+    edit(
+        tmp.path().join("spec/hailuo-02-text-to-video-pro.json"),
+        "\"required\": [\n                      \"prompt\"\n                    ],",
+        "\"required\": [],",
+    );
+    let err = codegen::generate(tmp.path()).unwrap_err();
+    assert_eq!(
+        err,
+        "spec/hailuo-02-text-to-video-pro.json: input.required is empty: leave it out (JSON Schema draft 4)"
+    );
+}
+
+#[test]
 fn every_uniform_field_needs_a_decision() {
     let tmp = workspace_copy();
     edit(
