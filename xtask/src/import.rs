@@ -694,7 +694,13 @@ fn request_example(
                 ));
             }
         },
-        (Some(_), Some(_)) | (None, Some(_)) => {
+        (None, Some((fixed, why))) => {
+            defects.push(format!(
+                "the page gives no request example; the table's is used: {why}"
+            ));
+            Json::parse(fixed).map_err(|e| format!("{TABLE}: the example: {e}"))?
+        }
+        (Some(_), Some(_)) => {
             return Err(format!(
                 "{TABLE} replaces the request example, which is not JSON text on this page: remove the correction"
             ));

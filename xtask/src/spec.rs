@@ -375,7 +375,9 @@ fn read_fields(object: &Json, what: &str, case: IdentCase) -> Result<Vec<Field>,
         Some(_) => string_list(object, "required", what)?,
     };
     if object.get("required").is_some() && required.is_empty() {
-        return Err(format!("{what}.required is empty: leave it out (JSON Schema draft 4)"));
+        return Err(format!(
+            "{what}.required is empty: leave it out (JSON Schema draft 4)"
+        ));
     }
     let props = member(object, "properties", what)?
         .as_object()

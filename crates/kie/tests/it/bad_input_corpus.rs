@@ -282,8 +282,7 @@ fn generate(model: &Model, doc: &Value, bad_urls: &[(String, String)], out: &mut
         }
     }
 
-    for name in schema["required"].as_array().expect("required") {
-        let name = name.as_str().expect("a name");
+    for name in crate::common::required(schema) {
         let mut request = base.clone();
         request
             .input

@@ -167,11 +167,9 @@ fn value(schema: &Value) -> BoxedStrategy<Value> {
 /// Whole `input` objects for a model, drawn from its spec.
 fn input(doc: &Value) -> BoxedStrategy<Value> {
     let schema = input_schema(doc);
-    let required: Vec<String> = schema["required"]
-        .as_array()
-        .expect("required")
-        .iter()
-        .map(|v| v.as_str().expect("a name").to_owned())
+    let required: Vec<String> = crate::common::required(schema)
+        .into_iter()
+        .map(str::to_owned)
         .collect();
     let mut fields: Vec<BoxedStrategy<Option<(String, Value)>>> = Vec::new();
     for (name, prop) in schema["properties"].as_object().expect("properties") {

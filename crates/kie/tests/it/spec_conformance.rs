@@ -363,12 +363,7 @@ fn the_model_info_matches_the_spec() {
         sorted.sort_unstable();
         documented.sort_unstable();
         assert_eq!(sorted, documented, "{}", model.id);
-        let required: Vec<&str> = schema["required"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let required = crate::common::required(schema);
         for param in info.params {
             let prop = &props[param.name];
             assert_eq!(

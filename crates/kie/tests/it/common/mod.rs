@@ -146,11 +146,19 @@ pub fn schema_accepts(validator: &jsonschema::Validator, id: &str, input: &Value
 }
 
 /// The required fields only, each with its documented example.
+/// The names an object schema requires (none when it has no `required`, as draft 4
+/// wants of a schema whose fields are all optional).
+pub fn required(schema: &Value) -> Vec<&str> {
+    schema["required"]
+        .as_array()
+        .map(|names| names.iter().map(|n| n.as_str().expect("a name")).collect())
+        .unwrap_or_default()
+}
+
 pub fn minimal_input(doc: &Value) -> Map<String, Value> {
     let schema = input_schema(doc);
     let mut input = Map::new();
-    for name in schema["required"].as_array().expect("input.required") {
-        let name = name.as_str().expect("a field name");
+    for name in required(schema) {
         input.insert(
             name.to_owned(),
             schema["properties"][name]["example"].clone(),
