@@ -768,10 +768,14 @@ fn example_input(
                 continue;
             }
         };
-        let allowed = field.get("enum").and_then(Json::as_array);
-        if allowed.is_some_and(|a| !a.contains(&value)) {
+        // The value against the field's own rule (an enum, a limit, an http(s) URL): the
+        // example is kie.ai's, the rule is the schema's, and the schema is normative.
+        let problem = spec::read_field(name, field, false)
+            .ok()
+            .and_then(|f| spec::value_problem(&f.kind, &value.to_value()));
+        if let Some(problem) = problem {
             defects.push(format!(
-                "the request example sends `{name}` as {}, which its enum does not allow; left out",
+                "the request example sends `{name}` as {}, which {problem}; left out",
                 value.to_value()
             ));
             continue;

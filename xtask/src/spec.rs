@@ -544,7 +544,13 @@ fn read_uniform(uniform: &Json, fields: &[Field]) -> Result<Vec<(String, Target)
 /// (seedance 2's `return_last_frame`) changes nothing a request may send.
 const ANNOTATIONS: [&str; 4] = ["description", "example", "default", "deprecated"];
 
-fn read_field(name: &str, schema: &Json, required: bool) -> Result<Field, String> {
+/// Reads one field's schema (its name as kie.ai spells it).
+///
+/// # Errors
+///
+/// A keyword or a kind the generator would not enforce, or a default that breaks the
+/// field's own rule.
+pub fn read_field(name: &str, schema: &Json, required: bool) -> Result<Field, String> {
     let description = string(schema, "description", "the field")?.to_owned();
     let ty = string(schema, "type", "the field")?;
     let has = |key: &str| schema.get(key).is_some();

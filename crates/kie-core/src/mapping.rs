@@ -376,6 +376,37 @@ fn uniform_name(uniform: &UniformMapping, param: &str) -> Option<&'static str> {
     .map(|(name, _)| name)
 }
 
+/// Writes a number as kie.ai's pages write it: a whole one without a fraction (`5`, not
+/// `5.0`), so that a documented example round-trips byte for byte. Generated inputs
+/// serialize their `number` fields with it.
+///
+/// # Errors
+///
+/// The serializer's.
+pub fn number<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    // Below 2^53 every whole f64 is exactly an i64.
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        serializer.serialize_i64(*value as i64)
+    } else {
+        serializer.serialize_f64(*value)
+    }
+}
+
+/// [`number`] for an optional field (skipped when `None` by the field's own attribute).
+///
+/// # Errors
+///
+/// The serializer's.
+pub fn optional_number<S: serde::Serializer>(
+    value: &Option<f64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => number(value, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// A typed input as the JSON it sends.
 ///
 /// # Errors
@@ -1035,6 +1066,26 @@ mod tests {
         }
         let err = map_request(&REQUIRED, &UNIFORM, &VideoRequest::new(""), parse).unwrap_err();
         assert_eq!(problem_of(&err, "prompt"), Problem::Required);
+    }
+
+    #[test]
+    fn whole_numbers_are_written_without_a_fraction() {
+        #[derive(Serialize)]
+        struct Numbers {
+            #[serde(serialize_with = "number")]
+            whole: f64,
+            #[serde(serialize_with = "number")]
+            fraction: f64,
+            #[serde(serialize_with = "optional_number")]
+            optional: Option<f64>,
+        }
+        let text = serde_json::to_string(&Numbers {
+            whole: 80.0,
+            fraction: 3.5,
+            optional: Some(-1.0),
+        })
+        .unwrap();
+        assert_eq!(text, r#"{"whole":80,"fraction":3.5,"optional":-1}"#);
     }
 
     #[test]

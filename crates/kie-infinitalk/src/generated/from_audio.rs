@@ -251,6 +251,7 @@ pub struct InfinitalkFromAudioInput {
     /// Random seed for reproducibility. Valid range is 10000 to 1000000.
     ///
     /// Any number. Optional. `None` leaves it out of the request.
+    #[serde(serialize_with = "support::optional_number")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<f64>,
 }

@@ -248,6 +248,7 @@ pub struct KlingV21ProInput {
     /// The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt (Min: 0, Max: 1, Step: 0.1) (step: 0.1)
     ///
     /// From 0 to 1, in steps of 0.1. Optional; kie.ai's default is `0.5`. `None` leaves it out of the request.
+    #[serde(serialize_with = "support::optional_number")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cfg_scale: Option<f64>,
     /// URL of the image to be used for the end of the video (File URL after upload, not file content; Accepted types: image/jpeg, image/png, image/webp; Max size: 10.0MB) The page types it as a plain string; kie-rs asserts `format: uri` and the `pattern` (an absolute http or https URL with a host), the same rule the SDK's validate() applies.

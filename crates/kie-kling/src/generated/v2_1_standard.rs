@@ -240,6 +240,7 @@ pub struct KlingV21StandardInput {
     /// The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt (Min: 0, Max: 1, Step: 0.1) (step: 0.1)
     ///
     /// From 0 to 1, in steps of 0.1. Optional; kie.ai's default is `0.5`. `None` leaves it out of the request.
+    #[serde(serialize_with = "support::optional_number")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cfg_scale: Option<f64>,
 }

@@ -366,6 +366,7 @@ pub struct ShotsItem {
     /// Duration of this shot in seconds. Total duration of all shots cannot exceed n_frames.
     ///
     /// From 0.1 to 15. Required.
+    #[serde(serialize_with = "support::number")]
     pub duration: f64,
 }
 

@@ -320,6 +320,7 @@ pub struct Wan22A14bSpeechToVideoTurboInput {
     /// Number of frames to generate. Must be between 40 to 120, (must be multiple of 4) (Min: 40, Max: 120, Step: 4) (step: 4)
     ///
     /// From 40 to 120, in steps of 4. Optional; kie.ai's default is `80`. `None` leaves it out of the request.
+    #[serde(serialize_with = "support::optional_number")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_frames: Option<f64>,
     /// Frames per second of the generated video. Must be between 4 to 60. When using interpolation and adjust_fps_for_interpolation is set to true (default true,) the final FPS will be multiplied by the number of interpolated frames plus one. For example, if the generated frames per second is 16 and the number of interpolated frames is 1, the final frames per second will be 32. If adjust_fps_for_interpolation is set to false, this value will be used as-is (Min: 4, Max: 60, Step: 1) (step: 1)
@@ -350,11 +351,13 @@ pub struct Wan22A14bSpeechToVideoTurboInput {
     /// Classifier-free guidance scale. Higher values give better adherence to the prompt but may decrease quality (Min: 1, Max: 10, Step: 0.1) (step: 0.1)
     ///
     /// From 1 to 10, in steps of 0.1. Optional; kie.ai's default is `3.5`. `None` leaves it out of the request.
+    #[serde(serialize_with = "support::optional_number")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guidance_scale: Option<f64>,
     /// Shift value for the video. Must be between 1.0 and 10.0 (Min: 1, Max: 10, Step: 0.1) (step: 0.1)
     ///
     /// From 1 to 10, in steps of 0.1. Optional; kie.ai's default is `5`. `None` leaves it out of the request.
+    #[serde(serialize_with = "support::optional_number")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shift: Option<f64>,
     /// Defaults to false. You can set it to false based on your needs. If set to false, our content filtering will be disabled, and all results will be returned directly by the model itself.

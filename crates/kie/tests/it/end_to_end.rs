@@ -35,7 +35,11 @@ fn uniform(doc: &Value, input: &Map<String, Value>) -> VideoRequest {
             other => media(other).into_iter().collect(),
         };
         let simple = match mapped.as_slice() {
-            [("prompt", None)] => value.as_str().map(|p| request.prompt = p.to_owned()),
+            // An empty prompt is no prompt to the uniform request: "" goes as an extra.
+            [("prompt", None)] => value
+                .as_str()
+                .filter(|p| !p.is_empty())
+                .map(|p| request.prompt = p.to_owned()),
             [("reference_images", None)] => {
                 request.reference_images = list.clone();
                 Some(())

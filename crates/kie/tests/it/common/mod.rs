@@ -95,24 +95,42 @@ impl kie::ModelInput for Parsed {
 
 /// The name of the spec document that describes `id`.
 pub fn spec_file(id: &str) -> &'static str {
-    kie_emulator::spec_documents()
+    static BY_ID: std::sync::OnceLock<Vec<(String, &'static str)>> = std::sync::OnceLock::new();
+    let by_id = BY_ID.get_or_init(|| {
+        kie_emulator::spec_documents()
+            .iter()
+            .filter_map(|(name, text)| {
+                let doc: Value = serde_json::from_str(text).ok()?;
+                let id = request_schema(&doc)["properties"]["model"]["enum"][0].as_str()?;
+                Some((id.to_owned(), *name))
+            })
+            .collect()
+    });
+    by_id
         .iter()
-        .find(|(_, text)| {
-            serde_json::from_str::<Value>(text)
-                .is_ok_and(|doc| request_schema(&doc)["properties"]["model"]["enum"][0] == id)
-        })
-        .map(|(name, _)| *name)
+        .find(|(known, _)| known == id)
+        .map(|(_, name)| *name)
         .unwrap_or_else(|| panic!("no spec document describes {id}"))
 }
 
 /// A spec document, from the copies the emulator embeds (the same bytes as the
 /// workspace's `spec/`, and inside the published packages too).
 pub fn spec(file: &str) -> Value {
-    let (_, text) = kie_emulator::spec_documents()
+    static PARSED: std::sync::OnceLock<Vec<(&'static str, Value)>> = std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        kie_emulator::spec_documents()
+            .iter()
+            .map(|(name, text)| {
+                let doc = serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+                (*name, doc)
+            })
+            .collect()
+    });
+    parsed
         .iter()
         .find(|(name, _)| *name == file)
-        .unwrap_or_else(|| panic!("the emulator embeds no {file}"));
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"))
+        .map(|(_, doc)| doc.clone())
+        .unwrap_or_else(|| panic!("the emulator embeds no {file}"))
 }
 
 /// The createTask request body schema of a model document.
@@ -155,16 +173,34 @@ pub fn required(schema: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// A valid input with only the required fields: each as the page's example sends it,
+/// else as its field's own example.
 pub fn minimal_input(doc: &Value) -> Map<String, Value> {
     let schema = input_schema(doc);
-    let mut input = Map::new();
-    for name in required(schema) {
-        input.insert(
-            name.to_owned(),
-            schema["properties"][name]["example"].clone(),
-        );
-    }
-    input
+    let sent = &example(doc)["input"];
+    required(schema)
+        .into_iter()
+        .map(|name| {
+            let value = match &sent[name] {
+                Value::Null => schema["properties"][name]["example"].clone(),
+                value => value.clone(),
+            };
+            (name.to_owned(), value)
+        })
+        .collect()
+}
+
+/// An object of a list of objects with its required fields, each its example.
+pub fn required_example(items: &Value) -> Map<String, Value> {
+    required(items)
+        .into_iter()
+        .map(|name| {
+            (
+                name.to_owned(),
+                items["properties"][name]["example"].clone(),
+            )
+        })
+        .collect()
 }
 
 /// JSON equality where numbers compare by value: `1` and `1.0` are the same number to
