@@ -295,6 +295,13 @@ fn import_inner(
     }
 
     let example = request_example(body, &id, &fields, correction, &mut defects)?;
+    // The page's example as published, kept when the document's differs from it, so
+    // that the emulator can be shown to take what kie.ai's docs tell users to send.
+    let published = match body.get("example") {
+        Some(Json::String(text)) => Json::parse(text).ok(),
+        other => other.cloned(),
+    }
+    .filter(|published| Some(published) != example.as_ref());
     let task_id = path(
         post,
         &["responses", "200", "content", "application/json", "example"],
@@ -315,7 +322,12 @@ fn import_inner(
             (row, Some(text))
         }
     };
-    let document = document(page, &id, &row, properties, example, task_id, &defects)?;
+    let examples = Examples {
+        request: example,
+        published,
+        task_id,
+    };
+    let document = document(page, &id, &row, properties, examples, &defects)?;
     Ok(Imported {
         file: format!("{}.json", id.replace('/', "-")),
         id,
@@ -947,15 +959,29 @@ fn inline_toml(value: &Json) -> String {
     }
 }
 
+/// A page's examples, as the document records them.
+struct Examples {
+    /// The request example, corrected where the page's breaks its own schema.
+    request: Option<Json>,
+    /// The page's request example as published, when it differs from `request`.
+    published: Option<Json>,
+    /// The task id of the page's answer example.
+    task_id: Option<Json>,
+}
+
 fn document(
     page: &Page,
     id: &str,
     row: &Row,
     properties: Vec<(String, Json)>,
-    example: Option<Json>,
-    task_id: Option<Json>,
+    examples: Examples,
     defects: &[String],
 ) -> Result<Json, String> {
+    let Examples {
+        request: example,
+        published,
+        task_id,
+    } = examples;
     let template = Json::parse(TEMPLATE).expect("the import template is valid JSON");
     let part = |key: &str| template.get(key).cloned().expect("the template has it");
     let mut ext = vec![
@@ -974,6 +1000,9 @@ fn document(
             "docs-defects",
             Json::Array(defects.iter().map(|d| s(d)).collect()),
         ));
+    }
+    if let Some(published) = published {
+        ext.push(("page-example", published));
     }
     let mut content = vec![(
         "schema",

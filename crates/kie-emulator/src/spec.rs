@@ -61,6 +61,8 @@ pub(crate) struct ModelSpec {
     pub source: String,
     /// What a success leaves in `resultJson`.
     pub result: ResultShape,
+    /// The `input` schema, which says how a body is read as the docs write it.
+    input: Value,
     validator: jsonschema::Validator,
 }
 
@@ -100,10 +102,12 @@ impl std::fmt::Display for Violation {
 }
 
 impl ModelSpec {
-    /// Every violation of the model's request schema by `body`, in document order.
+    /// Every violation of the model's request schema by `body`, read as kie.ai's docs
+    /// examples write it (see `docs_reading`), in document order.
     pub(crate) fn violations(&self, body: &Value) -> Vec<Violation> {
+        let body = crate::docs_reading::read(body, &self.input);
         self.validator
-            .iter_errors(body)
+            .iter_errors(&body)
             .map(|error| {
                 let mut field: Vec<String> = error
                     .instance_path()
@@ -167,15 +171,16 @@ impl Catalog {
             return;
         };
         let model = model_from_operation(doc, operation)
-            .and_then(|(id, validator)| Ok((id, validator, ResultShape::of(doc)?)));
+            .and_then(|(id, input, validator)| Ok((id, input, validator, ResultShape::of(doc)?)));
         match model {
-            Ok((id, validator, result)) => {
+            Ok((id, input, validator, result)) => {
                 self.models.insert(
                     id.clone(),
                     ModelSpec {
                         id,
                         source: name.to_owned(),
                         result,
+                        input,
                         validator,
                     },
                 );
@@ -222,7 +227,7 @@ fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> Result<&'a Value, String
 fn model_from_operation(
     doc: &Value,
     operation: &Value,
-) -> Result<(String, jsonschema::Validator), String> {
+) -> Result<(String, Value, jsonschema::Validator), String> {
     let request_body = resolve(
         doc,
         operation
@@ -245,6 +250,10 @@ fn model_from_operation(
         .and_then(Value::as_str)
         .ok_or("properties.model has neither an enum nor a default naming the model")?
         .to_owned();
+    let input = match schema.pointer("/properties/input") {
+        Some(input) => resolve(doc, input)?.clone(),
+        None => Value::Null,
+    };
 
     let mut root = openapi_to_json_schema(schema.clone());
     if let (Value::Object(root_map), Some(components)) = (&mut root, doc.get("components")) {
@@ -267,7 +276,7 @@ fn model_from_operation(
         .should_validate_formats(true)
         .build(&root)
         .map_err(|error| format!("request schema does not compile: {error}"))?;
-    Ok((id, validator))
+    Ok((id, input, validator))
 }
 
 /// Rewrites OpenAPI 3.0 schema dialect into plain JSON Schema.

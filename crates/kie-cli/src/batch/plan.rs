@@ -329,7 +329,7 @@ mod tests {
         let text = format!("{:?}", read(&path).expect_err("refused"));
         for expected in [
             "`end_image` is not supported by bytedance/v1-pro-fast-image-to-video \
-             (the model takes no last frame)",
+             (the model takes no last frame",
             "`reference_images` is not supported by bytedance/v1-pro-fast-image-to-video \
              (the model takes no reference images)",
             "`video` is not supported by bytedance/v1-pro-fast-image-to-video \

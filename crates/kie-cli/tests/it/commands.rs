@@ -39,7 +39,16 @@ fn models_lists_every_model_with_its_parameters() {
         .output()
         .expect("kie runs");
     let models = json(&output)["models"].as_array().cloned().expect("a list");
-    assert_eq!(models.len(), 5);
+    // Every model of spec/: the whole catalogue of kie.ai's Market video pages.
+    assert_eq!(models.len(), kie::registry::models().len());
+    assert!(models.len() >= 61, "{}", models.len());
+    for model in &models {
+        assert!(
+            model["params"].as_array().is_some_and(|p| !p.is_empty()),
+            "{model}"
+        );
+        assert!(model["modality"].is_string() && model["provider"].is_string(), "{model}");
+    }
     let kling = models
         .iter()
         .find(|m| m["id"] == KLING)
