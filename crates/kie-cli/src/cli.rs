@@ -150,8 +150,9 @@ pub enum Service {
 pub struct Generate {
     /// The model id (see `kie models`), e.g. kling/v2-1-master-text-to-video.
     pub model: String,
-    /// What the video shows.
-    #[arg(long)]
+    /// What the video shows; models that take no prompt (an upscaler, a watermark
+    /// remover) take none.
+    #[arg(long, default_value = "")]
     pub prompt: String,
     /// A model parameter by its kie.ai name, e.g. --set duration=10 (repeatable, once
     /// per parameter).
@@ -198,7 +199,8 @@ pub struct Batch {
     /// One request per line: {"model": ID, "prompt": TEXT, "params": {NAME: VALUE},
     /// "image": PATH_OR_URL, "end_image": PATH_OR_URL, "reference_images": [PATH_OR_URL,
     /// ...], "video": PATH_OR_URL, "audio": PATH_OR_URL, "callback_url": URL, "name":
-    /// FILE_STEM}; only model and prompt are required. Local files are uploaded; a
+    /// FILE_STEM}; only the model is required (and a prompt, for the models that take
+    /// one: the model says so). Local files are uploaded; a
     /// relative path is found in the batch file's directory (not the current one).
     /// Blank lines and lines starting with # are skipped.
     pub file: PathBuf,

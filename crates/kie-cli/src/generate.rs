@@ -12,7 +12,7 @@ use crate::out;
 use crate::output::Output;
 use crate::progress::Display;
 use crate::request::{self, MediaKind, Origin, check, video_request};
-use crate::task::{Video, await_video, save};
+use crate::task::{Video, await_video, fileless, save};
 
 /// Validates the request and checks `--out`, then submits it (uploading local media
 /// files first) and, unless `--no-wait`, waits with progress and downloads the video. `stake`
@@ -73,6 +73,9 @@ pub async fn generate(
         out: Some(out.clone()),
     });
     let video = await_video(&task, args.max_wait, display, Some(&out)).await?;
+    if let Some(output) = fileless(&video) {
+        return Ok(output);
+    }
     stake.set(Resume::Download {
         task_id: task.id().to_owned(),
         out: out.clone(),

@@ -20,6 +20,8 @@ use crate::request::{self, MediaKind, Origin, Unsendable, check, video_request};
 #[serde(deny_unknown_fields)]
 struct Spec {
     model: String,
+    /// Absent for a model that takes no prompt.
+    #[serde(default)]
     prompt: String,
     #[serde(default)]
     params: Map<String, Value>,
@@ -132,6 +134,13 @@ pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
 fn line(number: usize, text: &str, width: usize, dir: &Path) -> Result<Line, String> {
     let spec: Spec = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let model = kie::registry::model(&spec.model).map_err(|e| e.to_string())?;
+    if model.info().modality == kie::Modality::Character {
+        return Err(format!(
+            "{} makes a character (an id), not a file, and a batch saves each line's file: \
+             use `kie generate`, which prints the character id",
+            spec.model
+        ));
+    }
     let file = match &spec.name {
         Some(name) => format!("{}.mp4", file_stem(name)?),
         None => format!("line-{number:0width$}.mp4"),
@@ -340,6 +349,19 @@ mod tests {
             assert!(text.contains(expected), "{expected} not in {text}");
         }
         assert!(!text.contains("`image`"), "{text}");
+    }
+
+    #[test]
+    fn a_model_that_makes_no_file_is_refused_by_a_batch() {
+        let failure = batch(
+            r#"{"model": "sora-2-characters", "prompt": "a cat", "video": "https://h/cat.mp4"}"#,
+        )
+        .expect_err("refused");
+        let text = format!("{failure:?}");
+        assert!(
+            text.contains("sora-2-characters makes a character (an id), not a file"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -47,7 +47,10 @@ fn models_lists_every_model_with_its_parameters() {
             model["params"].as_array().is_some_and(|p| !p.is_empty()),
             "{model}"
         );
-        assert!(model["modality"].is_string() && model["provider"].is_string(), "{model}");
+        assert!(
+            model["modality"].is_string() && model["provider"].is_string(),
+            "{model}"
+        );
     }
     let kling = models
         .iter()
@@ -514,6 +517,28 @@ fn an_unknown_task_exits_7_with_its_own_kind_not_as_invalid_input() {
 }
 
 #[test]
+fn a_character_model_prints_its_character_and_saves_no_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = bare_kie()
+        .current_dir(dir.path())
+        .args(["--emulator", "--json", "generate", "sora-2-characters"])
+        .args(["--prompt", "a calm orange cat"])
+        .args(["--video", "https://example.com/cat.mp4", "--out", "cat.mp4"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let answer = json(&output);
+    assert!(
+        answer["character_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{answer}"
+    );
+    assert_eq!(answer["urls"], serde_json::json!([]));
+    assert!(!dir.path().join("cat.mp4").exists());
+}
+
+#[test]
 fn the_emulator_flag_needs_no_account_and_says_so() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let output = bare_kie()
@@ -934,7 +959,7 @@ fn json_reports_usage_errors_as_json_on_stdout_and_keeps_stderr_quiet() {
     );
     assert_eq!(
         error["details"],
-        serde_json::json!(["--prompt <PROMPT>", "<MODEL>"])
+        serde_json::json!(["<MODEL>"])
     );
     assert!(
         error["hint"]
