@@ -964,7 +964,7 @@ fn json_reports_usage_errors_as_json_on_stdout_and_keeps_stderr_quiet() {
     assert!(
         error["hint"]
             .as_str()
-            .is_some_and(|hint| hint.contains("kie generate --prompt <PROMPT> <MODEL>")),
+            .is_some_and(|hint| hint.contains("kie generate <MODEL>")),
         "{error}"
     );
 
