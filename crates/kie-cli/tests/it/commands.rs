@@ -957,10 +957,7 @@ fn json_reports_usage_errors_as_json_on_stdout_and_keeps_stderr_quiet() {
         error["message"],
         "the following required arguments were not provided:"
     );
-    assert_eq!(
-        error["details"],
-        serde_json::json!(["<MODEL>"])
-    );
+    assert_eq!(error["details"], serde_json::json!(["<MODEL>"]));
     assert!(
         error["hint"]
             .as_str()
