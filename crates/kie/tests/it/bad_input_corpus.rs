@@ -426,13 +426,7 @@ fn object_item_cases(items: &Value, good: &Value) -> Vec<(String, Value)> {
 }
 
 async fn emulator() -> Emulator {
-    Emulator::builder()
-        .api_key(KEY)
-        .rate_limits(false)
-        .credits(1e9)
-        .start()
-        .await
-        .expect("the emulator starts")
+    crate::common::emulator(KEY).await
 }
 
 fn model_of(id: &str) -> Model {

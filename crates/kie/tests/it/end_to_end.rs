@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use crate::common::{CreateTask, client, example, models, spec};
 use kie::{Media, PollSchedule, VideoRequest};
-use kie_emulator::Emulator;
 use serde_json::{Map, Value};
 
 const KEY: &str = "end-to-end-key";
@@ -81,14 +80,8 @@ fn uniform(doc: &Value, input: &Map<String, Value>) -> VideoRequest {
 
 #[tokio::test]
 async fn every_model_s_example_goes_from_submit_to_its_downloaded_result() {
-    let emulator = Emulator::builder()
-        .api_key(KEY)
-        .rate_limits(false)
-        .credits(1e9)
-        .speed(2_000.0)
-        .start()
-        .await
-        .expect("the emulator starts");
+    let emulator = crate::common::emulator(KEY).await;
+    emulator.set_speed(2_000.0);
     let client = client(&emulator, KEY);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut done = 0;
@@ -159,13 +152,7 @@ async fn every_model_s_example_goes_from_submit_to_its_downloaded_result() {
 /// give. (The SDK refuses those forms before sending; spec/ records each correction.)
 #[tokio::test]
 async fn every_page_s_published_example_is_accepted_verbatim_by_the_emulator() {
-    let emulator = Emulator::builder()
-        .api_key(KEY)
-        .rate_limits(false)
-        .credits(1e9)
-        .start()
-        .await
-        .expect("the emulator starts");
+    let emulator = crate::common::emulator(KEY).await;
     let http = reqwest::Client::new();
     let url = format!("{}/api/v1/jobs/createTask", emulator.base_url());
     let mut published = 0;

@@ -22,13 +22,7 @@ fn files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
 }
 
 async fn emulator() -> Emulator {
-    Emulator::builder()
-        .api_key(KEY)
-        .rate_limits(false)
-        .credits(1e9)
-        .start()
-        .await
-        .expect("the emulator starts")
+    crate::common::emulator(KEY).await
 }
 
 fn uploads(emulator: &Emulator) -> u64 {

@@ -253,6 +253,17 @@ where
 }
 
 /// A client of `emulator` (both hosts) that sends `key`.
+/// An emulator for `key` that neither rate-limits nor runs out of credits.
+pub async fn emulator(key: &str) -> Emulator {
+    Emulator::builder()
+        .api_key(key)
+        .rate_limits(false)
+        .credits(1e9)
+        .start()
+        .await
+        .expect("the emulator starts")
+}
+
 pub fn client(emulator: &Emulator, key: &str) -> Client {
     Client::builder()
         .api_key(key)
