@@ -846,11 +846,7 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
     let input_ty = format_ident!("{}", input_name);
     let modality = format_ident!(
         "{}",
-        model
-            .modality
-            .split('-')
-            .map(|part| camel(part))
-            .collect::<String>()
+        model.modality.split('-').map(camel).collect::<String>()
     );
     let modality = quote!(Modality::#modality);
 
@@ -904,6 +900,7 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
         .iter()
         .map(item_struct)
         .collect::<Result<Vec<_>, _>>()?;
+    let default = derive_default(&model.fields);
 
     let input_doc = docs(&format!(
         "The `input` object of `{id}`: every documented field, in documented order.\n\n\
@@ -990,7 +987,7 @@ fn model_module(model: &ModelSpec) -> Result<TokenStream, String> {
         #(#items)*
 
         #input_doc
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, #default PartialEq, serde::Serialize, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         #[non_exhaustive]
         pub struct #input_ty {
@@ -1138,6 +1135,12 @@ fn struct_parts(fields: &[Field], nested: bool) -> Result<StructParts, String> {
     Ok(parts)
 }
 
+/// `Default` for a struct whose every field is optional, beside its `new()` without
+/// arguments (which then builds the same value).
+fn derive_default(fields: &[Field]) -> Option<TokenStream> {
+    fields.iter().all(|f| !f.required).then(|| quote!(Default,))
+}
+
 /// The item type of a list of objects, if `field` is one.
 fn item_struct(field: &Field) -> Result<Option<TokenStream>, String> {
     let Kind::Objects { fields, .. } = &field.kind else {
@@ -1169,6 +1172,7 @@ fn item_struct(field: &Field) -> Result<Option<TokenStream>, String> {
             names.join(" and ")
         )
     });
+    let default = derive_default(fields);
     let check_fn = if checks.is_empty() {
         quote! {
             fn check(&self, _: &mut Violations, _: &str) {}
@@ -1182,7 +1186,7 @@ fn item_struct(field: &Field) -> Result<Option<TokenStream>, String> {
     };
     Ok(Some(quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, #default PartialEq, serde::Serialize, serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         #[non_exhaustive]
         pub struct #ident {

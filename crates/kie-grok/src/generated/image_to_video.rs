@@ -403,7 +403,7 @@ impl std::str::FromStr for AspectRatio {
 /// assert_eq!(serde_json::to_value(&input)?["mode"], "spicy");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct GrokImagineImageToVideoInput {
