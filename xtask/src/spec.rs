@@ -441,7 +441,10 @@ fn read_uniform(uniform: &Json, fields: &[Field]) -> Result<Vec<(String, Target)
                 }
                 "duration_secs" => matches!(
                     field.kind,
-                    Kind::Choice { .. } | Kind::Integer { .. } | Kind::Number { .. }
+                    Kind::Choice { .. }
+                        | Kind::Integer { .. }
+                        | Kind::Number { .. }
+                        | Kind::Text { .. }
                 ),
                 "seed" => matches!(field.kind, Kind::Integer { .. } | Kind::Number { .. }),
                 _ => false,

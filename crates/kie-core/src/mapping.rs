@@ -597,6 +597,8 @@ fn uniform_value(param: &Param, value: Uniform) -> Result<Value, Problem> {
         (ParamKind::Text { .. } | ParamKind::Url { .. }, Uniform::Text(text)) => {
             Ok(Value::String(text))
         }
+        // A duration a page types as free text (grok-imagine's "6" to "30").
+        (ParamKind::Text { .. }, Uniform::Whole(n)) => Ok(Value::String(n.to_string())),
         (ParamKind::TextList { .. } | ParamKind::UrlList { .. }, Uniform::Text(text)) => {
             Ok(Value::Array(vec![Value::String(text)]))
         }

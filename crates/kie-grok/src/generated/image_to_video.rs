@@ -136,9 +136,7 @@ pub static UNIFORM: UniformMapping = UniformMapping {
     audio: Target::Unsupported {
         hint: "the model takes no input audio",
     },
-    duration_secs: Target::Unsupported {
-        hint: "the page types `duration` as free text, not a number: set the `duration` extra to the seconds as a string, 6 to 30",
-    },
+    duration_secs: Target::Param("duration"),
     aspect_ratio: Target::Param("aspect_ratio"),
     resolution: Target::Param("resolution"),
     seed: Target::Unsupported {

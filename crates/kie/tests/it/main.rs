@@ -16,6 +16,7 @@ mod registry;
 mod spec_conformance;
 mod models {
     mod bytedance;
+    mod grok;
     mod hailuo;
     mod kling;
     mod sora;

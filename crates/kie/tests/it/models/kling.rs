@@ -1,5 +1,5 @@
-//! kling/v2-1-master-text-to-video: each enum's wire strings and the uniform-request
-//! mapping (limits and the documented example: `spec_conformance`).
+//! Kling: each enum's wire strings and the uniform-request mapping of 2.1 Master and 3.0
+//! (limits and the documented examples: `spec_conformance`).
 
 use crate::common::{problem, wire_strings};
 use kie::kling::v2_1_master_text_to_video::{
@@ -87,4 +87,56 @@ fn a_seed_sent_to_kling_is_a_clear_error() {
         problem(&err, "camera_fixed"),
         Problem::Unsupported { .. }
     ));
+}
+
+/// Kling 3.0 takes a first and a last frame as the two items of one list, and its shots
+/// as a list of objects whose limits are checked item by item.
+#[test]
+fn kling_3_0_takes_both_frames_in_one_list_and_checks_each_shot() {
+    use kie::ModelInput as _;
+    use kie::kling::v3_0_video::{KlingV30Video, KlingV30VideoInput, MultiPromptItem};
+
+    let request = VideoRequest::new("a dog runs to a cat")
+        .image_url("https://example.com/first.png")
+        .end_image_url("https://example.com/last.png")
+        .extra("multi_prompt", json!([]));
+    let input = KlingV30Video.input_for(&request).unwrap();
+    assert_eq!(
+        input["image_urls"],
+        json!([
+            "https://example.com/first.png",
+            "https://example.com/last.png"
+        ])
+    );
+
+    // A last frame without a first one cannot take the first place.
+    let err = KlingV30Video
+        .input_for(
+            &VideoRequest::new("a dog")
+                .end_image_url("https://example.com/last.png")
+                .extra("multi_prompt", json!([])),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(problem(&err, "end_image"), Problem::Unsupported { .. }),
+        "{err}"
+    );
+
+    // Each shot's own limits, named with its place.
+    let input = KlingV30VideoInput::new(
+        "two shots",
+        [
+            MultiPromptItem::new("a dog", 3),
+            MultiPromptItem::new("a cat", 13),
+        ],
+    );
+    let err = input.validate().unwrap_err();
+    assert!(
+        matches!(
+            problem(&err, "multi_prompt[1].duration"),
+            Problem::OutOfRange { .. }
+        ),
+        "{err}"
+    );
+    assert_eq!(err.violations().len(), 1, "{err}");
 }
