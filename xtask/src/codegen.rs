@@ -1073,16 +1073,23 @@ fn struct_parts(fields: &[Field], nested: bool) -> Result<StructParts, String> {
         let doc = docs(&field_doc(field));
         let name = &field.name;
         let rename = (ident != name).then(|| quote!(#[serde(rename = #name)]));
+        // A whole number is written as the pages write it, `5` and not `5.0`.
+        let number = matches!(field.kind, Kind::Number { .. });
         parts.fields.push(if field.required {
+            let number = number.then(|| quote!(#[serde(serialize_with = "support::number")]));
             quote! {
                 #doc
                 #rename
+                #number
                 pub #ident: #ty,
             }
         } else {
+            let number =
+                number.then(|| quote!(#[serde(serialize_with = "support::optional_number")]));
             quote! {
                 #doc
                 #rename
+                #number
                 #[serde(default, skip_serializing_if = "Option::is_none")]
                 pub #ident: Option<#ty>,
             }

@@ -1,12 +1,13 @@
 //! `cargo xtask features`: the facade's features really isolate the providers, and its
 //! TLS features compile exactly the crypto provider they name.
 //!
-//! A user who enables only `kling` must not compile (or pay for) Bytedance, Sora or
-//! Hailuo code, and each provider crate must build without the others. A user who keeps
-//! the default TLS must not pay for a second crypto provider (aws-lc-sys's C build was
-//! 38 s of a 62 s cold build), and no configuration may bring OpenSSL. The check reads
-//! the features of the facade and of kie-core from `cargo metadata`, so it follows the
-//! manifests instead of a second list kept by hand, then:
+//! A user who enables only `kling` must not compile (or pay for) any other provider's
+//! code (Bytedance, Sora, Hailuo, Wan...), and each provider crate must build without
+//! the others. A user who keeps the default TLS must not pay for a second crypto
+//! provider (aws-lc-sys's C build was 38 s of a 62 s cold build), and no configuration
+//! may bring OpenSSL. The check reads the features of the facade and of kie-core from
+//! `cargo metadata`, so it follows the manifests instead of a second list kept by hand,
+//! then:
 //!
 //! 1. `cargo check -p <provider>` for each provider crate alone;
 //! 2. `cargo check -p kie --no-default-features`, and with each single feature;

@@ -282,16 +282,11 @@ fn import_inner(
     for (name, prop) in top {
         let value = match name.as_str() {
             "model" => model_property(&id),
-            "input" => object(vec![
-                ("type", s("object")),
-                ("description", s("Input parameters of the generation task.")),
-                (
-                    "required",
-                    Json::Array(required.iter().map(|r| s(r)).collect()),
-                ),
-                ("additionalProperties", Json::Bool(false)),
-                ("properties", Json::Object(fields.clone())),
-            ]),
+            "input" => closed_object(
+                vec![("description", s("Input parameters of the generation task."))],
+                &required,
+                fields.clone(),
+            ),
             "callBackUrl" => url_property(prop, CALLBACK_DESCRIPTION),
             "progressCallBackUrl" => url_property(prop, PROGRESS_DESCRIPTION),
             _ => prop.clone(),
@@ -300,6 +295,13 @@ fn import_inner(
     }
 
     let example = request_example(body, &id, &fields, correction, &mut defects)?;
+    // The page's example as published, kept when the document's differs from it, so
+    // that the emulator can be shown to take what kie.ai's docs tell users to send.
+    let published = match body.get("example") {
+        Some(Json::String(text)) => Json::parse(text).ok(),
+        other => other.cloned(),
+    }
+    .filter(|published| Some(published) != example.as_ref());
     let task_id = path(
         post,
         &["responses", "200", "content", "application/json", "example"],
@@ -320,7 +322,12 @@ fn import_inner(
             (row, Some(text))
         }
     };
-    let document = document(page, &id, &row, properties, example, task_id, &defects)?;
+    let examples = Examples {
+        request: example,
+        published,
+        task_id,
+    };
+    let document = document(page, &id, &row, properties, examples, &defects)?;
     Ok(Imported {
         file: format!("{}.json", id.replace('/', "-")),
         id,
@@ -465,19 +472,14 @@ fn convert_field(
                 let previous = previous.and_then(|p| path(p, &["items", "properties"]));
                 let (fields, required) = input_fields(items, previous, None, defects)
                     .map_err(|e| format!("items.{e}"))?;
-                Some(object(vec![
-                    ("type", s("object")),
-                    (
-                        "required",
-                        Json::Array(required.iter().map(|r| s(r)).collect()),
-                    ),
-                    ("additionalProperties", Json::Bool(false)),
-                    ("properties", Json::Object(fields)),
-                ]))
+                Some(closed_object(Vec::new(), &required, fields))
             }
+            // Only a number has a step: a string whose prose says "Step: 1" (grok's
+            // text `duration`) gets none.
             "multipleOf" => page.get(key).cloned().or_else(|| {
                 page_description
                     .as_deref()
+                    .filter(|_| matches!(ty, "number" | "integer"))
                     .and_then(documented_step)
                     .map(Json::Number)
             }),
@@ -704,7 +706,13 @@ fn request_example(
                 ));
             }
         },
-        (Some(_), Some(_)) | (None, Some(_)) => {
+        (None, Some((fixed, why))) => {
+            defects.push(format!(
+                "the page gives no request example; the table's is used: {why}"
+            ));
+            Json::parse(fixed).map_err(|e| format!("{TABLE}: the example: {e}"))?
+        }
+        (Some(_), Some(_)) => {
             return Err(format!(
                 "{TABLE} replaces the request example, which is not JSON text on this page: remove the correction"
             ));
@@ -772,10 +780,14 @@ fn example_input(
                 continue;
             }
         };
-        let allowed = field.get("enum").and_then(Json::as_array);
-        if allowed.is_some_and(|a| !a.contains(&value)) {
+        // The value against the field's own rule (an enum, a limit, an http(s) URL): the
+        // example is kie.ai's, the rule is the schema's, and the schema is normative.
+        let problem = spec::read_field(name, field, false)
+            .ok()
+            .and_then(|f| spec::value_problem(&f.kind, &value.to_value()));
+        if let Some(problem) = problem {
             defects.push(format!(
-                "the request example sends `{name}` as {}, which its enum does not allow; left out",
+                "the request example sends `{name}` as {}, which {problem}; left out",
                 value.to_value()
             ));
             continue;
@@ -947,15 +959,29 @@ fn inline_toml(value: &Json) -> String {
     }
 }
 
+/// A page's examples, as the document records them.
+struct Examples {
+    /// The request example, corrected where the page's breaks its own schema.
+    request: Option<Json>,
+    /// The page's request example as published, when it differs from `request`.
+    published: Option<Json>,
+    /// The task id of the page's answer example.
+    task_id: Option<Json>,
+}
+
 fn document(
     page: &Page,
     id: &str,
     row: &Row,
     properties: Vec<(String, Json)>,
-    example: Option<Json>,
-    task_id: Option<Json>,
+    examples: Examples,
     defects: &[String],
 ) -> Result<Json, String> {
+    let Examples {
+        request: example,
+        published,
+        task_id,
+    } = examples;
     let template = Json::parse(TEMPLATE).expect("the import template is valid JSON");
     let part = |key: &str| template.get(key).cloned().expect("the template has it");
     let mut ext = vec![
@@ -974,6 +1000,9 @@ fn document(
             "docs-defects",
             Json::Array(defects.iter().map(|d| s(d)).collect()),
         ));
+    }
+    if let Some(published) = published {
+        ext.push(("page-example", published));
     }
     let mut content = vec![(
         "schema",
@@ -1068,6 +1097,23 @@ fn document(
         ),
         ("components", part("components")),
     ]))
+}
+
+/// An object schema that refuses unknown members. `required` is left out when empty:
+/// JSON Schema draft 4 (which the emulator's validator reads these documents as) wants
+/// at least one name in it.
+fn closed_object(annotations: Vec<(&str, Json)>, required: &[String], fields: Members) -> Json {
+    let mut members = vec![("type", s("object"))];
+    members.extend(annotations);
+    if !required.is_empty() {
+        members.push((
+            "required",
+            Json::Array(required.iter().map(|r| s(r)).collect()),
+        ));
+    }
+    members.push(("additionalProperties", Json::Bool(false)));
+    members.push(("properties", Json::Object(fields)));
+    object(members)
 }
 
 fn model_property(id: &str) -> Json {

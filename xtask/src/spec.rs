@@ -368,7 +368,17 @@ pub fn read_model(file: &str, doc: &Json) -> Result<ModelSpec, String> {
 /// documented order; `what` names it in messages, `case` is what its field names must be.
 fn read_fields(object: &Json, what: &str, case: IdentCase) -> Result<Vec<Field>, String> {
     expect_closed_object(object, what)?;
-    let required = string_list(object, "required", what)?;
+    // Draft 4 wants a `required` list to name at least one field, so a schema whose
+    // fields are all optional has none.
+    let required = match object.get("required") {
+        None => Vec::new(),
+        Some(_) => string_list(object, "required", what)?,
+    };
+    if object.get("required").is_some() && required.is_empty() {
+        return Err(format!(
+            "{what}.required is empty: leave it out (JSON Schema draft 4)"
+        ));
+    }
     let props = member(object, "properties", what)?
         .as_object()
         .ok_or_else(|| format!("{what}.properties is not an object"))?;
@@ -530,10 +540,17 @@ fn read_uniform(uniform: &Json, fields: &[Field]) -> Result<Vec<(String, Target)
     Ok(out)
 }
 
-/// Keywords that only annotate a field; everything else must be enforced.
-const ANNOTATIONS: [&str; 3] = ["description", "example", "default"];
+/// Keywords that only annotate a field; everything else must be enforced. `deprecated`
+/// (seedance 2's `return_last_frame`) changes nothing a request may send.
+const ANNOTATIONS: [&str; 4] = ["description", "example", "default", "deprecated"];
 
-fn read_field(name: &str, schema: &Json, required: bool) -> Result<Field, String> {
+/// Reads one field's schema (its name as kie.ai spells it).
+///
+/// # Errors
+///
+/// A keyword or a kind the generator would not enforce, or a default that breaks the
+/// field's own rule.
+pub fn read_field(name: &str, schema: &Json, required: bool) -> Result<Field, String> {
     let description = string(schema, "description", "the field")?.to_owned();
     let ty = string(schema, "type", "the field")?;
     let has = |key: &str| schema.get(key).is_some();

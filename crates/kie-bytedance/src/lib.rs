@@ -1,4 +1,5 @@
-//! The ByteDance models (`bytedance/v1-pro-text-to-video`, `bytedance/v1-pro-fast-image-to-video`)
+//! The ByteDance models (Seedance 2.0, 2.0 Fast and 1.5 Pro, V1 Pro, Pro Fast and Lite:
+//! `bytedance/v1-pro-text-to-video`, `bytedance/seedance-2` and the others)
 //! for [kie-rs](https://github.com/kie-rs/kie-rs), generated from the OpenAPI documents in
 //! the repository's `spec/`.
 //!

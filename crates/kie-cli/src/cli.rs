@@ -28,8 +28,9 @@ With --json, every outcome is one JSON document on stdout (usage errors too:
 Environment: KIE_API_KEY (your key: https://kie.ai/api-key), KIE_BASE_URL, KIE_UPLOAD_BASE_URL.
 Without an account, add --emulator to any command to run it against a local kie.ai.";
 
-/// Generate videos with kie.ai's models (Bytedance, Sora, Kling, Hailuo) from a
-/// terminal: validate, submit, wait with progress, download.
+/// Generate videos with kie.ai's models (Bytedance, Sora, Kling, Hailuo, Grok,
+/// HappyHorse, Infinitalk, Topaz, Wan) from a terminal: validate, submit, wait with
+/// progress, download.
 #[derive(Parser)]
 #[command(name = "kie", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -149,17 +150,35 @@ pub enum Service {
 pub struct Generate {
     /// The model id (see `kie models`), e.g. kling/v2-1-master-text-to-video.
     pub model: String,
-    /// What the video shows.
-    #[arg(long)]
+    /// What the video shows; models that take no prompt (an upscaler, a watermark
+    /// remover) take none.
+    #[arg(long, default_value = "")]
     pub prompt: String,
     /// A model parameter by its kie.ai name, e.g. --set duration=10 (repeatable, once
     /// per parameter).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = assignment)]
     pub params: Vec<(String, String)>,
-    /// The source image for image-to-video models: a local file (uploaded first) or an
-    /// http(s) URL (other URL schemes are refused).
+    /// The source image, or first frame, for image-to-video models: a local file
+    /// (uploaded first) or an http(s) URL (other URL schemes are refused, here as for
+    /// every media input); `kie models` lists the media inputs each model takes.
     #[arg(long, value_name = "PATH_OR_URL")]
     pub image: Option<String>,
+    /// The last frame, for models that end on a given image: a local file (uploaded
+    /// first) or an http(s) URL.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub end_image: Option<String>,
+    /// A reference image whose subject, style or character the video keeps (repeat
+    /// the flag for several): a local file (uploaded first) or an http(s) URL.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub reference_image: Vec<String>,
+    /// The input video, to extend, restyle, edit, upscale or take motion from: a local
+    /// file (uploaded first) or an http(s) URL.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub video: Option<String>,
+    /// The driving audio (speech or sound the video follows): a local file (uploaded
+    /// first) or an http(s) URL.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub audio: Option<String>,
     /// Where kie.ai POSTs the outcome when the task ends.
     #[arg(long)]
     pub callback_url: Option<String>,
@@ -178,8 +197,11 @@ pub struct Generate {
 #[derive(Args)]
 pub struct Batch {
     /// One request per line: {"model": ID, "prompt": TEXT, "params": {NAME: VALUE},
-    /// "image": PATH_OR_URL, "name": FILE_STEM}; only model and prompt are required. A
-    /// relative image path is found in the batch file's directory (not the current one).
+    /// "image": PATH_OR_URL, "end_image": PATH_OR_URL, "reference_images": [PATH_OR_URL,
+    /// ...], "video": PATH_OR_URL, "audio": PATH_OR_URL, "callback_url": URL, "name":
+    /// FILE_STEM}; only the model is required (and a prompt, for the models that take
+    /// one: the model says so). Local files are uploaded; a
+    /// relative path is found in the batch file's directory (not the current one).
     /// Blank lines and lines starting with # are skipped.
     pub file: PathBuf,
     /// Where the videos go (NAME.mp4, or line-N.mp4), beside the batch's journal; one

@@ -11,11 +11,11 @@ use crate::interrupt::Stake;
 use crate::out;
 use crate::output::Output;
 use crate::progress::Display;
-use crate::request::{self, Image, Origin, check, video_request};
-use crate::task::{Video, await_video, save};
+use crate::request::{self, MediaKind, Origin, check, video_request};
+use crate::task::{Video, await_video, fileless, save};
 
-/// Validates the request and checks `--out`, then submits it (uploading a local image
-/// first) and, unless `--no-wait`, waits with progress and downloads the video. `stake`
+/// Validates the request and checks `--out`, then submits it (uploading local media
+/// files first) and, unless `--no-wait`, waits with progress and downloads the video. `stake`
 /// follows the task: being created, then awaited, then downloaded.
 pub async fn generate(
     client: &kie::Client,
@@ -26,12 +26,17 @@ pub async fn generate(
 ) -> Result<Output, Failure> {
     let model = kie::registry::model(&args.model)?;
     let params = request::params(&model, &args.params)?;
-    let image = args
-        .image
-        .as_deref()
-        .map(|text| Image::parse(text, Origin::Flags))
-        .transpose()?;
-    let request = video_request(&args.prompt, params, image, args.callback_url.as_deref());
+    let media = request::media_inputs(
+        [
+            (MediaKind::Image, args.image.as_slice()),
+            (MediaKind::EndImage, args.end_image.as_slice()),
+            (MediaKind::ReferenceImage, args.reference_image.as_slice()),
+            (MediaKind::Video, args.video.as_slice()),
+            (MediaKind::Audio, args.audio.as_slice()),
+        ],
+        Origin::Flags,
+    )?;
+    let request = video_request(&args.prompt, params, media, args.callback_url.as_deref());
     check(model.as_ref(), &request, Origin::Flags)?;
     if !args.no_wait {
         match &args.out {
@@ -68,6 +73,9 @@ pub async fn generate(
         out: Some(out.clone()),
     });
     let video = await_video(&task, args.max_wait, display, Some(&out)).await?;
+    if let Some(output) = fileless(&video) {
+        return Ok(output);
+    }
     stake.set(Resume::Download {
         task_id: task.id().to_owned(),
         out: out.clone(),

@@ -2,15 +2,17 @@
 
 use std::fmt::Write as _;
 
-use kie::{ModelInfo, Param};
-use serde_json::json;
+use kie::{Media, ModelInfo, Param, Problem, VideoModel};
+use serde_json::{Value, json};
 
 use crate::cli::ModelsArgs;
 use crate::failure::Failure;
 use crate::output::Output;
+use crate::request::{MediaKind, video_request};
 
 /// The enabled models that pass `args`' filters, grouped by provider, then modality,
-/// each with its parameters, allowed values, defaults and limits. A filter value that
+/// each with the media inputs it takes, its parameters, allowed values, defaults and
+/// limits. A filter value that
 /// names nothing this build knows is refused with the values it knows, rather than
 /// answered with an empty list.
 pub fn models(args: &ModelsArgs) -> Result<Output, Failure> {
@@ -26,6 +28,7 @@ pub fn models(args: &ModelsArgs) -> Result<Output, Failure> {
     infos.sort_by_key(|info| (info.provider, info.modality.to_string(), info.id));
     let mut text = String::new();
     let mut group = None;
+    let mut listed = Vec::with_capacity(infos.len());
     for info in &infos {
         let this = (info.provider, info.modality);
         if group != Some(this) {
@@ -35,10 +38,40 @@ pub fn models(args: &ModelsArgs) -> Result<Output, Failure> {
             let _ = writeln!(text, "== {} / {}", info.provider, info.modality);
             group = Some(this);
         }
+        let media = kie::registry::model(info.id).map_or_else(|_| Vec::new(), |m| takes(&*m));
         text.push('\n');
-        describe(&mut text, info);
+        describe(&mut text, info, &media);
+        let mut entry = serde_json::to_value(info).unwrap_or(Value::Null);
+        if let Some(entry) = entry.as_object_mut() {
+            let fields = media.iter().map(|kind| kind.field()).collect::<Vec<_>>();
+            entry.insert("media".to_owned(), json!(fields));
+        }
+        listed.push(entry);
     }
-    Ok(Output::new(json!({ "models": infos }), text))
+    Ok(Output::new(json!({ "models": listed }), text))
+}
+
+/// The media inputs `model` takes: those its mapping of the uniform request does not
+/// refuse as unsupported, asked with a URL that is never fetched. A last frame is asked
+/// with a first one, which a model that takes both in one list needs before it.
+fn takes(model: &dyn VideoModel) -> Vec<MediaKind> {
+    let url = || Media::Url("https://probe.invalid/media".to_owned());
+    MediaKind::ALL
+        .into_iter()
+        .filter(|&kind| {
+            let mut media = vec![(kind, url())];
+            if kind == MediaKind::EndImage {
+                media.push((MediaKind::Image, url()));
+            }
+            let request = video_request("probe", [], media, None);
+            model.input_for(&request).err().is_none_or(|invalid| {
+                !invalid.violations().iter().any(|violation| {
+                    violation.field == kind.field()
+                        && matches!(violation.problem, Problem::Unsupported { .. })
+                })
+            })
+        })
+        .collect()
 }
 
 /// Refuses a `flag` value that no model of this build has, listing those it has.
@@ -61,9 +94,16 @@ fn check_filter(
     )))
 }
 
-fn describe(text: &mut String, info: &ModelInfo) {
+fn describe(text: &mut String, info: &ModelInfo, media: &[MediaKind]) {
     let _ = writeln!(text, "{}", info.id);
     let _ = writeln!(text, "  {}", info.summary);
+    let flags: Vec<&str> = media.iter().map(|kind| kind.flag()).collect();
+    let flags = if flags.is_empty() {
+        "none".to_owned()
+    } else {
+        flags.join(", ")
+    };
+    let _ = writeln!(text, "  media inputs: {flags}");
     let width = info.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
     for param in info.params {
         let _ = writeln!(text, "  {:width$}  {}", param.name, rule(param));
@@ -111,6 +151,34 @@ mod tests {
     }
 
     #[test]
+    fn each_model_lists_the_media_inputs_it_takes() {
+        let output = models(&all()).unwrap();
+        let fast = "bytedance/v1-pro-fast-image-to-video\n  \
+                    Turns a still image into a video with ByteDance's fast model.\n  \
+                    media inputs: --image\n";
+        assert!(output.text.contains(fast), "{}", output.text);
+        let kling = "kling/v2-1-master-text-to-video\n  ";
+        let at = output.text.find(kling).expect("kling is listed");
+        let after = &output.text[at..];
+        assert_eq!(
+            after.lines().nth(2),
+            Some("  media inputs: none"),
+            "{after}"
+        );
+        let models = output.json["models"].as_array().unwrap();
+        let media = |id: &str| {
+            let model = models.iter().find(|m| m["id"] == id).expect("listed");
+            assert!(model["params"].is_array(), "{model}");
+            model["media"].clone()
+        };
+        assert_eq!(
+            media("bytedance/v1-pro-fast-image-to-video"),
+            json!(["image"])
+        );
+        assert_eq!(media("kling/v2-1-master-text-to-video"), json!([]));
+    }
+
+    #[test]
     fn models_are_grouped_by_provider_then_modality() {
         let text = models(&all()).unwrap().text;
         let headings: Vec<&str> = text.lines().filter(|l| l.starts_with("== ")).collect();
@@ -119,9 +187,32 @@ mod tests {
             [
                 "== bytedance / image-to-video",
                 "== bytedance / text-to-video",
+                "== grok / image-to-video",
+                "== grok / text-to-video",
+                "== grok / upscale",
+                "== grok / video-to-video",
+                "== hailuo / image-to-video",
                 "== hailuo / text-to-video",
+                "== happyhorse / edit",
+                "== happyhorse / image-to-video",
+                "== happyhorse / reference-to-video",
+                "== happyhorse / text-to-video",
+                "== infinitalk / audio-driven",
+                "== kling / audio-driven",
+                "== kling / image-to-video",
                 "== kling / text-to-video",
+                "== kling / video-to-video",
+                "== sora / character",
+                "== sora / edit",
+                "== sora / image-to-video",
                 "== sora / text-to-video",
+                "== topaz / upscale",
+                "== wan / audio-driven",
+                "== wan / edit",
+                "== wan / image-to-video",
+                "== wan / reference-to-video",
+                "== wan / text-to-video",
+                "== wan / video-to-video",
             ]
         );
     }
@@ -139,7 +230,14 @@ mod tests {
             .iter()
             .map(|m| m["id"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, ["bytedance/v1-pro-fast-image-to-video"]);
+        assert_eq!(
+            ids,
+            [
+                "bytedance/v1-lite-image-to-video",
+                "bytedance/v1-pro-fast-image-to-video",
+                "bytedance/v1-pro-image-to-video",
+            ]
+        );
         assert!(!output.text.contains("kling"));
     }
 
@@ -154,7 +252,9 @@ mod tests {
         let text = format!("{failure:?}");
         assert!(text.contains(r#"--provider \"klingg\""#), "{text}");
         assert!(
-            text.contains("known: bytedance, hailuo, kling, sora"),
+            text.contains(
+                "known: bytedance, grok, hailuo, happyhorse, infinitalk, kling, sora, topaz, wan"
+            ),
             "{text}"
         );
     }

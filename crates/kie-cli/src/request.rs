@@ -6,13 +6,95 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kie::{Error, ErrorKind, Media, ParamKind, ValidationError, VideoModel, VideoRequest};
+use kie::{Error, ErrorKind, Media, ParamKind, Problem, ValidationError, VideoModel, VideoRequest};
 use serde_json::Value;
 
 use crate::failure::Failure;
 
+/// A media input of the uniform request, named as each origin names it: the flag of
+/// `kie generate`, the key of a batch line (the uniform field's own name), and the
+/// field the model's validation reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    /// The source image, or first frame.
+    Image,
+    /// The last frame.
+    EndImage,
+    /// One of the reference images (the flag repeats; the batch key is a list).
+    ReferenceImage,
+    /// The input video.
+    Video,
+    /// The input (driving) audio.
+    Audio,
+}
+
+impl MediaKind {
+    /// Every kind, in the uniform request's order.
+    pub const ALL: [MediaKind; 5] = [
+        MediaKind::Image,
+        MediaKind::EndImage,
+        MediaKind::ReferenceImage,
+        MediaKind::Video,
+        MediaKind::Audio,
+    ];
+
+    /// The uniform request's field, which is also the batch line's key.
+    pub fn field(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::EndImage => "end_image",
+            MediaKind::ReferenceImage => "reference_images",
+            MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
+        }
+    }
+
+    /// The `kie generate` flag.
+    pub fn flag(self) -> &'static str {
+        match self {
+            MediaKind::Image => "--image",
+            MediaKind::EndImage => "--end-image",
+            MediaKind::ReferenceImage => "--reference-image",
+            MediaKind::Video => "--video",
+            MediaKind::Audio => "--audio",
+        }
+    }
+
+    /// The kind whose uniform field is `field`.
+    fn of_field(field: &str) -> Option<MediaKind> {
+        MediaKind::ALL
+            .into_iter()
+            .find(|kind| kind.field() == field)
+    }
+
+    /// `request` with `media` as this input (added to the reference images).
+    fn set(self, request: VideoRequest, media: Media) -> VideoRequest {
+        let mut request = request;
+        match self {
+            MediaKind::Image => request.image = Some(media),
+            MediaKind::EndImage => request.end_image = Some(media),
+            MediaKind::ReferenceImage => request.reference_images.push(media),
+            MediaKind::Video => request.video = Some(media),
+            MediaKind::Audio => request.audio = Some(media),
+        }
+        request
+    }
+
+    /// The inputs of this kind `request` holds.
+    fn of(self, request: &VideoRequest) -> Vec<&Media> {
+        match self {
+            MediaKind::Image => request.image.iter().collect(),
+            MediaKind::EndImage => request.end_image.iter().collect(),
+            MediaKind::ReferenceImage => request.reference_images.iter().collect(),
+            MediaKind::Video => request.video.iter().collect(),
+            MediaKind::Audio => request.audio.iter().collect(),
+        }
+    }
+}
+
 /// Where a request came from, which decides what its parts are called in errors. The
-/// model's validation names kie.ai's fields (`image_url`); the user typed `--image`.
+/// model's validation names the uniform request's fields (`end_image`) and kie.ai's
+/// (`duration`); the user typed `--end-image`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// `kie generate`'s flags.
@@ -22,60 +104,70 @@ pub enum Origin {
 }
 
 impl Origin {
-    /// What the user calls the image.
-    fn image(self) -> &'static str {
+    /// What the user calls a media input, as given in front of its value.
+    fn media(self, kind: MediaKind) -> String {
         match self {
-            Origin::Flags => "--image",
-            Origin::BatchLine => "`image`",
+            Origin::Flags => kind.flag().to_owned(),
+            Origin::BatchLine => format!("`{}`", kind.field()),
         }
     }
 
-    /// What the user typed for kie.ai's `field`, when it is not the field's own name.
-    fn alias(self, field: &str) -> Option<&'static str> {
+    /// What the user calls a media input, quoted as a field in a list of them.
+    fn quoted(self, kind: MediaKind) -> String {
+        match self {
+            Origin::Flags => format!("`{}`", kind.flag()),
+            Origin::BatchLine => format!("`{}`", kind.field()),
+        }
+    }
+
+    /// What the user typed for the uniform `field`, when it is not the field's own name.
+    fn alias(self, field: &str) -> Option<String> {
         match (self, field) {
-            (Origin::Flags, "prompt") => Some("`--prompt`"),
-            (Origin::Flags, "image_url" | "image_path") => Some("`--image`"),
-            (Origin::BatchLine, "image_url" | "image_path") => Some("`image`"),
-            _ => None,
+            (Origin::Flags, "prompt") => Some("`--prompt`".to_owned()),
+            (Origin::Flags, field) => MediaKind::of_field(field).map(|kind| self.quoted(kind)),
+            (Origin::BatchLine, _) => None,
         }
     }
 }
 
-/// The source image: a URL kie.ai fetches, or a local file to upload first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Image {
-    /// An http(s) URL.
-    Url(String),
-    /// A local file.
-    Path(PathBuf),
+/// Reads `text`, given as `kind`, as an http(s) URL or a local path. Anything else with
+/// a URL scheme (`ftp://`, `file://`) is refused: read as a file name, it would only
+/// fail later as "not a readable file".
+pub fn media(text: &str, kind: MediaKind, origin: Origin) -> Result<Media, Unsendable> {
+    match text.split_once("://") {
+        Some((scheme, _))
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+        {
+            Ok(Media::Url(text.to_owned()))
+        }
+        Some((scheme, _)) if is_scheme(scheme) => Err(Unsendable::Scheme {
+            origin,
+            kind,
+            text: text.to_owned(),
+            scheme: scheme.to_owned(),
+        }),
+        _ => Ok(Media::Path(PathBuf::from(text))),
+    }
 }
 
-impl Image {
-    /// Reads `text` as an http(s) URL or a local path. Anything else with a URL scheme
-    /// (`ftp://`, `file://`) is refused: read as a file name, it would only fail later
-    /// as "not a readable file".
-    pub fn parse(text: &str, origin: Origin) -> Result<Image, Unsendable> {
-        match text.split_once("://") {
-            Some((scheme, _))
-                if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
-            {
-                Ok(Image::Url(text.to_owned()))
-            }
-            Some((scheme, _)) if is_scheme(scheme) => Err(Unsendable::Scheme {
-                origin,
-                text: text.to_owned(),
-                scheme: scheme.to_owned(),
-            }),
-            _ => Ok(Image::Path(PathBuf::from(text))),
-        }
-    }
+/// Every media input `given` as (kind, text), read by [`media`], in order.
+pub fn media_inputs<'a>(
+    given: impl IntoIterator<Item = (MediaKind, &'a [String])>,
+    origin: Origin,
+) -> Result<Vec<(MediaKind, Media)>, Unsendable> {
+    given
+        .into_iter()
+        .flat_map(|(kind, texts)| texts.iter().map(move |text| (kind, text)))
+        .map(|(kind, text)| Ok((kind, media(text, kind, origin)?)))
+        .collect()
+}
 
-    /// A relative path taken as relative to `dir` instead of the current directory.
-    pub fn relative_to(self, dir: &Path) -> Image {
-        match self {
-            Image::Path(path) if path.is_relative() => Image::Path(dir.join(path)),
-            image => image,
-        }
+/// `media` with a relative path taken as relative to `dir` instead of the current
+/// directory.
+pub fn relative_to(media: Media, dir: &Path) -> Media {
+    match media {
+        Media::Path(path) if path.is_relative() => Media::Path(dir.join(path)),
+        media => media,
     }
 }
 
@@ -87,23 +179,21 @@ fn is_scheme(text: &str) -> bool {
 }
 
 /// The request for `model`: the prompt, model parameters by their kie.ai names (checked
-/// by the model, which names any unknown one and what is allowed), the image, and the
-/// callback URL.
+/// by the model, which names any unknown one and what is allowed), the media inputs, and
+/// the callback URL.
 pub fn video_request(
     prompt: &str,
     params: impl IntoIterator<Item = (String, Value)>,
-    image: Option<Image>,
+    media: impl IntoIterator<Item = (MediaKind, Media)>,
     callback_url: Option<&str>,
 ) -> VideoRequest {
     let mut request = VideoRequest::new(prompt);
     for (name, value) in params {
         request = request.extra(name, value);
     }
-    request = match image {
-        Some(Image::Url(url)) => request.image_url(url),
-        Some(Image::Path(path)) => request.image_path(path),
-        None => request,
-    };
+    for (kind, media) in media {
+        request = kind.set(request, media);
+    }
     if let Some(url) = callback_url {
         request = request.callback_url(url);
     }
@@ -159,19 +249,23 @@ fn param_value(model: &Arc<dyn VideoModel>, name: &str, text: &str) -> Value {
 /// Why a request cannot be sent, found before anything is.
 #[derive(Debug)]
 pub enum Unsendable {
-    /// The image is a URL of a scheme kie.ai does not fetch.
+    /// A media input is a URL of a scheme kie.ai does not fetch.
     Scheme {
-        /// Where the image was given.
+        /// Where it was given.
         origin: Origin,
-        /// The image as given.
+        /// Which input it is.
+        kind: MediaKind,
+        /// The input as given.
         text: String,
         /// Its scheme.
         scheme: String,
     },
-    /// The local image is not a readable file.
-    NoImage {
-        /// Where the image was given.
+    /// A local media input is not a readable file.
+    NoFile {
+        /// Where it was given.
         origin: Origin,
+        /// Which input it is.
+        kind: MediaKind,
         /// The file looked for.
         path: PathBuf,
     },
@@ -185,21 +279,20 @@ impl fmt::Display for Unsendable {
         match self {
             Unsendable::Scheme {
                 origin,
+                kind,
                 text,
                 scheme,
             } => write!(
                 f,
                 "{} {text}: a {scheme}:// URL cannot be used; give an http(s) URL or a local file",
-                origin.image()
+                origin.media(*kind)
             ),
-            Unsendable::NoImage { origin, path } => {
-                write!(
-                    f,
-                    "{} {} is not a readable file",
-                    origin.image(),
-                    path.display()
-                )
-            }
+            Unsendable::NoFile { origin, kind, path } => write!(
+                f,
+                "{} {} is not a readable file",
+                origin.media(*kind),
+                path.display()
+            ),
             Unsendable::Invalid(fields) => f.write_str(&fields.join("; ")),
         }
     }
@@ -214,14 +307,31 @@ impl From<Unsendable> for Failure {
     }
 }
 
+/// Where stand-in URLs for local files point: a reserved name (RFC 6761), never fetched.
+const STAND_IN: &str = "https://upload.invalid/stand-in-for-a-local-file";
+
 /// Checks the request as the model will when it is submitted, so that nothing is
-/// uploaded, created or written for a request that cannot go. A local image must be a
-/// file, and stands in as a URL for the check since it gets one only when uploaded.
+/// uploaded, created or written for a request that cannot go. Every local media input
+/// must be a file, and stands in as a URL for the check since it gets one only when
+/// uploaded.
 pub fn check(
     model: &dyn VideoModel,
     request: &VideoRequest,
     origin: Origin,
 ) -> Result<(), Unsendable> {
+    for kind in MediaKind::ALL {
+        for media in kind.of(request) {
+            if let Media::Path(path) = media
+                && !path.is_file()
+            {
+                return Err(Unsendable::NoFile {
+                    origin,
+                    kind,
+                    path: path.clone(),
+                });
+            }
+        }
+    }
     let mut checked = request.clone();
     let media = [
         checked.image.as_mut(),
@@ -233,14 +343,8 @@ pub fn check(
     .flatten()
     .chain(checked.reference_images.iter_mut());
     for media in media {
-        if let Media::Path(path) = media {
-            if !path.is_file() {
-                return Err(Unsendable::NoImage {
-                    origin,
-                    path: path.clone(),
-                });
-            }
-            *media = Media::Url("https://upload.invalid/stand-in-for-a-local-file".into());
+        if let Media::Path(_) = media {
+            *media = Media::Url(STAND_IN.into());
         }
     }
     model
@@ -259,16 +363,28 @@ pub fn submit_failure(error: Error, request: &VideoRequest, origin: Origin) -> F
 }
 
 /// One line per broken rule. A field the user gave by its kie.ai name (`--set`, a
-/// batch line's `params`) keeps it; the others are called what the user typed.
+/// batch line's `params`) keeps it; the others are called what the user typed. A URL
+/// the model refuses is named by the input it was given as, though the model names the
+/// input field it landed in (`image_url`).
 fn fields(invalid: &ValidationError, request: &VideoRequest, origin: Origin) -> Vec<String> {
     invalid
         .violations()
         .iter()
-        .map(|violation| match origin.alias(&violation.field) {
-            Some(alias) if !request.extras.contains_key(&violation.field) => {
-                format!("{alias} {}", violation.problem)
+        .map(|violation| {
+            let given_as_param = request.extras.contains_key(&violation.field);
+            let alias = origin
+                .alias(&violation.field)
+                .or_else(|| match &violation.problem {
+                    Problem::InvalidUrl { value } => MediaKind::ALL
+                        .into_iter()
+                        .find(|kind| kind.of(request).iter().any(|m| m.as_url() == Some(value)))
+                        .map(|kind| origin.quoted(kind)),
+                    _ => None,
+                });
+            match alias {
+                Some(alias) if !given_as_param => format!("{alias} {}", violation.problem),
+                _ => violation.to_string(),
             }
-            _ => violation.to_string(),
         })
         .collect()
 }
@@ -319,51 +435,136 @@ mod tests {
     }
 
     #[test]
-    fn an_image_is_an_http_url_or_a_local_path_and_other_schemes_are_refused() {
-        let image = |text: &str| Image::parse(text, Origin::Flags);
-        assert_eq!(
-            image("https://x/a.png").expect("a URL"),
-            Image::Url("https://x/a.png".into())
-        );
-        assert_eq!(
-            image("HTTP://x/a.png").expect("a URL"),
-            Image::Url("HTTP://x/a.png".into())
-        );
-        assert_eq!(
-            image("still.png").expect("a path"),
-            Image::Path("still.png".into())
-        );
-        assert_eq!(
-            image("C:\\stills\\a.png").expect("a path"),
-            Image::Path("C:\\stills\\a.png".into())
-        );
-        for refused in ["ftp://x/a.png", "file:///tmp/a.png", "s3://bucket/a.png"] {
-            let error = image(refused).expect_err(refused).to_string();
-            assert!(
-                error.starts_with(&format!("--image {refused}: a ")),
-                "{error}"
+    fn media_is_an_http_url_or_a_local_path_and_other_schemes_are_refused() {
+        for kind in MediaKind::ALL {
+            let read = |text: &str| media(text, kind, Origin::Flags);
+            assert_eq!(
+                read("https://x/a.png").expect("a URL"),
+                Media::Url("https://x/a.png".into())
             );
+            assert_eq!(
+                read("HTTP://x/a.png").expect("a URL"),
+                Media::Url("HTTP://x/a.png".into())
+            );
+            assert_eq!(
+                read("still.png").expect("a path"),
+                Media::Path("still.png".into())
+            );
+            assert_eq!(
+                read("C:\\stills\\a.png").expect("a path"),
+                Media::Path("C:\\stills\\a.png".into())
+            );
+            for refused in ["ftp://x/a.png", "file:///tmp/a.png", "s3://bucket/a.png"] {
+                let error = read(refused).expect_err(refused).to_string();
+                assert!(
+                    error.starts_with(&format!("{} {refused}: a ", kind.flag())),
+                    "{error}"
+                );
+            }
         }
-        let error = Image::parse("ftp://x/a.png", Origin::BatchLine).expect_err("refused");
+        let error =
+            media("ftp://x/a.mp4", MediaKind::Video, Origin::BatchLine).expect_err("refused");
         assert_eq!(
             error.to_string(),
-            "`image` ftp://x/a.png: a ftp:// URL cannot be used; give an http(s) URL or a local file"
+            "`video` ftp://x/a.mp4: a ftp:// URL cannot be used; give an http(s) URL or a local file"
         );
     }
 
     #[test]
-    fn a_relative_image_path_is_taken_from_the_given_directory() {
+    fn media_inputs_keep_their_kind_and_order_and_the_first_bad_one_is_named() {
+        let images = ["a.png".to_owned(), "https://x/b.png".to_owned()];
+        let audio = ["voice.mp3".to_owned()];
+        let inputs = media_inputs(
+            [
+                (MediaKind::ReferenceImage, &images[..]),
+                (MediaKind::Audio, &audio[..]),
+            ],
+            Origin::Flags,
+        )
+        .expect("readable");
+        assert_eq!(
+            inputs,
+            [
+                (MediaKind::ReferenceImage, Media::Path("a.png".into())),
+                (
+                    MediaKind::ReferenceImage,
+                    Media::Url("https://x/b.png".into())
+                ),
+                (MediaKind::Audio, Media::Path("voice.mp3".into())),
+            ]
+        );
+        let bad = ["a.png".to_owned(), "ftp://x/b.png".to_owned()];
+        let error = media_inputs([(MediaKind::ReferenceImage, &bad[..])], Origin::Flags)
+            .expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .starts_with("--reference-image ftp://x/b.png: "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_relative_path_is_taken_from_the_given_directory() {
         let dir = Path::new("/batches");
         assert_eq!(
-            Image::Path("still.png".into()).relative_to(dir),
-            Image::Path("/batches/still.png".into())
+            relative_to(Media::Path("still.png".into()), dir),
+            Media::Path("/batches/still.png".into())
         );
         assert_eq!(
-            Image::Path("/abs/still.png".into()).relative_to(dir),
-            Image::Path("/abs/still.png".into())
+            relative_to(Media::Path("/abs/still.png".into()), dir),
+            Media::Path("/abs/still.png".into())
         );
-        let url = Image::Url("https://x/a.png".into());
-        assert_eq!(url.clone().relative_to(dir), url);
+        let url = Media::Url("https://x/a.png".into());
+        assert_eq!(relative_to(url.clone(), dir), url);
+    }
+
+    #[test]
+    fn every_kind_lands_in_its_own_field_of_the_request() {
+        let request = video_request(
+            "x",
+            [],
+            [
+                (MediaKind::Image, Media::Url("https://x/first.png".into())),
+                (MediaKind::EndImage, Media::Path("last.png".into())),
+                (
+                    MediaKind::ReferenceImage,
+                    Media::Url("https://x/r1.png".into()),
+                ),
+                (MediaKind::ReferenceImage, Media::Path("r2.png".into())),
+                (MediaKind::Video, Media::Url("https://x/in.mp4".into())),
+                (MediaKind::Audio, Media::Path("voice.mp3".into())),
+            ],
+            None,
+        );
+        let expected = VideoRequest::new("x")
+            .image_url("https://x/first.png")
+            .end_image_path("last.png")
+            .reference_image_url("https://x/r1.png")
+            .reference_image_path("r2.png")
+            .video_url("https://x/in.mp4")
+            .audio_path("voice.mp3");
+        assert_eq!(request, expected);
+    }
+
+    #[test]
+    fn a_missing_local_file_is_refused_naming_what_it_was_given_as() {
+        let kling = model("kling/v2-1-master-text-to-video");
+        for kind in MediaKind::ALL {
+            let missing = Media::Path("/no/such/file".into());
+            let request = video_request("a fox", [], [(kind, missing)], None);
+            let error = check(kling.as_ref(), &request, Origin::Flags).expect_err("refused");
+            assert!(matches!(error, Unsendable::NoFile { .. }), "{error:?}");
+            assert_eq!(
+                error.to_string(),
+                format!("{} /no/such/file is not a readable file", kind.flag())
+            );
+            let error = check(kling.as_ref(), &request, Origin::BatchLine).expect_err("refused");
+            assert_eq!(
+                error.to_string(),
+                format!("`{}` /no/such/file is not a readable file", kind.field())
+            );
+        }
     }
 
     #[test]
@@ -372,21 +573,42 @@ mod tests {
         let request = video_request(
             "",
             [("duration".to_owned(), json!("7"))],
-            Some(Image::Url("https://x/a.png".into())),
+            [
+                (MediaKind::Image, Media::Url("https://x/a.png".into())),
+                (MediaKind::EndImage, Media::Url("https://x/z.png".into())),
+                (
+                    MediaKind::ReferenceImage,
+                    Media::Url("https://x/r.png".into()),
+                ),
+                (MediaKind::Video, Media::Url("https://x/v.mp4".into())),
+                (MediaKind::Audio, Media::Url("https://x/a.mp3".into())),
+            ],
             None,
         );
         let Err(Unsendable::Invalid(flags)) = check(kling.as_ref(), &request, Origin::Flags) else {
             panic!("refused as invalid")
         };
-        assert_eq!(flags.len(), 3, "{flags:?}");
+        assert_eq!(flags.len(), 7, "{flags:?}");
         assert!(
             flags.contains(&"`--prompt` is required".to_owned()),
             "{flags:?}"
         );
+        for flag in [
+            "--image",
+            "--end-image",
+            "--reference-image",
+            "--video",
+            "--audio",
+        ] {
+            let named = format!("`{flag}` is not supported by kling/v2-1-master-text-to-video");
+            assert!(flags.iter().any(|f| f.starts_with(&named)), "{flags:?}");
+        }
         assert!(
-            flags
-                .iter()
-                .any(|f| f.starts_with("`--image` is not supported by")),
+            flags.contains(
+                &"`--video` is not supported by kling/v2-1-master-text-to-video \
+                  (the model takes no input video)"
+                    .to_owned()
+            ),
             "{flags:?}"
         );
         assert!(
@@ -401,10 +623,27 @@ mod tests {
             line.contains(&"`prompt` is required".to_owned()),
             "{line:?}"
         );
-        assert!(
-            line.iter()
-                .any(|f| f.starts_with("`image` is not supported by")),
-            "{line:?}"
-        );
+        for key in ["image", "end_image", "reference_images", "video", "audio"] {
+            let named = format!("`{key}` is not supported by");
+            assert!(line.iter().any(|f| f.starts_with(&named)), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn a_url_the_model_refuses_is_named_by_the_input_it_was_given_as() {
+        let fast = model("bytedance/v1-pro-fast-image-to-video");
+        let bad = "https://exa mple.com/a.png";
+        let request = video_request("x", [], [(MediaKind::Image, Media::Url(bad.into()))], None);
+        for (origin, named) in [(Origin::Flags, "`--image`"), (Origin::BatchLine, "`image`")] {
+            let Err(Unsendable::Invalid(fields)) = check(fast.as_ref(), &request, origin) else {
+                panic!("refused as invalid")
+            };
+            assert_eq!(
+                fields,
+                [format!(
+                    "{named} is {bad:?}, which is not an absolute http(s) URL"
+                )]
+            );
+        }
     }
 }

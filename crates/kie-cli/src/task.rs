@@ -44,6 +44,9 @@ pub async fn wait(
         out: out.map(Path::to_owned),
     });
     let video = await_video(&client.task(task_id), max_wait, display, out).await?;
+    if let Some(output) = fileless(&video) {
+        return Ok(output);
+    }
     match out {
         Some(out) => {
             stake.set(Resume::Download {
@@ -134,6 +137,28 @@ pub async fn await_video(
             }),
         }
     })
+}
+
+/// What to print for a result that has no file (a Sora character, a text result), so
+/// that nothing is downloaded from an empty URL; `None` for a result with files.
+pub fn fileless(video: &VideoResult) -> Option<Output> {
+    if !video.urls.is_empty() {
+        return None;
+    }
+    let text = match &video.character_id {
+        Some(id) => format!("character {id} (the task makes no file)"),
+        None => "a text result (the task makes no file); see --json".to_owned(),
+    };
+    Some(Output::new(
+        json!({
+            "task_id": video.task_id,
+            "model": video.model,
+            "urls": [],
+            "character_id": video.character_id,
+            "result": video.object(),
+        }),
+        text,
+    ))
 }
 
 /// A finished task's video, as far as saving it goes.

@@ -54,7 +54,9 @@ pub fn decode_record(data: Box<RawValue>) -> Result<TaskRecord, String> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when the record lists no result URL.
+/// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when the record carries nothing
+/// usable: no result URL, character id or text result
+/// ([`TaskResult::is_usable`](crate::TaskResult::is_usable)).
 pub fn video_result(record: TaskRecord) -> Result<VideoResult, Error> {
     VideoResult::from_record(record, None, &Redactor::default())
 }

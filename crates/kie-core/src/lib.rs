@@ -83,7 +83,9 @@ pub use async_trait::async_trait;
 /// the docs, outside semver, and changed with the generator.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::mapping::{Target, UniformMapping, decode, map_request, to_json};
+    pub use crate::mapping::{
+        Target, UniformMapping, decode, map_request, number, optional_number, to_json,
+    };
     pub use crate::validation::Violations;
 }
 

@@ -313,16 +313,28 @@ where
             to_json(&typed)
         }
         Err(err) => {
-            // A field the mapping already refused is reported once, by the mapping; a
-            // required field the uniform request fills is reported by its uniform name.
+            // A field the mapping already refused is reported once, by the mapping. A
+            // field the uniform request filled is reported by the uniform name the
+            // caller set (`reference_images`, not `image_urls`), and so is a required
+            // one it could fill; one given as an extra keeps its own name.
             for violation in err.violations() {
                 if failed.contains(&violation.field) {
                     continue;
                 }
-                let field = match (&violation.problem, uniform_name(uniform, &violation.field)) {
-                    (Problem::Required, Some(name)) => name.to_owned(),
-                    _ => violation.field.clone(),
+                let (param, item) = violation
+                    .field
+                    .split_at(violation.field.find('[').unwrap_or(violation.field.len()));
+                let mut by = claimed.iter().filter(|(p, _)| *p == param);
+                // A list two uniform fields share keeps its own name: neither alone is meant.
+                let named = match (by.next(), by.next()) {
+                    (Some((_, from)), None) => Some(*from),
+                    (Some(_), Some(_)) => None,
+                    (None, _) if violation.problem == Problem::Required => {
+                        uniform_name(uniform, param)
+                    }
+                    (None, _) => None,
                 };
+                let field = named.map_or_else(|| violation.field.clone(), |n| format!("{n}{item}"));
                 v.push(field, violation.problem.clone());
             }
             v.finish()?;
@@ -362,6 +374,37 @@ fn uniform_name(uniform: &UniformMapping, param: &str) -> Option<&'static str> {
     .into_iter()
     .find(|(_, target)| target.param() == Some(param))
     .map(|(name, _)| name)
+}
+
+/// Writes a number as kie.ai's pages write it: a whole one without a fraction (`5`, not
+/// `5.0`), so that a documented example round-trips byte for byte. Generated inputs
+/// serialize their `number` fields with it.
+///
+/// # Errors
+///
+/// The serializer's.
+pub fn number<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    // Below 2^53 every whole f64 is exactly an i64.
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        serializer.serialize_i64(*value as i64)
+    } else {
+        serializer.serialize_f64(*value)
+    }
+}
+
+/// [`number`] for an optional field (skipped when `None` by the field's own attribute).
+///
+/// # Errors
+///
+/// The serializer's.
+pub fn optional_number<S: serde::Serializer>(
+    value: &Option<f64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => number(value, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// A typed input as the JSON it sends.
@@ -747,6 +790,9 @@ mod tests {
             if let Some(seed) = self.seed {
                 v.range("seed", seed as f64, Some(-1.0), Some(100.0));
             }
+            if let Some(tags) = &self.tags {
+                v.max_items("tags", tags.len(), 2);
+            }
             v.finish()
         }
     }
@@ -976,6 +1022,24 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_broken_by_a_uniform_field_is_named_by_it() {
+        let request = VideoRequest::new("a fox")
+            .reference_image_url("https://example.com/a.png")
+            .reference_image_url("https://example.com/b.png")
+            .reference_image_url("https://example.com/c.png");
+        let err = map(&request).unwrap_err();
+        assert_eq!(err.violations().len(), 1, "{err}");
+        assert!(matches!(
+            problem_of(&err, "reference_images"),
+            Problem::TooManyItems { max: 2, actual: 3 }
+        ));
+        // The same field given as an extra keeps its own name.
+        let err =
+            map(&VideoRequest::new("a fox").extra("tags", json!(["a", "b", "c"]))).unwrap_err();
+        assert!(err.concerns("tags"), "{err}");
+    }
+
+    #[test]
     fn an_item_cannot_follow_a_missing_one() {
         let request = VideoRequest::new("a fox").video_url("https://example.com/v.mp4");
         let err = map(&request).unwrap_err();
@@ -1002,6 +1066,26 @@ mod tests {
         }
         let err = map_request(&REQUIRED, &UNIFORM, &VideoRequest::new(""), parse).unwrap_err();
         assert_eq!(problem_of(&err, "prompt"), Problem::Required);
+    }
+
+    #[test]
+    fn whole_numbers_are_written_without_a_fraction() {
+        #[derive(Serialize)]
+        struct Numbers {
+            #[serde(serialize_with = "number")]
+            whole: f64,
+            #[serde(serialize_with = "number")]
+            fraction: f64,
+            #[serde(serialize_with = "optional_number")]
+            optional: Option<f64>,
+        }
+        let text = serde_json::to_string(&Numbers {
+            whole: 80.0,
+            fraction: 3.5,
+            optional: Some(-1.0),
+        })
+        .unwrap();
+        assert_eq!(text, r#"{"whole":80,"fraction":3.5,"optional":-1}"#);
     }
 
     #[test]

@@ -135,13 +135,52 @@ impl PartialEq for TaskRecord {
 }
 
 /// The decoded `resultJson` of a finished task.
+///
+/// kie.ai documents these forms
+/// (<https://docs.kie.ai/market/common/get-task-detail>, and each model's page):
+///
+/// | form | models | read into |
+/// |---|---|---|
+/// | `{"resultUrls": [...]}` | most (videos, images) | [`urls`](Self::urls) |
+/// | `... "resultWaterMarkUrls": [...]` | some, beside `resultUrls` | [`watermark_urls`](Self::watermark_urls) |
+/// | `{"resultUrls": [...], "firstFrameUrl": [...], "lastFrameUrl": [...]}` | Seedance 2 and 2 Fast with `return_last_frame` | [`first_frame_url`](Self::first_frame_url), [`last_frame_url`](Self::last_frame_url) |
+/// | `{"resultObject": {...}}` | text results | [`object`](Self::object) |
+/// | `{"character_id": "..."}` | `sora-2-characters`, `sora-2-characters-pro` | [`character_id`](Self::character_id) |
+///
+/// Each is read tolerantly: a URL list may be a single string, a frame may be a list
+/// (the docs' form; its first URL is taken) or a string, and `null` or `""` means
+/// absent. A key read into a field is not repeated in [`extra`](Self::extra); a
+/// key whose value fits none of these shapes (a frame that is a number, say) is left
+/// there as sent rather than refused, so that a new shape at kie.ai never fails a wait.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct TaskResult {
-    /// The result files (normally one video).
+    /// The result files (`resultUrls`; normally one video). Empty when the task made
+    /// no file (a character, a text result).
     pub urls: Vec<String>,
-    /// Every other key of `resultJson` (`firstFrameUrl`, `resultObject`...).
+    /// The watermarked copies, for models that send them (`resultWaterMarkUrls`).
+    pub watermark_urls: Vec<String>,
+    /// The video's first frame as an image (`firstFrameUrl`; Seedance 2 and 2 Fast
+    /// with `return_last_frame`).
+    pub first_frame_url: Option<String>,
+    /// The video's last frame as an image (`lastFrameUrl`; Seedance 2 and 2 Fast with
+    /// `return_last_frame`).
+    pub last_frame_url: Option<String>,
+    /// The id of a character made by `sora-2-characters` or `sora-2-characters-pro`
+    /// (`character_id`), for later requests' `character_id_list`.
+    pub character_id: Option<String>,
+    /// A text model's result (`resultObject`), as sent.
+    pub object: Option<Value>,
+    /// Every other key of `resultJson`, as sent.
     pub extra: Map<String, Value>,
+}
+
+impl TaskResult {
+    /// Whether the result holds anything a caller can use: a file, a character id or a
+    /// text result. Frames alone (without the video) do not count.
+    pub fn is_usable(&self) -> bool {
+        !self.urls.is_empty() || self.character_id.is_some() || self.object.is_some()
+    }
 }
 
 /// Why JSON is not a task record (or its `param` not a request): which field did not
@@ -277,27 +316,82 @@ fn decode_result(value: &Value) -> Result<Option<TaskResult>, String> {
             kind_of(&decoded)
         ));
     };
+    // The files are what a wait is for: a `resultUrls` of another shape is refused,
+    // with the record, rather than read as "no file".
     let urls = match extra.remove("resultUrls") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(url)) => vec![url],
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(url) => Ok(url),
-                other => Err(format!(
-                    "`resultJson.resultUrls` holds {}, not a URL",
-                    kind_of(&other)
-                )),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(other) => {
-            return Err(format!(
-                "`resultJson.resultUrls` is {}, not a list",
-                kind_of(&other)
-            ));
-        }
+        None => Vec::new(),
+        Some(value) => url_list(&value).map_err(|e| format!("`resultJson.resultUrls` {e}"))?,
     };
-    Ok(Some(TaskResult { urls, extra }))
+    Ok(Some(TaskResult {
+        urls,
+        watermark_urls: take(&mut extra, "resultWaterMarkUrls", |v| url_list(v).ok())
+            .unwrap_or_default(),
+        first_frame_url: take(&mut extra, "firstFrameUrl", first_url).flatten(),
+        last_frame_url: take(&mut extra, "lastFrameUrl", first_url).flatten(),
+        character_id: take(&mut extra, "character_id", optional_text).flatten(),
+        object: take(&mut extra, "resultObject", |v| {
+            Some((!v.is_null()).then(|| v.clone()))
+        })
+        .flatten(),
+        extra,
+    }))
+}
+
+/// Reads `key` out of `extra` with `read`: what `read` makes of its value when the value
+/// fits (the key is then removed), or `None`, the key left in `extra` as sent, when the
+/// key is absent or its value does not fit.
+fn take<T>(
+    extra: &mut Map<String, Value>,
+    key: &str,
+    read: impl FnOnce(&Value) -> Option<T>,
+) -> Option<T> {
+    let read = read(extra.get(key)?)?;
+    extra.remove(key);
+    Some(read)
+}
+
+/// A list of URLs: a list of strings, a single string, or `null` (none); why not, for
+/// anything else.
+fn url_list(value: &Value) -> Result<Vec<String>, String> {
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::String(url) => Ok(vec![url.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(url) => Ok(url.clone()),
+                other => Err(format!("holds {}, not a URL", kind_of(other))),
+            })
+            .collect(),
+        other => Err(format!("is {}, not a list", kind_of(other))),
+    }
+}
+
+/// One URL sent as a list (the docs' form: its first non-empty item) or as a string;
+/// `Some(None)` for `null`, `""` or an empty list, `None` for a value that does not fit.
+fn first_url(value: &Value) -> Option<Option<String>> {
+    match value {
+        Value::Array(items) => {
+            let urls: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            Some(
+                urls?
+                    .into_iter()
+                    .find(|url| !url.is_empty())
+                    .map(str::to_owned),
+            )
+        }
+        Value::Null | Value::String(_) => Some(text(Some(value))),
+        _ => None,
+    }
+}
+
+/// A string (or a number, as text); `Some(None)` for `null` or `""`, `None` for a value
+/// that does not fit.
+fn optional_text(value: &Value) -> Option<Option<String>> {
+    match value {
+        Value::Null | Value::String(_) | Value::Number(_) => Some(text(Some(value))),
+        _ => None,
+    }
 }
 
 fn decode_param(value: &Value) -> Result<Option<Value>, String> {
@@ -338,16 +432,96 @@ mod tests {
         assert!(TaskState::Fail.is_terminal() && !TaskState::Queuing.is_terminal());
     }
 
+    fn result(result_json: Value) -> TaskResult {
+        TaskRecord::from_data(
+            &json!({"taskId": "t", "state": "success", "resultJson": result_json}),
+        )
+        .unwrap()
+        .result
+        .unwrap()
+    }
+
     #[test]
     fn result_urls_may_be_a_single_string() {
-        let r = TaskRecord::from_data(&json!({
-            "taskId": "t", "state": "success",
-            "resultJson": {"resultUrls": "https://x/y.mp4", "firstFrameUrl": ["f"]}
-        }))
-        .unwrap();
-        let result = r.result.unwrap();
-        assert_eq!(result.urls, ["https://x/y.mp4"]);
-        assert_eq!(result.extra["firstFrameUrl"], json!(["f"]));
+        let r = result(json!({"resultUrls": "https://x/y.mp4", "firstFrameUrl": ["f"]}));
+        assert_eq!(r.urls, ["https://x/y.mp4"]);
+        assert_eq!(r.first_frame_url.as_deref(), Some("f"));
+        assert!(r.extra.is_empty(), "{:?}", r.extra);
+    }
+
+    #[test]
+    fn every_documented_form_is_read() {
+        // Most models, some with watermarked copies too.
+        let r = result(json!(
+            r#"{"resultUrls":["https://x/v.mp4"],"resultWaterMarkUrls":["https://x/w.mp4"]}"#
+        ));
+        assert_eq!(
+            (r.urls.as_slice(), r.watermark_urls.as_slice()),
+            (
+                &["https://x/v.mp4".to_owned()][..],
+                &["https://x/w.mp4".to_owned()][..]
+            )
+        );
+        assert!(r.is_usable() && r.extra.is_empty());
+        // Seedance 2 with `return_last_frame`: frames as lists (the docs) or strings.
+        let r =
+            result(json!({"resultUrls": ["v"], "firstFrameUrl": ["", "f1"], "lastFrameUrl": "l"}));
+        assert_eq!(
+            (r.first_frame_url.as_deref(), r.last_frame_url.as_deref()),
+            (Some("f1"), Some("l"))
+        );
+        // Frames asked for but not sent.
+        let r = result(json!({"resultUrls": ["v"], "firstFrameUrl": [], "lastFrameUrl": null}));
+        assert_eq!((r.first_frame_url, r.last_frame_url), (None, None));
+        assert!(r.extra.is_empty(), "{:?}", r.extra);
+        // A text result.
+        let r = result(json!({"resultObject": {"text": "hi"}}));
+        assert_eq!(r.object, Some(json!({"text": "hi"})));
+        assert!(r.urls.is_empty() && r.is_usable());
+        // Sora 2 characters: an id and no file.
+        let r = result(json!(r#"{"character_id":"example_123456789"}"#));
+        assert_eq!(r.character_id.as_deref(), Some("example_123456789"));
+        assert!(r.urls.is_empty() && r.is_usable() && r.extra.is_empty());
+    }
+
+    #[test]
+    fn nothing_usable_is_not_usable() {
+        for empty in [
+            json!({"resultUrls": []}),
+            json!({}),
+            json!({"character_id": "", "resultObject": null}),
+            json!({"resultUrls": [], "firstFrameUrl": ["f"], "lastFrameUrl": ["l"]}),
+        ] {
+            assert!(!result(empty.clone()).is_usable(), "{empty}");
+        }
+    }
+
+    #[test]
+    fn a_side_key_of_an_unknown_shape_is_kept_not_refused() {
+        let r = result(json!({
+            "resultUrls": ["v"],
+            "firstFrameUrl": 7,
+            "lastFrameUrl": [1],
+            "character_id": {"id": "c"},
+            "resultWaterMarkUrls": {"a": 1},
+        }));
+        assert_eq!(r.urls, ["v"]);
+        assert_eq!(
+            (r.first_frame_url, r.last_frame_url, r.character_id),
+            (None, None, None)
+        );
+        assert!(r.watermark_urls.is_empty());
+        assert_eq!(r.extra.len(), 4, "{:?}", r.extra);
+        assert_eq!(r.extra["firstFrameUrl"], 7);
+        // `resultUrls` itself is not a side key: a wrong shape fails the record.
+        let err = TaskRecord::from_data(
+            &json!({"taskId": "t", "state": "success", "resultJson": {"resultUrls": {"a": 1}}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.reason(),
+            "`resultJson.resultUrls` is an object, not a list"
+        );
     }
 
     #[test]

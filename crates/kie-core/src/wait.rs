@@ -115,7 +115,13 @@ pub enum WaitEvent {
     Finished(Box<VideoResult>),
 }
 
-/// A finished task's video.
+/// A finished task's result: its video (and, for some models, its first and last
+/// frames), or, for the models that make no file, a character id or a text result.
+///
+/// A wait accepts a success that carries a file, a character id or a text result
+/// ([`TaskResult::is_usable`](crate::TaskResult::is_usable)), and fails with
+/// [`ErrorKind::Decode`](crate::ErrorKind::Decode), naming the task, on one that
+/// carries none of them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct VideoResult {
@@ -123,17 +129,35 @@ pub struct VideoResult {
     pub task_id: String,
     /// The model, when known.
     pub model: Option<String>,
-    /// The result files, never empty; kie.ai keeps them for a limited time (about 24 h
-    /// by one page, 14 days by another): download them promptly.
+    /// The result files (`resultUrls`; normally one video); empty only for a character
+    /// or a text result. kie.ai keeps them for a limited time (about 24 h by one page,
+    /// 14 days by another): download them promptly.
     pub urls: Vec<String>,
-    /// The final record, with timings and the original request.
+    /// The video's first frame as an image, when the model returns it (Seedance 2 and
+    /// 2 Fast with `return_last_frame`).
+    pub first_frame_url: Option<String>,
+    /// The video's last frame as an image, when the model returns it (Seedance 2 and
+    /// 2 Fast with `return_last_frame`).
+    pub last_frame_url: Option<String>,
+    /// The character a `sora-2-characters` or `sora-2-characters-pro` task made, for
+    /// later requests' `character_id_list`; such a task makes no file.
+    pub character_id: Option<String>,
+    /// The final record, with timings, the original request and the whole decoded
+    /// `resultJson` (`record.result`).
     pub record: TaskRecord,
 }
 
 impl VideoResult {
-    /// The (first) video's URL.
+    /// The (first) video's URL, or `""` when the task made no file (a character or a
+    /// text result: see [`VideoResult::character_id`] and [`VideoResult::object`]).
+    /// [`Wait::download_to`] refuses such a result before downloading.
     pub fn video_url(&self) -> &str {
         self.urls.first().map_or("", String::as_str)
+    }
+
+    /// A text model's result (`resultObject`), as sent.
+    pub fn object(&self) -> Option<&serde_json::Value> {
+        self.record.result.as_ref()?.object.as_ref()
     }
 
     pub(crate) fn from_record(
@@ -141,22 +165,21 @@ impl VideoResult {
         fallback_model: Option<&str>,
         redactor: &Redactor,
     ) -> Result<Self, Error> {
-        let urls = record
-            .result
-            .as_ref()
-            .map(|r| r.urls.clone())
-            .unwrap_or_default();
-        if urls.is_empty() {
-            let reason = "the task succeeded but `resultJson` lists no `resultUrls`";
+        let Some(result) = record.result.as_ref().filter(|r| r.is_usable()) else {
+            let reason = "the task succeeded but `resultJson` has no `resultUrls`, \
+                          `character_id` or `resultObject`";
             return Err(
                 unexpected_data(Operation::RecordInfo, 200, reason, &record.raw, redactor)
                     .for_task(&record.task_id),
             );
-        }
+        };
         Ok(VideoResult {
             task_id: record.task_id.clone(),
             model: record.model.clone().or(fallback_model.map(str::to_owned)),
-            urls,
+            urls: result.urls.clone(),
+            first_frame_url: result.first_frame_url.clone(),
+            last_frame_url: result.last_frame_url.clone(),
+            character_id: result.character_id.clone(),
             record,
         })
     }
@@ -278,13 +301,31 @@ impl Wait {
     ///
     /// # Errors
     ///
-    /// Any error of the wait or of [`crate::Download::to_path`], carrying the task id.
+    /// Any error of the wait or of [`crate::Download::to_path`], carrying the task id;
+    /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) when the task made no file (a
+    /// character or a text result), before anything is downloaded.
     pub async fn download_to(
         self,
         path: impl AsRef<std::path::Path>,
     ) -> Result<(VideoResult, crate::Downloaded), Error> {
         let client = self.poller.task.client().clone();
         let video = self.await?;
+        if video.urls.is_empty() {
+            let what = if video.character_id.is_some() {
+                "a character id"
+            } else {
+                "a text result"
+            };
+            let reason = format!("the task made {what}, not a file: there is nothing to download");
+            return Err(unexpected_data(
+                Operation::RecordInfo,
+                200,
+                reason,
+                &video.record.raw,
+                &client.inner.redactor,
+            )
+            .for_task(&video.task_id));
+        }
         let downloaded = client
             .download(video.video_url())
             .to_path(path)

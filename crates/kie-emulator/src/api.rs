@@ -142,14 +142,13 @@ fn create_reply(
         let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
         return Reply::error(422, &format!("Invalid request: {}", list.join("; ")));
     }
-    let model = spec.id.clone();
     shared.with_state(|state| {
         let input = request.get("input").cloned().unwrap_or(Value::Null);
-        let price = lifecycle::price(state, &model, &input);
+        let price = lifecycle::price(state, &spec.id, &input);
         if state.credits < price {
             return Reply::error(402, wire::MSG_INSUFFICIENT_CREDITS);
         }
-        let id = lifecycle::create(shared, state, now, &model, request, price);
+        let id = lifecycle::create(shared, state, now, spec, request, price);
         Reply::success(json!({"taskId": id, "recordId": id}))
     })
 }

@@ -2,7 +2,8 @@
 //!
 //! Every result is the same real, small, playable H.264 mp4 (`assets/sample.mp4`, made
 //! once with ffmpeg; the command is in the crate README), so an SDK's download path is
-//! exercised with bytes a player accepts. Files expire on the virtual clock so "download
+//! exercised with bytes a player accepts; every returned frame is the same small PNG
+//! (`assets/frame.png`). Files expire on the virtual clock so "download
 //! promptly" code paths can be tested.
 
 use std::{collections::HashMap, sync::Arc};
@@ -22,6 +23,10 @@ use crate::{
 
 /// The mp4 every successful task produces: 2 s, 160x90, H.264, faststart.
 pub(crate) static SAMPLE_MP4: &[u8] = include_bytes!("../assets/sample.mp4");
+
+/// The image every returned frame is (`firstFrameUrl`, `lastFrameUrl`): a 160x90 PNG
+/// of eight colour bars, made by the script in the crate README.
+pub(crate) static FRAME_PNG: &[u8] = include_bytes!("../assets/frame.png");
 
 /// A stored file.
 #[derive(Debug, Clone)]

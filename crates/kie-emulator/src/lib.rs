@@ -43,6 +43,7 @@ mod callbacks;
 mod clock;
 pub mod control;
 mod credits;
+mod docs_reading;
 mod faults;
 mod files;
 mod ids;

@@ -9,11 +9,12 @@ use serde_json::{Value, json};
 use crate::{
     callbacks::{self, CallbackKind},
     credits,
-    files::{SAMPLE_MP4, StoredFile},
+    files::{FRAME_PNG, SAMPLE_MP4, StoredFile},
     ids,
     scheduler::TimerEvent,
+    spec::{ModelSpec, ResultShape},
     state::{Shared, State},
-    tasks::{self, Finish, Outcome, Position, Task, TaskState, Timeline},
+    tasks::{self, Finish, Outcome, Position, Results, Task, TaskState, Timeline},
 };
 
 /// Why a control operation on a task was refused.
@@ -103,10 +104,11 @@ pub(crate) fn create(
     shared: &Shared,
     state: &mut State,
     now: i64,
-    model: &str,
+    model: &ModelSpec,
     request: Value,
     price: f64,
 ) -> String {
+    let (model, result_shape) = (model.id.as_str(), model.result);
     let id = ids::hex32(&mut state.streams.ids);
     let input = request.get("input").cloned().unwrap_or(Value::Null);
     let mut outcome = state.next_outcomes.pop_front().unwrap_or_default();
@@ -137,6 +139,7 @@ pub(crate) fn create(
     let task = Task {
         id: id.clone(),
         model: model.to_owned(),
+        result_shape,
         callback_url: url("callBackUrl"),
         progress_callback_url: url("progressCallBackUrl"),
         param: tasks::param_string(&request),
@@ -260,27 +263,46 @@ fn envelope(task: &Task, position: Position) -> Bytes {
 fn finalize(shared: &Shared, state: &mut State, task_id: &str, complete_ms: i64) {
     let result_ttl = i64::try_from(state.config.result_ttl_ms).unwrap_or(i64::MAX);
     let refund = state.config.refund_failed;
-    let Some(outcome) = state.tasks.get(task_id).map(|t| t.outcome.clone()) else {
+    let Some((outcome, shape, frames_asked)) = state.tasks.get(task_id).map(|t| {
+        let frames_asked =
+            t.request.pointer("/input/return_last_frame") == Some(&Value::Bool(true));
+        (t.outcome.clone(), t.result_shape, frames_asked)
+    }) else {
         return;
     };
-    let mut result_urls = Vec::new();
+    let mut results = Results::default();
     if outcome == Outcome::Success {
-        let name = format!(
-            "{complete_ms}_{}.mp4",
-            ids::token(&mut state.streams.ids, 8)
-        );
-        let path = format!("results/{task_id}/{name}");
-        state.files.insert(
-            path.clone(),
-            StoredFile {
-                bytes: Bytes::from_static(SAMPLE_MP4),
-                content_type: "video/mp4".to_owned(),
-                created_ms: complete_ms,
-                expires_ms: complete_ms.saturating_add(result_ttl),
-                task_id: Some(task_id.to_owned()),
-            },
-        );
-        result_urls.push(format!("{}/files/{path}", shared.base_url));
+        let stem = format!("{complete_ms}_{}", ids::token(&mut state.streams.ids, 8));
+        let mut host = |name: String, bytes: &'static [u8], content_type: &str| {
+            let path = format!("results/{task_id}/{name}");
+            state.files.insert(
+                path.clone(),
+                StoredFile {
+                    bytes: Bytes::from_static(bytes),
+                    content_type: content_type.to_owned(),
+                    created_ms: complete_ms,
+                    expires_ms: complete_ms.saturating_add(result_ttl),
+                    task_id: Some(task_id.to_owned()),
+                },
+            );
+            format!("{}/files/{path}", shared.base_url)
+        };
+        match shape {
+            ResultShape::Character => {
+                results.character_id = Some(format!("char_{stem}"));
+            }
+            ResultShape::Videos | ResultShape::VideosAndFrames => {
+                results
+                    .urls
+                    .push(host(format!("{stem}.mp4"), SAMPLE_MP4, "video/mp4"));
+                if shape == ResultShape::VideosAndFrames && frames_asked {
+                    results.frames = Some((
+                        host(format!("{stem}_first_frame.png"), FRAME_PNG, "image/png"),
+                        host(format!("{stem}_last_frame.png"), FRAME_PNG, "image/png"),
+                    ));
+                }
+            }
+        }
     }
     let Some(task) = state.tasks.get_mut(task_id) else {
         return;
@@ -288,7 +310,7 @@ fn finalize(shared: &Shared, state: &mut State, task_id: &str, complete_ms: i64)
     task.finish = Some(Finish {
         complete_ms,
         outcome: outcome.clone(),
-        result_urls,
+        results,
     });
     let failed = matches!(outcome, Outcome::Fail { .. });
     let price = task.price;

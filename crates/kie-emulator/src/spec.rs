@@ -16,12 +16,53 @@ include!(concat!(env!("OUT_DIR"), "/embedded_specs.rs"));
 /// The path every model document describes.
 const CREATE_TASK_PATH: &str = "/api/v1/jobs/createTask";
 
-/// One model the emulator serves: its id, source document and compiled request schema.
+/// The member of a model document that says what a success leaves in `resultJson`.
+const RESULT_POINTER: &str = "/x-kie-rs/result";
+
+/// What a model's successful task leaves in `resultJson`: its document's
+/// `x-kie-rs.result`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum ResultShape {
+    /// `"videos"`, and the default when the member is absent: `{"resultUrls": [video]}`.
+    #[default]
+    Videos,
+    /// `"videos-and-frames"`: the video, plus `firstFrameUrl` and `lastFrameUrl` (each a
+    /// one-item list of an image, as kie.ai's docs write them) when the request's
+    /// `input` has `return_last_frame: true` (Seedance 2 and 2 Fast).
+    VideosAndFrames,
+    /// `"character"`: `{"character_id": "<id>"}` and no file (Sora 2 characters).
+    Character,
+}
+
+impl ResultShape {
+    /// The shape a document declares; what the member holds when it is none of them.
+    fn of(doc: &Value) -> Result<Self, String> {
+        match doc.pointer(RESULT_POINTER) {
+            None => Ok(ResultShape::Videos),
+            Some(Value::String(shape)) => match shape.as_str() {
+                "videos" => Ok(ResultShape::Videos),
+                "videos-and-frames" => Ok(ResultShape::VideosAndFrames),
+                "character" => Ok(ResultShape::Character),
+                other => Err(format!(
+                    "x-kie-rs.result {other:?} is not one of \"videos\", \"videos-and-frames\", \"character\""
+                )),
+            },
+            Some(other) => Err(format!("x-kie-rs.result is {other}, not a string")),
+        }
+    }
+}
+
+/// One model the emulator serves: its id, source document, compiled request schema and
+/// result shape.
 pub(crate) struct ModelSpec {
     /// The model id, e.g. `kling/v2-1-master-text-to-video`.
     pub id: String,
     /// The document it came from (file name or caller-given label).
     pub source: String,
+    /// What a success leaves in `resultJson`.
+    pub result: ResultShape,
+    /// The `input` schema, which says how a body is read as the docs write it.
+    input: Value,
     validator: jsonschema::Validator,
 }
 
@@ -30,6 +71,7 @@ impl std::fmt::Debug for ModelSpec {
         f.debug_struct("ModelSpec")
             .field("id", &self.id)
             .field("source", &self.source)
+            .field("result", &self.result)
             .finish()
     }
 }
@@ -60,10 +102,12 @@ impl std::fmt::Display for Violation {
 }
 
 impl ModelSpec {
-    /// Every violation of the model's request schema by `body`, in document order.
+    /// Every violation of the model's request schema by `body`, read as kie.ai's docs
+    /// examples write it (see `docs_reading`), in document order.
     pub(crate) fn violations(&self, body: &Value) -> Vec<Violation> {
+        let body = crate::docs_reading::read(body, &self.input);
         self.validator
-            .iter_errors(body)
+            .iter_errors(&body)
             .map(|error| {
                 let mut field: Vec<String> = error
                     .instance_path()
@@ -126,13 +170,17 @@ impl Catalog {
         else {
             return;
         };
-        match model_from_operation(doc, operation) {
-            Ok((id, validator)) => {
+        let model = model_from_operation(doc, operation)
+            .and_then(|(id, input, validator)| Ok((id, input, validator, ResultShape::of(doc)?)));
+        match model {
+            Ok((id, input, validator, result)) => {
                 self.models.insert(
                     id.clone(),
                     ModelSpec {
                         id,
                         source: name.to_owned(),
+                        result,
+                        input,
                         validator,
                     },
                 );
@@ -179,7 +227,7 @@ fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> Result<&'a Value, String
 fn model_from_operation(
     doc: &Value,
     operation: &Value,
-) -> Result<(String, jsonschema::Validator), String> {
+) -> Result<(String, Value, jsonschema::Validator), String> {
     let request_body = resolve(
         doc,
         operation
@@ -202,6 +250,10 @@ fn model_from_operation(
         .and_then(Value::as_str)
         .ok_or("properties.model has neither an enum nor a default naming the model")?
         .to_owned();
+    let input = match schema.pointer("/properties/input") {
+        Some(input) => resolve(doc, input)?.clone(),
+        None => Value::Null,
+    };
 
     let mut root = openapi_to_json_schema(schema.clone());
     if let (Value::Object(root_map), Some(components)) = (&mut root, doc.get("components")) {
@@ -224,7 +276,7 @@ fn model_from_operation(
         .should_validate_formats(true)
         .build(&root)
         .map_err(|error| format!("request schema does not compile: {error}"))?;
-    Ok((id, validator))
+    Ok((id, input, validator))
 }
 
 /// Rewrites OpenAPI 3.0 schema dialect into plain JSON Schema.
@@ -375,6 +427,42 @@ mod tests {
         assert_eq!(violations.len(), 1, "{violations:?}");
         assert_eq!(violations[0].field, "input.prompt");
         assert_eq!(violations[0].rule, "required");
+    }
+
+    #[test]
+    fn the_result_shape_is_read_from_x_kie_rs() {
+        let mut catalog = Catalog::default();
+        for (shape, expected) in [
+            (None, Some(ResultShape::Videos)),
+            (Some(json!("videos")), Some(ResultShape::Videos)),
+            (
+                Some(json!("videos-and-frames")),
+                Some(ResultShape::VideosAndFrames),
+            ),
+            (Some(json!("character")), Some(ResultShape::Character)),
+            (Some(json!("frames")), None),
+            (Some(json!(["videos"])), None),
+        ] {
+            let mut doc = doc();
+            if let Some(shape) = &shape {
+                doc["x-kie-rs"] = json!({"result": shape});
+            }
+            catalog.add("demo.json", &doc);
+            let got = catalog.get("demo/model").map(|m| m.result);
+            assert_eq!(got, expected, "{shape:?}");
+            catalog = Catalog::default();
+        }
+        catalog.add("demo.json", &{
+            let mut doc = doc();
+            doc["x-kie-rs"] = json!({"result": "frames"});
+            doc
+        });
+        assert_eq!(
+            catalog.problems,
+            [
+                r#"demo.json: x-kie-rs.result "frames" is not one of "videos", "videos-and-frames", "character""#
+            ]
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::spec::ResultShape;
+
 /// The five documented task states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -153,7 +155,37 @@ pub(crate) fn param_string(request: &Value) -> String {
 pub(crate) struct Finish {
     pub complete_ms: i64,
     pub outcome: Outcome,
-    pub result_urls: Vec<String>,
+    /// What a success left (empty for a failure).
+    pub results: Results,
+}
+
+/// What a successful task left: the `resultJson` it reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Results {
+    /// `resultUrls`: the hosted video (none for a character).
+    pub urls: Vec<String>,
+    /// `firstFrameUrl` and `lastFrameUrl`, when the model returns frames and the
+    /// request asked for them.
+    pub frames: Option<(String, String)>,
+    /// `character_id`, for a character model (which leaves no file).
+    pub character_id: Option<String>,
+}
+
+impl Results {
+    /// `resultJson`'s object: `{"character_id": ...}` for a character, else
+    /// `{"resultUrls": [...]}` with the frames as one-item lists, as kie.ai documents
+    /// them (<https://docs.kie.ai/market/common/get-task-detail>).
+    pub(crate) fn result_json(&self) -> Value {
+        if let Some(id) = &self.character_id {
+            return json!({"character_id": id});
+        }
+        let mut result = json!({"resultUrls": self.urls});
+        if let Some((first, last)) = &self.frames {
+            result["firstFrameUrl"] = json!([first]);
+            result["lastFrameUrl"] = json!([last]);
+        }
+        result
+    }
 }
 
 /// A task in the store.
@@ -161,6 +193,8 @@ pub(crate) struct Finish {
 pub(crate) struct Task {
     pub id: String,
     pub model: String,
+    /// What a success leaves in `resultJson` (the model document's `x-kie-rs.result`).
+    pub result_shape: ResultShape,
     /// The createTask body as received.
     pub request: Value,
     /// recordInfo's `param`, computed once (see [`param_string`]).
@@ -334,7 +368,7 @@ impl Task {
                 let cost = json!(cost_time_s(self.created_ms, finish.complete_ms));
                 match &finish.outcome {
                     Outcome::Success => (
-                        json!(json!({"resultUrls": finish.result_urls}).to_string()),
+                        json!(finish.results.result_json().to_string()),
                         Value::Null,
                         Value::Null,
                         cost,
@@ -375,6 +409,7 @@ impl Task {
     /// The public view of this task.
     pub(crate) fn snapshot(&self, now: i64) -> TaskSnapshot {
         let position = self.position(now);
+        let results = self.finish.as_ref().map(|f| &f.results);
         TaskSnapshot {
             task_id: self.id.clone(),
             model: self.model.clone(),
@@ -386,11 +421,10 @@ impl Task {
             phases: self.phases,
             outcome: self.outcome.clone(),
             polls: self.polls,
-            result_urls: self
-                .finish
-                .as_ref()
-                .map(|f| f.result_urls.clone())
-                .unwrap_or_default(),
+            result_urls: results.map(|r| r.urls.clone()).unwrap_or_default(),
+            first_frame_url: results.and_then(|r| Some(r.frames.as_ref()?.0.clone())),
+            last_frame_url: results.and_then(|r| Some(r.frames.as_ref()?.1.clone())),
+            character_id: results.and_then(|r| r.character_id.clone()),
             callback_url: self.callback_url.clone(),
             progress_callback_url: self.progress_callback_url.clone(),
             price: self.price,
@@ -437,8 +471,18 @@ pub struct TaskSnapshot {
     pub outcome: Outcome,
     /// recordInfo requests seen for this task.
     pub polls: u32,
-    /// Result URLs, once succeeded.
+    /// Result URLs (`resultUrls`), once succeeded; none for a character.
     pub result_urls: Vec<String>,
+    /// The first frame's URL (`firstFrameUrl`), for a model that returns frames when the
+    /// request asked for them.
+    #[serde(default)]
+    pub first_frame_url: Option<String>,
+    /// The last frame's URL (`lastFrameUrl`), likewise.
+    #[serde(default)]
+    pub last_frame_url: Option<String>,
+    /// The character id (`character_id`) a character model's success reports.
+    #[serde(default)]
+    pub character_id: Option<String>,
     /// The callBackUrl given at creation.
     pub callback_url: Option<String>,
     /// The progressCallBackUrl given at creation.
@@ -457,6 +501,7 @@ mod tests {
         Task {
             id: "t1".into(),
             model: "sora-2-pro-text-to-video".into(),
+            result_shape: ResultShape::Videos,
             request: json!({"model": "sora-2-pro-text-to-video", "input": {"prompt": "p"}}),
             param: param_string(
                 &json!({"model": "sora-2-pro-text-to-video", "input": {"prompt": "p"}}),
@@ -542,7 +587,10 @@ mod tests {
         t.finish = Some(Finish {
             complete_ms: 61_000,
             outcome: Outcome::Success,
-            result_urls: vec!["http://x/a.mp4".into()],
+            results: Results {
+                urls: vec!["http://x/a.mp4".into()],
+                ..Results::default()
+            },
         });
         let record = t.record(t.position(61_000));
         assert_eq!(
@@ -550,6 +598,35 @@ mod tests {
             json!("{\"resultUrls\":[\"http://x/a.mp4\"]}")
         );
         assert_eq!(record["costTime"], 60);
+    }
+
+    #[test]
+    fn result_json_takes_each_shape() {
+        let video = Results {
+            urls: vec!["http://x/a.mp4".into()],
+            ..Results::default()
+        };
+        assert_eq!(
+            video.result_json(),
+            json!({"resultUrls": ["http://x/a.mp4"]})
+        );
+        let frames = Results {
+            frames: Some(("http://x/f.png".into(), "http://x/l.png".into())),
+            ..video
+        };
+        assert_eq!(
+            frames.result_json(),
+            json!({
+                "resultUrls": ["http://x/a.mp4"],
+                "firstFrameUrl": ["http://x/f.png"],
+                "lastFrameUrl": ["http://x/l.png"],
+            })
+        );
+        let character = Results {
+            character_id: Some("char_1".into()),
+            ..Results::default()
+        };
+        assert_eq!(character.result_json(), json!({"character_id": "char_1"}));
     }
 
     #[test]
@@ -565,7 +642,7 @@ mod tests {
                 fail_code: "500".into(),
                 fail_msg: "boom".into(),
             },
-            result_urls: Vec::new(),
+            results: Results::default(),
         });
         let record = t.record(t.position(2_200));
         assert_eq!(record["state"], "fail");
@@ -579,7 +656,10 @@ mod tests {
         t.finish = Some(Finish {
             complete_ms: 1_000 + 187_800,
             outcome: Outcome::Success,
-            result_urls: vec!["http://x/a.mp4".into()],
+            results: Results {
+                urls: vec!["http://x/a.mp4".into()],
+                ..Results::default()
+            },
         });
         let record = t.record(t.position(188_800));
         let elapsed = record["completeTime"].as_i64().unwrap_or_default()

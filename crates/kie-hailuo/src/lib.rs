@@ -1,4 +1,5 @@
-//! The Hailuo model (`hailuo/02-text-to-video-pro`)
+//! The Hailuo models (MiniMax's Hailuo 02 and 2.3: `hailuo/02-text-to-video-pro` and the
+//! others of `hailuo/`)
 //! for [kie-rs](https://github.com/kie-rs/kie-rs), generated from the OpenAPI documents in
 //! the repository's `spec/`.
 //!

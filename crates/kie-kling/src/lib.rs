@@ -1,4 +1,5 @@
-//! The Kling model (`kling/v2-1-master-text-to-video`)
+//! The Kling models (Kling 3.0, 2.6, 2.5 Turbo and 2.1, motion control and AI avatar:
+//! `kling/v2-1-master-text-to-video`, `kling-3.0/video` and the others)
 //! for [kie-rs](https://github.com/kie-rs/kie-rs), generated from the OpenAPI documents in
 //! the repository's `spec/`.
 //!

@@ -1,4 +1,5 @@
-//! The Sora model (`sora-2-pro-text-to-video`)
+//! The Sora models (OpenAI's Sora 2 and 2 Pro, storyboard, characters and watermark
+//! remover: `sora-2-pro-text-to-video` and the others)
 //! for [kie-rs](https://github.com/kie-rs/kie-rs), generated from the OpenAPI documents in
 //! the repository's `spec/`.
 //!

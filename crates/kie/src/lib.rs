@@ -67,10 +67,15 @@
 //!
 //! | feature | crate | models |
 //! |---|---|---|
-//! | `bytedance` | [`kie-bytedance`](bytedance) | `bytedance/v1-pro-text-to-video`, `bytedance/v1-pro-fast-image-to-video` |
-//! | `sora` | [`kie-sora`](sora) | `sora-2-pro-text-to-video` |
-//! | `kling` | [`kie-kling`](kling) | `kling/v2-1-master-text-to-video` |
-//! | `hailuo` | [`kie-hailuo`](hailuo) | `hailuo/02-text-to-video-pro` |
+//! | `bytedance` | [`kie-bytedance`](bytedance) | 8: Seedance 2.0 and 2.0 Fast, Seedance 1.5 Pro, V1 Pro, Pro Fast and Lite (`bytedance/...`) |
+//! | `sora` | [`kie-sora`](sora) | 8: Sora 2 and 2 Pro text and image to video, 2 Pro storyboard, characters, watermark remover |
+//! | `kling` | [`kie-kling`](kling) | 13: Kling 3.0, 2.6, 2.5 Turbo and 2.1, motion control, AI avatar (`kling/...`, `kling-2.6/...`, `kling-3.0/...`) |
+//! | `hailuo` | [`kie-hailuo`](hailuo) | 6: Hailuo 02 and 2.3, text and image to video (`hailuo/...`) |
+//! | `grok` | [`kie-grok`](grok) | 4: Grok Imagine text and image to video, extend, upscale (`grok-imagine/...`) |
+//! | `happyhorse` | [`kie-happyhorse`](happyhorse) | 4: HappyHorse text, image and reference to video, video edit (`happyhorse/...`) |
+//! | `infinitalk` | [`kie-infinitalk`](infinitalk) | 1: `infinitalk/from-audio` |
+//! | `topaz` | [`kie-topaz`](topaz) | 1: `topaz/video-upscale` |
+//! | `wan` | [`kie-wan`](wan) | 16: Wan 2.2, 2.5, 2.6 and 2.7: text, image, speech and reference to video, animate, edit (`wan/...`) |
 //!
 //! Everything of `kie-core` is re-exported here: [`Client`], [`Task`], [`Wait`],
 //! [`Download`], [`Upload`], [`CallbackInbox`], [`Error`] and the rest.
@@ -100,18 +105,38 @@ pub use http;
 #[cfg(feature = "bytedance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bytedance")))]
 pub use kie_bytedance as bytedance;
-/// The Hailuo model (feature `hailuo`).
+/// The Grok Imagine models (feature `grok`).
+#[cfg(feature = "grok")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grok")))]
+pub use kie_grok as grok;
+/// The Hailuo models (feature `hailuo`).
 #[cfg(feature = "hailuo")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hailuo")))]
 pub use kie_hailuo as hailuo;
-/// The Kling model (feature `kling`).
+/// The HappyHorse models (feature `happyhorse`).
+#[cfg(feature = "happyhorse")]
+#[cfg_attr(docsrs, doc(cfg(feature = "happyhorse")))]
+pub use kie_happyhorse as happyhorse;
+/// The Infinitalk model (feature `infinitalk`).
+#[cfg(feature = "infinitalk")]
+#[cfg_attr(docsrs, doc(cfg(feature = "infinitalk")))]
+pub use kie_infinitalk as infinitalk;
+/// The Kling models (feature `kling`).
 #[cfg(feature = "kling")]
 #[cfg_attr(docsrs, doc(cfg(feature = "kling")))]
 pub use kie_kling as kling;
-/// The Sora model (feature `sora`).
+/// The Sora models (feature `sora`).
 #[cfg(feature = "sora")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sora")))]
 pub use kie_sora as sora;
+/// The Topaz model (feature `topaz`).
+#[cfg(feature = "topaz")]
+#[cfg_attr(docsrs, doc(cfg(feature = "topaz")))]
+pub use kie_topaz as topaz;
+/// The Wan models (feature `wan`).
+#[cfg(feature = "wan")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wan")))]
+pub use kie_wan as wan;
 
 /// The README's example, compiled (and run, unless marked `no_run`) as a doctest.
 #[cfg(doctest)]

@@ -132,21 +132,22 @@ fn a_hand_edit_to_generated_code_fails_the_check() {
 
 #[test]
 fn a_removed_spec_leaves_stale_files_that_the_check_names() {
+    // Topaz has one model: removing its spec leaves the crate no generated module.
     let tmp = workspace_copy();
-    fs::remove_file(tmp.path().join("spec/hailuo-02-text-to-video-pro.json")).unwrap();
+    fs::remove_file(tmp.path().join("spec/topaz-video-upscale.json")).unwrap();
     let err = codegen::run(tmp.path(), true).unwrap_err();
     for stale in [
-        "crates/kie-emulator/spec/hailuo-02-text-to-video-pro.json",
-        "crates/kie-hailuo/src/generated/hailuo_02_text_to_video_pro.rs",
-        "crates/kie-hailuo/src/generated/mod.rs",
+        "crates/kie-emulator/spec/topaz-video-upscale.json",
+        "crates/kie-topaz/src/generated/video_upscale.rs",
+        "crates/kie-topaz/src/generated/mod.rs",
         "crates/kie/src/generated/mod.rs",
     ] {
         assert!(err.contains(stale), "{stale} not named in: {err}");
     }
     codegen::run(tmp.path(), false).unwrap();
     for removed in [
-        "crates/kie-hailuo/src/generated/mod.rs",
-        "crates/kie-emulator/spec/hailuo-02-text-to-video-pro.json",
+        "crates/kie-topaz/src/generated/mod.rs",
+        "crates/kie-emulator/spec/topaz-video-upscale.json",
     ] {
         assert!(!tmp.path().join(removed).exists(), "{removed} is left");
     }
@@ -231,6 +232,21 @@ fn a_keyword_the_generator_would_not_enforce_is_refused() {
         err,
         "spec/hailuo-02-text-to-video-pro.json: input.prompt: keyword `contentEncoding` is not \
          supported for this type; the generator would not enforce it"
+    );
+}
+
+#[test]
+fn an_empty_required_list_is_refused_since_json_schema_draft_4_refuses_it() {
+    let tmp = workspace_copy();
+    edit(
+        tmp.path().join("spec/hailuo-02-text-to-video-pro.json"),
+        "\"required\": [\n                      \"prompt\"\n                    ],",
+        "\"required\": [],",
+    );
+    let err = codegen::generate(tmp.path()).unwrap_err();
+    assert_eq!(
+        err,
+        "spec/hailuo-02-text-to-video-pro.json: input.required is empty: leave it out (JSON Schema draft 4)"
     );
 }
 

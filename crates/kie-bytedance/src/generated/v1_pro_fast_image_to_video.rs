@@ -77,7 +77,7 @@ pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: Target::Param("prompt"),
     image: Target::Param("image_url"),
     end_image: Target::Unsupported {
-        hint: "the model takes no last frame",
+        hint: "the model takes no last frame; bytedance/v1-lite-image-to-video does",
     },
     reference_images: Target::Unsupported {
         hint: "the model takes no reference images",

@@ -93,7 +93,7 @@ pub static UNIFORM: UniformMapping = UniformMapping {
         hint: "a text-to-video model; bytedance/v1-pro-fast-image-to-video takes an image",
     },
     end_image: Target::Unsupported {
-        hint: "the model takes no last frame",
+        hint: "a text-to-video model; bytedance/v1-lite-image-to-video takes a last frame",
     },
     reference_images: Target::Unsupported {
         hint: "the model takes no reference images",

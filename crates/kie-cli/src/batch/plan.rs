@@ -6,25 +6,43 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kie::{VideoModel, VideoRequest};
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 use unicode_normalization::UnicodeNormalization as _;
 
 use crate::failure::Failure;
-use crate::request::{Image, Origin, Unsendable, check, video_request};
+use crate::request::{self, MediaKind, Origin, Unsendable, check, video_request};
 
 /// One line of a batch file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Spec {
     model: String,
+    /// Absent for a model that takes no prompt.
+    #[serde(default)]
     prompt: String,
     #[serde(default)]
     params: Map<String, Value>,
     image: Option<String>,
+    end_image: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    reference_images: Vec<String>,
+    video: Option<String>,
+    audio: Option<String>,
     callback_url: Option<String>,
     name: Option<String>,
+}
+
+/// `reference_images`: a list of paths or URLs, said so when it is something else (one
+/// path not in a list, say), which serde's own message would not name.
+fn list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Vec::<String>::deserialize(deserializer).map_err(|_| {
+        D::Error::custom(
+            "`reference_images` must be a list of paths or URLs, e.g. [\"a.png\", \"https://host/b.png\"]",
+        )
+    })
 }
 
 /// A checked line, ready to submit.
@@ -43,13 +61,14 @@ pub struct Line {
 }
 
 /// Reads and checks every line of `path`; blank lines and comments (`#` first) are
-/// skipped, and keep their numbers. A relative image path is taken from `path`'s
-/// directory, so that a batch and its images can move together and run from anywhere.
+/// skipped, and keep their numbers. A relative media path (image, video, audio) is taken
+/// from `path`'s directory, so that a batch and its files can move together and run
+/// from anywhere.
 ///
 /// # Errors
 ///
 /// A [`Failure`] of kind input listing every bad line (JSON, unknown model, invalid
-/// field, missing image file, a file name used twice, even in another case or Unicode
+/// field, missing media file, a file name used twice, even in another case or Unicode
 /// form), or the file's read error.
 pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
     let text = std::fs::read_to_string(path)
@@ -94,8 +113,10 @@ pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
         ))
         .hint(
             "each line is {\"model\": ID, \"prompt\": TEXT, \"params\": {NAME: VALUE}, \
-             \"image\": PATH_OR_URL, \"callback_url\": URL, \"name\": FILE_STEM}; \
-             `kie models` lists the models and their parameters",
+             \"image\": PATH_OR_URL, \"end_image\": PATH_OR_URL, \
+             \"reference_images\": [PATH_OR_URL, ...], \"video\": PATH_OR_URL, \
+             \"audio\": PATH_OR_URL, \"callback_url\": URL, \"name\": FILE_STEM}; \
+             `kie models` lists the models, their media inputs and parameters",
         )
         .details(problems));
     }
@@ -113,20 +134,34 @@ pub fn read(path: &Path) -> Result<Vec<Line>, Failure> {
 fn line(number: usize, text: &str, width: usize, dir: &Path) -> Result<Line, String> {
     let spec: Spec = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let model = kie::registry::model(&spec.model).map_err(|e| e.to_string())?;
+    if model.info().modality == kie::Modality::Character {
+        return Err(format!(
+            "{} makes a character (an id), not a file, and a batch saves each line's file: \
+             use `kie generate`, which prints the character id",
+            spec.model
+        ));
+    }
     let file = match &spec.name {
         Some(name) => format!("{}.mp4", file_stem(name)?),
         None => format!("line-{number:0width$}.mp4"),
     };
-    let image = spec
-        .image
-        .as_deref()
-        .map(|text| Image::parse(text, Origin::BatchLine).map(|image| image.relative_to(dir)))
-        .transpose()
-        .map_err(|unsendable| unsendable.to_string())?;
+    let media = request::media_inputs(
+        [
+            (MediaKind::Image, spec.image.as_slice()),
+            (MediaKind::EndImage, spec.end_image.as_slice()),
+            (MediaKind::ReferenceImage, spec.reference_images.as_slice()),
+            (MediaKind::Video, spec.video.as_slice()),
+            (MediaKind::Audio, spec.audio.as_slice()),
+        ],
+        Origin::BatchLine,
+    )
+    .map_err(|unsendable| unsendable.to_string())?
+    .into_iter()
+    .map(|(kind, media)| (kind, request::relative_to(media, dir)));
     let request = video_request(
         &spec.prompt,
         spec.params,
-        image,
+        media,
         spec.callback_url.as_deref(),
     );
     check(model.as_ref(), &request, Origin::BatchLine).map_err(|unsendable| match unsendable {
@@ -180,6 +215,7 @@ fn digest(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn batch(text: &str) -> Result<Vec<Line>, Failure> {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -235,6 +271,124 @@ mod tests {
         assert_eq!(
             lines[0].request.image,
             Some(kie::Media::Path(dir.path().join("still.png")))
+        );
+    }
+
+    #[test]
+    fn every_media_key_takes_a_relative_path_from_the_batch_files_directory() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(dir.path().join("first.png"), "an image").expect("written");
+        let path = dir.path().join("batch.jsonl");
+        let fast = "bytedance/v1-pro-fast-image-to-video";
+        let mut text = String::new();
+        for (key, value) in [
+            ("end_image", json!("last.png")),
+            ("reference_images", json!(["https://h/r.png", "ref.png"])),
+            ("video", json!("clip.mp4")),
+            ("audio", json!("voice.mp3")),
+        ] {
+            let mut line = json!({"model": fast, "prompt": "x", "image": "first.png"});
+            line[key] = value;
+            text.push_str(&format!("{line}\n"));
+        }
+        std::fs::write(&path, text).expect("written");
+        let text = format!("{:?}", read(&path).expect_err("the files are missing"));
+        let beside = |file: &str| dir.path().join(file).display().to_string();
+        for expected in [
+            format!(
+                "line 1: `end_image` {} is not a readable file",
+                beside("last.png")
+            ),
+            format!(
+                "line 2: `reference_images` {} is not a readable file",
+                beside("ref.png")
+            ),
+            format!(
+                "line 3: `video` {} is not a readable file",
+                beside("clip.mp4")
+            ),
+            format!(
+                "line 4: `audio` {} is not a readable file",
+                beside("voice.mp3")
+            ),
+        ] {
+            let expected = format!("{expected:?}");
+            let expected = expected.trim_matches('"');
+            assert!(text.contains(expected), "{expected} not in {text}");
+        }
+    }
+
+    #[test]
+    fn media_keys_a_model_cannot_take_are_named_with_its_hint() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for file in ["first.png", "last.png", "ref.png", "clip.mp4", "voice.mp3"] {
+            std::fs::write(dir.path().join(file), "bytes").expect("written");
+        }
+        let path = dir.path().join("batch.jsonl");
+        let line = json!({
+            "model": "bytedance/v1-pro-fast-image-to-video",
+            "prompt": "x",
+            "image": "first.png",
+            "end_image": "last.png",
+            "reference_images": ["ref.png", "https://h/r.png"],
+            "video": "clip.mp4",
+            "audio": "https://h/voice.mp3",
+        });
+        std::fs::write(&path, line.to_string()).expect("written");
+        let text = format!("{:?}", read(&path).expect_err("refused"));
+        for expected in [
+            "`end_image` is not supported by bytedance/v1-pro-fast-image-to-video \
+             (the model takes no last frame",
+            "`reference_images` is not supported by bytedance/v1-pro-fast-image-to-video \
+             (the model takes no reference images)",
+            "`video` is not supported by bytedance/v1-pro-fast-image-to-video \
+             (the model takes no input video)",
+            "`audio` is not supported by bytedance/v1-pro-fast-image-to-video \
+             (the model takes no input audio)",
+        ] {
+            assert!(text.contains(expected), "{expected} not in {text}");
+        }
+        assert!(!text.contains("`image`"), "{text}");
+    }
+
+    #[test]
+    fn a_model_that_makes_no_file_is_refused_by_a_batch() {
+        let failure = batch(
+            r#"{"model": "sora-2-characters", "prompt": "a cat", "video": "https://h/cat.mp4"}"#,
+        )
+        .expect_err("refused");
+        let text = format!("{failure:?}");
+        assert!(
+            text.contains("sora-2-characters makes a character (an id), not a file"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn reference_images_must_be_a_list_and_misspelt_keys_are_refused() {
+        let failure = batch(concat!(
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "x", "reference_images": "a.png"}"#,
+            "\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "x", "reference_image": ["a.png"]}"#,
+            "\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "x", "end-image": "a.png"}"#,
+            "\n",
+            r#"{"model": "kling/v2-1-master-text-to-video", "prompt": "x", "reference_images": []}"#,
+            "\n",
+        ))
+        .expect_err("refused");
+        let text = format!("{failure:?}");
+        for expected in [
+            "3 bad line(s)",
+            "line 1: `reference_images` must be a list of paths or URLs",
+            "line 2: unknown field `reference_image`",
+            "line 3: unknown field `end-image`",
+        ] {
+            assert!(text.contains(expected), "{expected} not in {text}");
+        }
+        assert!(
+            !text.contains("line 4"),
+            "an empty list is no input: {text}"
         );
     }
 

@@ -173,6 +173,77 @@ fn comments_and_blank_lines_are_skipped_and_images_are_found_beside_the_batch_fi
 }
 
 #[test]
+fn media_keys_are_checked_on_every_line_before_anything_is_sent() {
+    let local = Local::start(Emulator::builder());
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let batches = dir.path().join("batches");
+    std::fs::create_dir(&batches).expect("made");
+    for file in ["first.png", "clip.mp4"] {
+        std::fs::write(batches.join(file), PNG).expect("written");
+    }
+    let fast = "bytedance/v1-pro-fast-image-to-video";
+    let lines = [
+        line("a fox"),
+        // Found beside the batch file, but the model takes no input video.
+        serde_json::json!({ "model": KLING, "prompt": "x", "video": "clip.mp4" }).to_string(),
+        // Missing, and named where it was looked for.
+        serde_json::json!({ "model": fast, "prompt": "x", "image": "first.png", "end_image": "last.png" })
+            .to_string(),
+        serde_json::json!({ "model": fast, "prompt": "x", "image": "first.png", "reference_images": ["https://example.com/a.png", "b.png"] })
+            .to_string(),
+        serde_json::json!({ "model": KLING, "prompt": "x", "audio": "voice.mp3" }).to_string(),
+        // Not a list, and a misspelt key.
+        serde_json::json!({ "model": fast, "prompt": "x", "image": "first.png", "reference_images": "b.png" })
+            .to_string(),
+        serde_json::json!({ "model": KLING, "prompt": "x", "videos": ["clip.mp4"] }).to_string(),
+        // A URL the model takes, beside a URL of another scheme.
+        serde_json::json!({ "model": fast, "prompt": "x", "image": "https://example.com/a.png", "audio": "ftp://example.com/a.mp3" })
+            .to_string(),
+    ];
+    let file = write_batch(&batches, &lines);
+    let output = local
+        .kie()
+        .current_dir(dir.path())
+        .arg("batch")
+        .arg(&file)
+        .args(["--out-dir", "out"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    let beside = |file: &str| batches.join(file).display().to_string();
+    for expected in [
+        "has 7 bad line(s); nothing was sent".to_owned(),
+        format!(
+            "line 2: invalid input for {KLING}: `video` is not supported by {KLING} \
+             (the model takes no input video)"
+        ),
+        format!(
+            "line 3: `end_image` {} is not a readable file",
+            beside("last.png")
+        ),
+        format!(
+            "line 4: `reference_images` {} is not a readable file",
+            beside("b.png")
+        ),
+        format!(
+            "line 5: `audio` {} is not a readable file",
+            beside("voice.mp3")
+        ),
+        "line 6: `reference_images` must be a list of paths or URLs".to_owned(),
+        "line 7: unknown field `videos`".to_owned(),
+        "line 8: `audio` ftp://example.com/a.mp3: a ftp:// URL cannot be used".to_owned(),
+        "\"end_image\": PATH_OR_URL".to_owned(),
+        "\"reference_images\": [PATH_OR_URL, ...]".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "{expected} not in {text}");
+    }
+    assert!(!text.contains("line 1:"), "{text}");
+    assert_eq!(local.requests(), 0);
+    assert!(!dir.path().join("out").join(JOURNAL).exists());
+}
+
+#[test]
 fn a_bad_line_stops_the_batch_before_anything_is_sent() {
     let local = Local::start(Emulator::builder());
     let dir = tempfile::tempdir().expect("a temporary directory");

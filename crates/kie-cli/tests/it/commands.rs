@@ -29,13 +29,29 @@ fn models_lists_every_model_with_its_parameters() {
         assert!(text.contains(id), "{id} missing from:\n{text}");
     }
     assert!(text.contains(r#"one of "5", "10"; default "5""#), "{text}");
+    assert!(
+        text.contains("bytedance/v1-pro-fast-image-to-video\n  Turns a still image into a video with ByteDance's fast model.\n  media inputs: --image\n"),
+        "{text}"
+    );
 
     let output = bare_kie()
         .args(["models", "--json"])
         .output()
         .expect("kie runs");
     let models = json(&output)["models"].as_array().cloned().expect("a list");
-    assert_eq!(models.len(), 5);
+    // Every model of spec/: the whole catalogue of kie.ai's Market video pages.
+    assert_eq!(models.len(), kie::registry::models().len());
+    assert!(models.len() >= 61, "{}", models.len());
+    for model in &models {
+        assert!(
+            model["params"].as_array().is_some_and(|p| !p.is_empty()),
+            "{model}"
+        );
+        assert!(
+            model["modality"].is_string() && model["provider"].is_string(),
+            "{model}"
+        );
+    }
     let kling = models
         .iter()
         .find(|m| m["id"] == KLING)
@@ -46,6 +62,12 @@ fn models_lists_every_model_with_its_parameters() {
         .expect("cfg_scale is listed");
     assert_eq!(cfg["kind"]["type"], "number");
     assert_eq!(cfg["kind"]["max"], 1.0);
+    assert_eq!(kling["media"], serde_json::json!([]));
+    let fast = models
+        .iter()
+        .find(|m| m["id"] == "bytedance/v1-pro-fast-image-to-video")
+        .expect("listed");
+    assert_eq!(fast["media"], serde_json::json!(["image"]));
 }
 
 #[test]
@@ -495,6 +517,28 @@ fn an_unknown_task_exits_7_with_its_own_kind_not_as_invalid_input() {
 }
 
 #[test]
+fn a_character_model_prints_its_character_and_saves_no_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = bare_kie()
+        .current_dir(dir.path())
+        .args(["--emulator", "--json", "generate", "sora-2-characters"])
+        .args(["--prompt", "a calm orange cat"])
+        .args(["--video", "https://example.com/cat.mp4", "--out", "cat.mp4"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let answer = json(&output);
+    assert!(
+        answer["character_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{answer}"
+    );
+    assert_eq!(answer["urls"], serde_json::json!([]));
+    assert!(!dir.path().join("cat.mp4").exists());
+}
+
+#[test]
 fn the_emulator_flag_needs_no_account_and_says_so() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let output = bare_kie()
@@ -913,14 +957,11 @@ fn json_reports_usage_errors_as_json_on_stdout_and_keeps_stderr_quiet() {
         error["message"],
         "the following required arguments were not provided:"
     );
-    assert_eq!(
-        error["details"],
-        serde_json::json!(["--prompt <PROMPT>", "<MODEL>"])
-    );
+    assert_eq!(error["details"], serde_json::json!(["<MODEL>"]));
     assert!(
         error["hint"]
             .as_str()
-            .is_some_and(|hint| hint.contains("kie generate --prompt <PROMPT> <MODEL>")),
+            .is_some_and(|hint| hint.contains("kie generate <MODEL>")),
         "{error}"
     );
 
@@ -1014,6 +1055,183 @@ fn an_image_a_model_cannot_take_is_named_by_the_flag_given() {
         );
     }
     assert_eq!(local.requests(), 0);
+}
+
+/// The media flags besides `--image`, each with a value of its kind and the hint the
+/// text-to-video models of this build give for it.
+const MEDIA_FLAGS: [(&str, &str, &str); 4] = [
+    ("--end-image", "last.png", "the model takes no last frame"),
+    (
+        "--reference-image",
+        "ref.png",
+        "the model takes no reference images",
+    ),
+    ("--video", "clip.mp4", "the model takes no input video"),
+    ("--audio", "voice.mp3", "the model takes no input audio"),
+];
+
+#[test]
+fn each_media_input_a_model_cannot_take_is_named_by_its_flag_with_the_models_hint() {
+    let local = fast();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (flag, file, hint) in MEDIA_FLAGS {
+        let path = dir.path().join(file);
+        std::fs::write(&path, PNG).expect("written");
+        for given in [
+            path.display().to_string(),
+            format!("https://example.com/{file}"),
+        ] {
+            let output = local
+                .kie()
+                .args(["generate", KLING, "--prompt", "a fox", flag, &given])
+                .output()
+                .expect("runs");
+            assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+            let text = stderr(&output);
+            assert!(
+                text.contains(&format!("`{flag}` is not supported by {KLING} ({hint})")),
+                "{text}"
+            );
+            assert!(text.contains("nothing was sent"), "{text}");
+        }
+    }
+    // An image-to-video model takes --image, and says what it does not take beside it.
+    let output = local
+        .kie()
+        .args([
+            "generate",
+            "bytedance/v1-pro-fast-image-to-video",
+            "--prompt",
+            "steam",
+            "--image",
+            "https://example.com/first.png",
+            "--end-image",
+            "https://example.com/last.png",
+            "--reference-image",
+            "https://example.com/a.png",
+            "--reference-image",
+            "https://example.com/b.png",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("`--end-image` is not supported by bytedance/v1-pro-fast-image-to-video"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`--reference-image` is not supported by"),
+        "{text}"
+    );
+    assert!(!text.contains("`--image`"), "{text}");
+    assert_eq!(local.requests(), 0);
+}
+
+#[test]
+fn a_missing_local_file_is_refused_naming_its_flag_before_anything_is_sent() {
+    let local = fast();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let flags = [("--image", "first.png", "")]
+        .into_iter()
+        .chain(MEDIA_FLAGS);
+    for (flag, file, _) in flags {
+        let missing = dir.path().join(file);
+        for model in [KLING, "bytedance/v1-pro-fast-image-to-video"] {
+            let output = local
+                .kie()
+                .args(["generate", model, "--prompt", "steam"])
+                .arg(flag)
+                .arg(&missing)
+                .output()
+                .expect("runs");
+            assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+            let text = stderr(&output);
+            assert!(
+                text.contains(&format!(
+                    "{flag} {} is not a readable file; nothing was sent",
+                    missing.display()
+                )),
+                "{text}"
+            );
+        }
+    }
+    // A directory is no file either, and a second reference image is checked too.
+    let output = local
+        .kie()
+        .args(["generate", KLING, "--prompt", "a fox"])
+        .args([
+            "--reference-image",
+            "https://example.com/a.png",
+            "--reference-image",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "--reference-image {} is not a readable file",
+            dir.path().display()
+        )),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(local.requests(), 0);
+}
+
+#[test]
+fn every_media_flag_refuses_other_url_schemes_in_its_own_name() {
+    let local = fast();
+    for (flag, file, _) in MEDIA_FLAGS {
+        let given = format!("ftp://example.com/{file}");
+        let output = local
+            .kie()
+            .args([
+                "--json", "generate", KLING, "--prompt", "a fox", flag, &given,
+            ])
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let error = &json(&output)["error"];
+        assert_eq!(error["kind"], "invalid_input", "{error}");
+        assert_eq!(
+            error["message"],
+            format!(
+                "{flag} {given}: a ftp:// URL cannot be used; give an http(s) URL or a local file; nothing was sent"
+            ),
+            "{error}"
+        );
+    }
+    assert_eq!(local.requests(), 0);
+}
+
+#[test]
+fn generate_help_says_what_each_media_flag_is_for_and_that_files_are_uploaded() {
+    let output = bare_kie()
+        .args(["generate", "--help"])
+        .output()
+        .expect("kie runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for expected in [
+        "--image <PATH_OR_URL> The source image, or first frame",
+        "--end-image <PATH_OR_URL> The last frame",
+        "--reference-image <PATH_OR_URL> A reference image",
+        "repeat the flag for several",
+        "--video <PATH_OR_URL> The input video",
+        "--audio <PATH_OR_URL> The driving audio",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    assert_eq!(
+        text.matches("a local file (uploaded first)").count(),
+        5,
+        "{text}"
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod emulator;
 mod hostile;
 mod live;
 mod pacing;
+mod results;
 mod retries;
 mod uploads;
 mod waiting;

@@ -11,4 +11,5 @@ mod determinism;
 mod errors;
 mod faults;
 mod files;
+mod results;
 mod seeds;

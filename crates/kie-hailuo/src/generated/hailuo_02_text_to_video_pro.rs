@@ -50,10 +50,10 @@ pub static INFO: ModelInfo = ModelInfo::new(
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: Target::Param("prompt"),
     image: Target::Unsupported {
-        hint: "a text-to-video model",
+        hint: "a text-to-video model; hailuo/02-image-to-video-pro takes an image",
     },
     end_image: Target::Unsupported {
-        hint: "the model takes no last frame",
+        hint: "a text-to-video model; hailuo/02-image-to-video-pro takes a last frame",
     },
     reference_images: Target::Unsupported {
         hint: "the model takes no reference images",

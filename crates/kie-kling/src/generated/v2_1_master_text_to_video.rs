@@ -85,7 +85,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: Target::Param("prompt"),
     image: Target::Unsupported {
-        hint: "a text-to-video model",
+        hint: "a text-to-video model; kling/v2-1-master-image-to-video takes an image",
     },
     end_image: Target::Unsupported {
         hint: "the model takes no last frame",
@@ -316,6 +316,7 @@ pub struct KlingV21MasterTextToVideoInput {
     /// CFG (classifier-free guidance) scale: how closely the model follows the prompt (minimum 0, maximum 1, step 0.1).
     ///
     /// From 0 to 1, in steps of 0.1. Optional; kie.ai's default is `0.5`. `None` leaves it out of the request.
+    #[serde(serialize_with = "support::optional_number")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cfg_scale: Option<f64>,
 }

@@ -97,7 +97,7 @@ pub static INFO: ModelInfo = ModelInfo::new(
 pub static UNIFORM: UniformMapping = UniformMapping {
     prompt: Target::Param("prompt"),
     image: Target::Unsupported {
-        hint: "a text-to-video model",
+        hint: "a text-to-video model; sora-2-pro-image-to-video takes an image",
     },
     end_image: Target::Unsupported {
         hint: "the model takes no last frame",

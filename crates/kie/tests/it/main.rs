@@ -11,6 +11,7 @@ mod differential;
 mod end_to_end;
 mod error_modes;
 mod fault_matrix;
+mod media;
 mod registry;
 mod spec_conformance;
 mod models {

@@ -5,30 +5,24 @@ use std::sync::Arc;
 use kie::registry::{self, Registry};
 use kie::{Modality, ModelInfo, ValidationError, VideoModel, VideoRequest};
 
-const ALL_IDS: [&str; 5] = [
-    "bytedance/v1-pro-fast-image-to-video",
-    "bytedance/v1-pro-text-to-video",
-    "hailuo/02-text-to-video-pro",
-    "kling/v2-1-master-text-to-video",
-    "sora-2-pro-text-to-video",
-];
-
-/// The ids this build should have, from its features.
+/// The ids this build should have: every model of spec/, since this test binary needs
+/// every provider feature (`required-features` in Cargo.toml).
 fn expected_ids() -> Vec<&'static str> {
-    let enabled = [
-        ("bytedance", cfg!(feature = "bytedance")),
-        ("hailuo", cfg!(feature = "hailuo")),
-        ("kling", cfg!(feature = "kling")),
-        ("sora", cfg!(feature = "sora")),
-    ];
-    ALL_IDS
-        .into_iter()
-        .filter(|id| {
-            enabled
-                .iter()
-                .any(|(provider, on)| *on && id.starts_with(provider))
+    let mut ids: Vec<&'static str> = kie_emulator::spec_documents()
+        .iter()
+        .filter(|(_, text)| text.contains("\"x-kie-rs\""))
+        .map(|(name, _)| {
+            let id = crate::common::spec(name)["paths"]["/api/v1/jobs/createTask"]["post"]
+                ["requestBody"]["content"]["application/json"]["schema"]["properties"]
+                ["model"]["enum"][0]
+                .as_str()
+                .expect("a model id")
+                .to_owned();
+            &*Box::leak(id.into_boxed_str())
         })
-        .collect()
+        .collect();
+    ids.sort_unstable();
+    ids
 }
 
 #[test]
@@ -43,18 +37,16 @@ fn the_registry_lists_exactly_the_enabled_models() {
             "{}",
             info.id
         );
-        assert!(
-            info.param("prompt").is_some_and(|p| p.required),
+        assert!(info.id.starts_with(info.provider), "{}", info.id);
+        // Provider and modality are the spec's decisions.
+        let doc = crate::common::spec(crate::common::spec_file(info.id));
+        assert_eq!(doc["x-kie-rs"]["provider"], info.provider, "{}", info.id);
+        assert_eq!(
+            doc["x-kie-rs"]["modality"],
+            info.modality.as_str(),
             "{}",
             info.id
         );
-        assert!(info.id.starts_with(info.provider), "{}", info.id);
-        let expected = if info.id.contains("image-to-video") {
-            Modality::ImageToVideo
-        } else {
-            Modality::TextToVideo
-        };
-        assert_eq!(info.modality, expected, "{}", info.id);
     }
 }
 
@@ -63,15 +55,15 @@ fn each_enabled_model_is_usable_through_arc_dyn_video_model() {
     for id in expected_ids() {
         let model: Arc<dyn VideoModel> = registry::model(id).unwrap();
         assert_eq!(model.id(), id);
-        let mut request = VideoRequest::new("a red fox running through fresh snow");
-        if model.info().modality == Modality::ImageToVideo {
-            request = request.image_url("https://example.com/fox.png");
-        }
-        let input = model.input_for(&request).unwrap();
-        assert_eq!(
-            input["prompt"], "a red fox running through fresh snow",
-            "{id}"
-        );
+        assert_eq!(model.info().id, id);
+        let doc = crate::common::spec(crate::common::spec_file(id));
+        let input = crate::common::example(&doc)["input"].clone();
+        assert_eq!(model.parse_input(input.clone()).unwrap(), input, "{id}");
+        // What the model cannot take is named, never dropped.
+        let err = model
+            .input_for(&VideoRequest::new("a fox").extra("no_such_field", 1))
+            .unwrap_err();
+        assert!(err.concerns("no_such_field"), "{id}: {err}");
     }
 }
 

@@ -51,18 +51,54 @@ fn cases(base: &Map<String, Value>, name: &str, schema: &Value) -> Vec<Case> {
     };
     if let Some(max) = schema["maxLength"].as_u64() {
         let max = usize::try_from(max).expect("a sane limit");
-        for ch in ["a", "狐"] {
-            case(format!("{max} × {ch}"), json!(ch.repeat(max)), Ok(()));
+        // A URL field's text must stay a URL: its length is made up by the path.
+        let prefix = if schema["format"] == "uri" {
+            "https://example.com/"
+        } else {
+            ""
+        };
+        let text =
+            |ch: &str, n: usize| format!("{prefix}{}", ch.repeat(n - prefix.chars().count()));
+        let alphabet: &[&str] = if prefix.is_empty() {
+            &["a", "狐"]
+        } else {
+            &["a"]
+        };
+        for ch in alphabet {
+            case(format!("{max} × {ch}"), json!(text(ch, max)), Ok(()));
             case(
                 format!("{} × {ch}", max + 1),
-                json!(ch.repeat(max + 1)),
+                json!(text(ch, max + 1)),
                 Err(|p| matches!(p, Problem::TooLong { .. })),
             );
         }
     }
+    if let Some(min) = schema["minLength"].as_u64().filter(|m| *m > 0) {
+        let min = usize::try_from(min).expect("a sane limit");
+        case(format!("{min} × a"), json!("a".repeat(min)), Ok(()));
+        case(
+            format!("{} × a", min - 1),
+            json!("a".repeat(min - 1)),
+            Err(|p| matches!(p, Problem::TooShort { .. })),
+        );
+    }
+    // A valid item of the list: a URL, an object of the base (or its required fields),
+    // or text.
+    let item = |i: usize| match (
+        schema["items"]["type"].as_str(),
+        schema["items"]["format"].as_str(),
+    ) {
+        (_, Some("uri")) => json!(format!("https://example.com/{i}.png")),
+        (Some("object"), _) => base
+            .get(name)
+            .and_then(|list| list.get(0))
+            .cloned()
+            .unwrap_or_else(|| json!(crate::common::required_example(&schema["items"]))),
+        _ => json!(format!("id_{i}")),
+    };
+    let items = |n: usize| json!((0..n).map(item).collect::<Vec<_>>());
     if let Some(max) = schema["maxItems"].as_u64() {
         let max = usize::try_from(max).expect("a sane limit");
-        let items = |n: usize| json!((0..n).map(|i| format!("id_{i}")).collect::<Vec<_>>());
         case(format!("{max} items"), items(max), Ok(()));
         case(
             format!("{} items", max + 1),
@@ -70,7 +106,16 @@ fn cases(base: &Map<String, Value>, name: &str, schema: &Value) -> Vec<Case> {
             Err(|p| matches!(p, Problem::TooManyItems { .. })),
         );
     }
-    let whole = schema["multipleOf"].as_f64() == Some(1.0);
+    if let Some(min) = schema["minItems"].as_u64().filter(|m| *m > 0) {
+        let min = usize::try_from(min).expect("a sane limit");
+        case(format!("{min} items"), items(min), Ok(()));
+        case(
+            format!("{} items", min - 1),
+            items(min - 1),
+            Err(|p| matches!(p, Problem::TooFewItems { .. })),
+        );
+    }
+    let whole = schema["type"] == "integer" || schema["multipleOf"].as_f64() == Some(1.0);
     let step = schema["multipleOf"].as_f64().filter(|_| !whole);
     if whole {
         if let Some(min) = schema["minimum"].as_i64() {
@@ -363,12 +408,7 @@ fn the_model_info_matches_the_spec() {
         sorted.sort_unstable();
         documented.sort_unstable();
         assert_eq!(sorted, documented, "{}", model.id);
-        let required: Vec<&str> = schema["required"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let required = crate::common::required(schema);
         for param in info.params {
             let prop = &props[param.name];
             assert_eq!(

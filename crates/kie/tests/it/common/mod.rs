@@ -95,24 +95,42 @@ impl kie::ModelInput for Parsed {
 
 /// The name of the spec document that describes `id`.
 pub fn spec_file(id: &str) -> &'static str {
-    kie_emulator::spec_documents()
+    static BY_ID: std::sync::OnceLock<Vec<(String, &'static str)>> = std::sync::OnceLock::new();
+    let by_id = BY_ID.get_or_init(|| {
+        kie_emulator::spec_documents()
+            .iter()
+            .filter_map(|(name, text)| {
+                let doc: Value = serde_json::from_str(text).ok()?;
+                let id = request_schema(&doc)["properties"]["model"]["enum"][0].as_str()?;
+                Some((id.to_owned(), *name))
+            })
+            .collect()
+    });
+    by_id
         .iter()
-        .find(|(_, text)| {
-            serde_json::from_str::<Value>(text)
-                .is_ok_and(|doc| request_schema(&doc)["properties"]["model"]["enum"][0] == id)
-        })
-        .map(|(name, _)| *name)
+        .find(|(known, _)| known == id)
+        .map(|(_, name)| *name)
         .unwrap_or_else(|| panic!("no spec document describes {id}"))
 }
 
 /// A spec document, from the copies the emulator embeds (the same bytes as the
 /// workspace's `spec/`, and inside the published packages too).
 pub fn spec(file: &str) -> Value {
-    let (_, text) = kie_emulator::spec_documents()
+    static PARSED: std::sync::OnceLock<Vec<(&'static str, Value)>> = std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        kie_emulator::spec_documents()
+            .iter()
+            .map(|(name, text)| {
+                let doc = serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+                (*name, doc)
+            })
+            .collect()
+    });
+    parsed
         .iter()
         .find(|(name, _)| *name == file)
-        .unwrap_or_else(|| panic!("the emulator embeds no {file}"));
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"))
+        .map(|(_, doc)| doc.clone())
+        .unwrap_or_else(|| panic!("the emulator embeds no {file}"))
 }
 
 /// The createTask request body schema of a model document.
@@ -146,17 +164,43 @@ pub fn schema_accepts(validator: &jsonschema::Validator, id: &str, input: &Value
 }
 
 /// The required fields only, each with its documented example.
+/// The names an object schema requires (none when it has no `required`, as draft 4
+/// wants of a schema whose fields are all optional).
+pub fn required(schema: &Value) -> Vec<&str> {
+    schema["required"]
+        .as_array()
+        .map(|names| names.iter().map(|n| n.as_str().expect("a name")).collect())
+        .unwrap_or_default()
+}
+
+/// A valid input with only the required fields: each as the page's example sends it,
+/// else as its field's own example.
 pub fn minimal_input(doc: &Value) -> Map<String, Value> {
     let schema = input_schema(doc);
-    let mut input = Map::new();
-    for name in schema["required"].as_array().expect("input.required") {
-        let name = name.as_str().expect("a field name");
-        input.insert(
-            name.to_owned(),
-            schema["properties"][name]["example"].clone(),
-        );
-    }
-    input
+    let sent = &example(doc)["input"];
+    required(schema)
+        .into_iter()
+        .map(|name| {
+            let value = match &sent[name] {
+                Value::Null => schema["properties"][name]["example"].clone(),
+                value => value.clone(),
+            };
+            (name.to_owned(), value)
+        })
+        .collect()
+}
+
+/// An object of a list of objects with its required fields, each its example.
+pub fn required_example(items: &Value) -> Map<String, Value> {
+    required(items)
+        .into_iter()
+        .map(|name| {
+            (
+                name.to_owned(),
+                items["properties"][name]["example"].clone(),
+            )
+        })
+        .collect()
 }
 
 /// JSON equality where numbers compare by value: `1` and `1.0` are the same number to
@@ -209,6 +253,17 @@ where
 }
 
 /// A client of `emulator` (both hosts) that sends `key`.
+/// An emulator for `key` that neither rate-limits nor runs out of credits.
+pub async fn emulator(key: &str) -> Emulator {
+    Emulator::builder()
+        .api_key(key)
+        .rate_limits(false)
+        .credits(1e9)
+        .start()
+        .await
+        .expect("the emulator starts")
+}
+
 pub fn client(emulator: &Emulator, key: &str) -> Client {
     Client::builder()
         .api_key(key)
