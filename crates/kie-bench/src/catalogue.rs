@@ -500,11 +500,6 @@ fn section(
     };
     let crates =
         |runs: &[Sample], pick: fn(&Sample) -> &Build| runs.first().map_or(0, |s| pick(s).crates);
-    let median_cold = |runs: &[Sample]| {
-        let mut seconds: Vec<f64> = runs.iter().map(|s| s.cold.seconds).collect();
-        seconds.sort_by(f64::total_cmp);
-        seconds.get(seconds.len() / 2).copied()
-    };
     let mut figures = Vec::new();
     for (program, runs) in programs.iter().zip(samples) {
         figures.push(Figure::info(
@@ -525,25 +520,38 @@ fn section(
             ),
         ));
     }
-    // The issue's bound: every provider, cold, the last checkout against the first.
+    // The issue's bound: every provider, cold, the last checkout against the first. The
+    // two are built one after the other in every run, so each run gives a ratio under
+    // one load; the worst of them is held to the bound.
     let all: Vec<(&Program, &Vec<Sample>)> = programs
         .iter()
         .zip(samples)
         .filter(|(p, _)| p.breadth == Breadth::All)
         .collect();
-    if let (Some((first, first_runs)), Some((last, last_runs))) = (all.first(), all.last())
+    if let (Some((first, before)), Some((last, after))) = (all.first(), all.last())
         && first.checkout != last.checkout
-        && let (Some(before), Some(after)) = (median_cold(first_runs), median_cold(last_runs))
     {
-        let ratio = after / before;
+        let pairs: Vec<(f64, f64)> = after
+            .iter()
+            .zip(before.iter())
+            .map(|(a, b)| (a.cold.seconds, b.cold.seconds))
+            .collect();
+        let worst = pairs.iter().map(|(a, b)| a / b).fold(f64::NAN, f64::max);
         figures.push(Figure::checked(
             format!(
-                "cold build with every provider, {} ÷ {}",
+                "cold build with every provider, {} ÷ {} (worst run)",
                 checkouts[last.checkout].commit, checkouts[first.checkout].commit
             ),
-            format!("{ratio:.2} ({after:.1} s / {before:.1} s)"),
+            format!(
+                "{worst:.2} (per run {})",
+                pairs
+                    .iter()
+                    .map(|(a, b)| format!("{:.2}: {a:.1} s / {b:.1} s", a / b))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             "≤ 2",
-            ratio <= 2.0,
+            worst <= 2.0,
         ));
     }
     let mut details = format!(
@@ -637,5 +645,42 @@ fn section(
         title: "8. build cost of one provider and of the whole catalogue",
         figures,
         details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_checkouts_crates_from_cargos_timings() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("cargo-timing.html");
+        std::fs::write(
+            &report,
+            "<script>\nconst UNIT_DATA = [\n  {\"name\": \"serde\", \"target\": \"\", \
+             \"duration\": 2.0, \"sections\": null},\n  {\"name\": \"kie-kling\", \
+             \"target\": \"\", \"duration\": 2.5, \"sections\": [[\"frontend\", \
+             {\"start\": 0.0, \"end\": 1.1}], [\"codegen\", {\"start\": 1.1, \"end\": \
+             2.5}]]},\n  {\"name\": \"kie\", \"target\": \"\", \"duration\": 0.2, \
+             \"sections\": null}\n];\nconst CONCURRENCY_DATA = [\n];\n</script>",
+        )
+        .unwrap();
+        let units = units(&report);
+        let names: Vec<&str> = units.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["kie-kling", "kie"]);
+        assert_eq!(units[0].seconds, 2.5);
+        assert_eq!(units[0].frontend, Some(1.1));
+        assert_eq!(units[1].frontend, None);
+    }
+
+    #[tokio::test]
+    async fn finds_this_workspaces_providers_and_models() {
+        let checkout = checkout(&this_workspace().unwrap()).await.unwrap();
+        let features: Vec<&str> = checkout.providers.iter().map(|(f, _)| f.as_str()).collect();
+        assert!(features.contains(&PROVIDER), "{features:?}");
+        assert!(!features.contains(&TLS), "{features:?}");
+        assert!(checkout.models >= features.len());
+        assert!(checkout.generated_lines > 0);
     }
 }
