@@ -24,11 +24,20 @@ use crate::report::{Figure, Section};
 pub struct Options {
     /// Cold builds of each program, interleaved.
     #[arg(long, default_value_t = 1)]
-    runs: usize,
+    pub(crate) runs: usize,
     /// Also build `kie` as it was at this git revision, with the feature `kling` alone
     /// (for a commit before the TLS features: reqwest's default provider, aws-lc).
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "catalogue")]
     baseline: Option<String>,
+    /// Instead: a program on `kie` with the provider `kling` alone and with every
+    /// provider, built cold and rebuilt after an edit of its main.rs, for each
+    /// `--workspace` (section 8).
+    #[arg(long)]
+    pub(crate) catalogue: bool,
+    /// A kie-rs checkout whose `kie` is built (default: this workspace). With
+    /// `--catalogue`, repeat it to measure several checkouts, interleaved.
+    #[arg(long = "workspace", value_name = "DIR")]
+    pub(crate) workspaces: Vec<PathBuf>,
 }
 
 /// A TLS choice, as `kie` offers it and as a user of reqwest writes it.
@@ -90,7 +99,7 @@ fn http() -> Result<reqwest::Client, Box<dyn std::error::Error>> {
 ];
 
 /// The program with `kie`: what the README's quickstart does.
-const KIE_MAIN: &str = r#"use kie::Client;
+pub(crate) const KIE_MAIN: &str = r#"use kie::Client;
 use kie::kling::KlingV21MasterTextToVideoInput;
 
 #[tokio::main]
@@ -237,10 +246,15 @@ struct Build {
 
 /// Runs the benchmark.
 pub async fn run(options: &Options) -> Result<Section, BoxError> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .ok_or("kie-bench is not in a workspace")?;
+    if options.catalogue {
+        return crate::catalogue::run(options).await;
+    }
+    let root = match options.workspaces.as_slice() {
+        [] => this_workspace()?,
+        [one] => one.clone(),
+        _ => return Err("several --workspace need --catalogue".into()),
+    };
+    let root = root.as_path();
     let scratch = tempfile::Builder::new()
         .prefix("kie-build-cost-")
         .tempdir()?;
@@ -307,6 +321,15 @@ pub async fn run(options: &Options) -> Result<Section, BoxError> {
     Ok(section(&programs, &builds, options))
 }
 
+/// The workspace kie-bench was built from.
+pub(crate) fn this_workspace() -> Result<PathBuf, BoxError> {
+    Ok(Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .ok_or("kie-bench is not in a workspace")?
+        .to_owned())
+}
+
 /// Writes the program with `kie` into `dir`, depending on the `kie` at `kie`.
 fn write_kie(dir: &Path, kie: &Path, tls: &[&str], lock: &str) -> Result<PathBuf, BoxError> {
     let features: Vec<String> = std::iter::once("kling")
@@ -344,12 +367,17 @@ fn write_raw(dir: &Path, tls: &Tls, lock: &str) -> Result<PathBuf, BoxError> {
 }
 
 /// A package of its own workspace, with no profile: what a user starts from.
-fn manifest_head() -> &'static str {
+pub(crate) fn manifest_head() -> &'static str {
     "[package]\nname = \"scratch\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
      [workspace]\n\n[dependencies]\n"
 }
 
-fn write_crate(dir: &Path, manifest: &str, main: &str, lock: &str) -> Result<PathBuf, BoxError> {
+pub(crate) fn write_crate(
+    dir: &Path,
+    manifest: &str,
+    main: &str,
+    lock: &str,
+) -> Result<PathBuf, BoxError> {
     std::fs::create_dir_all(dir.join("src"))?;
     std::fs::write(dir.join("Cargo.toml"), manifest)?;
     std::fs::write(dir.join("src/main.rs"), main)?;

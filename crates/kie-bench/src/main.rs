@@ -5,6 +5,7 @@
 //! cargo run --release -p kie-bench -- all
 //! cargo run --release -p kie-bench -- round-trip   # or concurrent, polling, download, throughput, hostile
 //! cargo run --release -p kie-bench -- build-cost   # cold builds of a program using kie, about 6 minutes
+//! cargo run --release -p kie-bench -- build-cost --catalogue [--workspace DIR]...
 //! ```
 //!
 //! Servers and measured variants run in child processes (the harness re-executes
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod build_cost;
+mod catalogue;
 mod child;
 mod concurrent;
 mod download;
@@ -63,7 +65,8 @@ enum Command {
     /// 6. A 1 GiB answer and 1,000 submits against kie.ai's limits: peak RSS, created/failed.
     Hostile(Options),
     /// 7. Cold builds of a program using kie with one provider vs the same by hand, per
-    ///    TLS choice (not part of `all`).
+    ///    TLS choice; with `--catalogue`, 8. cold and incremental builds with one provider
+    ///    and with all (not part of `all`).
     BuildCost(build_cost::Options),
     #[command(hide = true)]
     ServeEmulator(servers::EmulatorArgs),
