@@ -110,7 +110,8 @@ fn describe(text: &mut String, info: &ModelInfo, media: &[MediaKind]) {
     }
 }
 
-/// One parameter in words: its type and limits, whether it is required, its default.
+/// One parameter in words: its type and limits, whether it is required, its default,
+/// and for a file's URL the types and size its page documents.
 fn rule(param: &Param) -> String {
     let mut rule = param.kind.to_string();
     if param.required {
@@ -118,6 +119,12 @@ fn rule(param: &Param) -> String {
     }
     if let Some(default) = param.default {
         let _ = write!(rule, "; default {default}");
+    }
+    if let Some(file) = param.file {
+        let _ = write!(rule, "; files: {}", file.mime_types.join(", "));
+        if let Some(max) = file.max_bytes {
+            let _ = write!(rule, ", at most {} MB", max as f64 / (1024.0 * 1024.0));
+        }
     }
     rule
 }
@@ -143,6 +150,13 @@ mod tests {
             }
         }
         assert!(output.text.contains(r#"one of "5", "10"; default "5""#));
+        assert!(
+            output.text.contains(
+                "an http(s) URL; required; files: image/jpeg, image/png, image/webp, at most 10 MB"
+            ),
+            "{}",
+            output.text
+        );
         assert!(
             output
                 .text
