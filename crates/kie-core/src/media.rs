@@ -5,14 +5,14 @@
 //! which input field each file lands in: that field's documented types and size
 //! ([`Param::file`]) are what the file is checked against, by its magic bytes. A field
 //! that documents none gets its family's rule (any image, video or audio type the SDK
-//! recognises).
+//! recognises). Every file is checked before the first is uploaded.
 
 use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::model::{Media, ModelInfo, Param, VideoModel, VideoRequest};
-use crate::upload::FileLimits;
+use crate::upload::{FileLimits, check_file};
 use crate::validation::Problem;
 
 /// Where stand-in URLs point: a reserved name (RFC 6761), never fetched.
@@ -42,13 +42,17 @@ pub(crate) async fn upload_files(
         return Ok(None);
     }
     let input = model.input_for(&stand_in)?;
-    let mut urls = Vec::with_capacity(files.len());
+    // Every file is checked before any is uploaded, so a bad one leaves none behind.
+    let mut checked = Vec::with_capacity(files.len());
     for (i, field, path) in files {
         let param = landing(model.info(), &input, &format!("{STAND_IN}{i}"));
-        let file = client
-            .upload_file(&path)
-            .limits(limits_for(field, param))
-            .await?;
+        let limits = limits_for(field, param);
+        check_file(&path, Some(limits)).await?;
+        checked.push((i, path, limits));
+    }
+    let mut urls = Vec::with_capacity(checked.len());
+    for (i, path, limits) in checked {
+        let file = client.upload_file(&path).limits(limits).await?;
         urls.push((i, file.download_url));
     }
     let mut uploaded = request.clone();

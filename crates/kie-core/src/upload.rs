@@ -436,29 +436,38 @@ impl Upload {
 
     /// Reads the file's size (and, with limits, its first bytes); returns the size.
     async fn check_file(&self, path: &Path) -> Result<u64, Error> {
-        let io = |source| {
-            Error::of(
-                Operation::Upload,
-                ErrorKind::Io {
-                    path: Some(path.to_owned()),
-                    source,
-                },
-            )
-        };
-        let size = tokio::fs::metadata(path).await.map_err(io)?.len();
-        if let Some(limits) = self.limits {
-            use tokio::io::AsyncReadExt;
-            let mut head = Vec::with_capacity(SNIFF_LEN);
-            let file = tokio::fs::File::open(path).await.map_err(io)?;
-            // One `read` may stop short of what is there: read until SNIFF_LEN or the end.
-            file.take(SNIFF_LEN as u64)
-                .read_to_end(&mut head)
-                .await
-                .map_err(io)?;
-            limits.check(&path.display().to_string(), sniff_mime(&head), size)?;
-        }
-        Ok(size)
+        check_file(path, self.limits).await
     }
+}
+
+/// A local file's size, checked first against `limits` by its first bytes and its size.
+///
+/// # Errors
+///
+/// The file cannot be read, or breaks `limits` (`ErrorKind::InvalidInput` naming it).
+pub(crate) async fn check_file(path: &Path, limits: Option<FileLimits>) -> Result<u64, Error> {
+    let io = |source| {
+        Error::of(
+            Operation::Upload,
+            ErrorKind::Io {
+                path: Some(path.to_owned()),
+                source,
+            },
+        )
+    };
+    let size = tokio::fs::metadata(path).await.map_err(io)?.len();
+    if let Some(limits) = limits {
+        use tokio::io::AsyncReadExt;
+        let mut head = Vec::with_capacity(SNIFF_LEN);
+        let file = tokio::fs::File::open(path).await.map_err(io)?;
+        // One `read` may stop short of what is there: read until SNIFF_LEN or the end.
+        file.take(SNIFF_LEN as u64)
+            .read_to_end(&mut head)
+            .await
+            .map_err(io)?;
+        limits.check(&path.display().to_string(), sniff_mime(&head), size)?;
+    }
+    Ok(size)
 }
 
 fn display_name(path: &Path) -> String {

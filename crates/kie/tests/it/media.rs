@@ -118,6 +118,18 @@ async fn a_file_of_the_wrong_kind_or_an_invalid_request_uploads_nothing() {
         .unwrap_err();
     assert!(err.to_string().contains("`audio`"), "{err}");
 
+    // Every file is checked before any is uploaded: a good image beside a bad audio
+    // leaves nothing behind on the upload host.
+    let avatar = registry::model("kling/ai-avatar-pro").unwrap();
+    let err = avatar
+        .submit(
+            &client,
+            &VideoRequest::new("hello").image_path(&png).audio_path(&png),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("still.png"), "{err}");
+
     assert_eq!(uploads(&emulator), 0);
     assert_eq!(emulator.stats().tasks_created, 0);
 }
