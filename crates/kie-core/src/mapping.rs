@@ -277,7 +277,8 @@ where
                     unsupported(
                         info,
                         format!(
-                            "it goes at position {index} of `{param}`, after the items before it: give those too"
+                            "it follows {} in `{param}`: give that too",
+                            items_before(uniform, param, index).join(" and ")
                         ),
                     ),
                 );
@@ -345,6 +346,25 @@ where
 
 /// The uniform field that writes the input field `param`, if one does.
 fn uniform_name(uniform: &UniformMapping, param: &str) -> Option<&'static str> {
+    targets(uniform)
+        .into_iter()
+        .find(|(_, target)| target.param() == Some(param))
+        .map(|(name, _)| name)
+}
+
+/// The uniform fields that go before item `index` of the list `param`, as `` `image` ``.
+fn items_before(uniform: &UniformMapping, param: &str, index: usize) -> Vec<String> {
+    targets(uniform)
+        .into_iter()
+        .filter(|(_, target)| {
+            matches!(target, Target::Item { param: p, index: i } if *p == param && *i < index)
+        })
+        .map(|(name, _)| format!("`{name}`"))
+        .collect()
+}
+
+/// Each uniform field's name and target, in the request's order.
+fn targets(uniform: &UniformMapping) -> [(&'static str, Target); 11] {
     let UniformMapping {
         prompt,
         image,
@@ -357,7 +377,7 @@ fn uniform_name(uniform: &UniformMapping, param: &str) -> Option<&'static str> {
         resolution,
         seed,
         negative_prompt,
-    } = uniform;
+    } = *uniform;
     [
         ("prompt", prompt),
         ("image", image),
@@ -371,9 +391,6 @@ fn uniform_name(uniform: &UniformMapping, param: &str) -> Option<&'static str> {
         ("seed", seed),
         ("negative_prompt", negative_prompt),
     ]
-    .into_iter()
-    .find(|(_, target)| target.param() == Some(param))
-    .map(|(name, _)| name)
 }
 
 /// Writes a number as kie.ai's pages write it: a whole one without a fraction (`5`, not
@@ -1048,7 +1065,7 @@ mod tests {
         assert_eq!(err.violations().len(), 1, "{err}");
         assert!(matches!(
             problem_of(&err, "video"),
-            Problem::Unsupported { hint: Some(h), .. } if h.contains("position 1 of `clips`")
+            Problem::Unsupported { hint: Some(h), .. } if h == "it follows `audio` in `clips`: give that too"
         ));
         let err = map(&request.extra("clips", json!(["https://example.com/x.mp4"]))).unwrap_err();
         assert!(matches!(
