@@ -43,16 +43,14 @@ pub(crate) async fn upload_files(
     }
     let input = model.input_for(&stand_in)?;
     // Every file is checked before any is uploaded, so a bad one leaves none behind.
-    let mut checked = Vec::with_capacity(files.len());
-    for (i, field, path) in files {
+    for (i, field, path) in &files {
         let param = landing(model.info(), &input, &format!("{STAND_IN}{i}"));
-        let limits = limits_for(field, param);
-        check_file(&path, Some(limits)).await?;
-        checked.push((i, path, limits));
+        check_file(path, Some(limits_for(field, param))).await?;
     }
-    let mut urls = Vec::with_capacity(checked.len());
-    for (i, path, limits) in checked {
-        let file = client.upload_file(&path).limits(limits).await?;
+    // Checked above: the uploads need not read each file's first bytes again.
+    let mut urls = Vec::with_capacity(files.len());
+    for (i, _, path) in files {
+        let file = client.upload_file(&path).await?;
         urls.push((i, file.download_url));
     }
     let mut uploaded = request.clone();
