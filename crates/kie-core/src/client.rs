@@ -15,8 +15,9 @@ use url::Url;
 
 use crate::download::MinSpeed;
 use crate::error::{Error, Operation};
+use crate::estimate::{Estimates, GenerationTimes};
 use crate::model::ModelInput;
-use crate::pace::{Pacer, Pacers, Rate};
+use crate::budget::{Admission, Budget, Gates, LocalBudget, OnQueued, QueuePosition, Rate};
 use crate::record::TaskRecord;
 use crate::redact::Redactor;
 use crate::retry::{RequestKind, RetryPolicy};
@@ -78,8 +79,11 @@ pub(crate) struct Inner {
     pub timer: Arc<dyn Timer>,
     /// One permit per API call in flight.
     pub in_flight: tokio::sync::Semaphore,
-    /// The createTask and recordInfo rate limits, shared by every clone.
-    pub pacers: Pacers,
+    /// The queues in front of the createTask and recordInfo budgets, shared by every
+    /// clone.
+    pub gates: Gates,
+    /// How long each model's tasks took lately, for the adaptive poll schedule.
+    pub estimates: Estimates,
     /// The largest answer read.
     pub max_answer_bytes: u64,
     /// The floor under every download's speed, unless the download sets its own.
@@ -97,7 +101,7 @@ impl fmt::Debug for Client {
             .field("upload_base_url", &inner.upload_base_url)
             .field("request_timeout", &inner.request_timeout)
             .field("retry", &inner.retry)
-            .field("pacers", &inner.pacers)
+            .field("gates", &inner.gates)
             .field("max_answer_bytes", &inner.max_answer_bytes)
             .finish_non_exhaustive()
     }
@@ -139,6 +143,14 @@ impl Client {
         &self.inner.upload_base_url
     }
 
+    /// How long each model's tasks took lately, as this client saw them succeed: what
+    /// the adaptive poll schedule ([`crate::PollSchedule::adaptive`]) reads. A
+    /// snapshot, to keep across restarts if wanted ([`ClientBuilder::generation_times`]);
+    /// nothing is persisted otherwise.
+    pub fn generation_times(&self) -> GenerationTimes {
+        self.inner.estimates.snapshot()
+    }
+
     /// The clock and sleeper used for retries and waiting.
     pub fn timer(&self) -> &Arc<dyn Timer> {
         &self.inner.timer
@@ -157,6 +169,7 @@ impl Client {
             input,
             callback_url: None,
             progress_callback_url: None,
+            on_queued: None,
         }
     }
 
@@ -173,15 +186,28 @@ impl Client {
     /// Any [`Error`] of the call, with the task id attached.
     #[tracing::instrument(name = "kie.recordInfo", skip(self))]
     pub async fn record(&self, task_id: &str) -> Result<TaskRecord, Error> {
+        self.record_queued(task_id, Admission::default()).await
+    }
+
+    /// [`Client::record`], queued for the rate limit as `admission` says (a wait's
+    /// poll, urgent as the task is near its expected end).
+    pub(crate) async fn record_queued(
+        &self,
+        task_id: &str,
+        admission: Admission,
+    ) -> Result<TaskRecord, Error> {
         let url = format!("{}/api/v1/jobs/recordInfo", self.inner.base_url);
         let request = Request::new(
             self,
             Operation::RecordInfo,
             RequestKind::Repeatable,
             move |c| Ok(c.get(&url).query(&[("taskId", task_id)])),
-        );
+        )
+        .admission(admission);
         let result = request.send(TaskRecord::from_raw).await;
-        result.map_err(|e| e.for_task(task_id))
+        let record = result.map_err(|e| e.for_task(task_id))?;
+        self.inner.estimates.observe(&record);
+        Ok(record)
     }
 
     /// The account's remaining credits (`GET /api/v1/chat/credit`). kie.ai documents an
@@ -255,6 +281,7 @@ impl Client {
         model: &str,
         body: Vec<u8>,
         secrets: Vec<String>,
+        admission: Admission,
     ) -> Result<Task, Error> {
         let url = format!("{}/api/v1/jobs/createTask", self.inner.base_url);
         let request = Request::new(self, Operation::CreateTask, RequestKind::Create, move |c| {
@@ -262,7 +289,8 @@ impl Client {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone()))
         })
-        .secrets(secrets);
+        .secrets(secrets)
+        .admission(admission);
         let task_id = request
             .send(|data| {
                 let id = text(value(&data).get("taskId"));
@@ -270,7 +298,7 @@ impl Client {
             })
             .await?;
         tracing::Span::current().record("task_id", task_id.as_str());
-        Ok(Task::new(
+        Ok(Task::created(
             self.clone(),
             TaskRef {
                 id: task_id,
@@ -287,6 +315,7 @@ pub struct Submit<'a, I: ?Sized> {
     input: &'a I,
     callback_url: Option<String>,
     progress_callback_url: Option<String>,
+    on_queued: Option<OnQueued>,
 }
 
 impl<I: ?Sized> fmt::Debug for Submit<'_, I> {
@@ -310,6 +339,14 @@ impl<I: ModelInput + ?Sized> Submit<'_, I> {
     /// input says it takes none: [`ModelInput::takes_progress_callback`]).
     pub fn progress_callback_url(mut self, url: impl Into<String>) -> Self {
         self.progress_callback_url = Some(url.into());
+        self
+    }
+
+    /// Calls `f` when the submit has to wait for its turn under the createTask rate
+    /// (submits are sent in the order they were made), with its place in this client's
+    /// queue and when it is expected to go, then once a rate window while it waits.
+    pub fn on_queued(mut self, f: impl FnMut(QueuePosition) + Send + 'static) -> Self {
+        self.on_queued = Some(Box::new(f));
         self
     }
 
@@ -386,12 +423,23 @@ impl<'a, I: ModelInput + ?Sized> IntoFuture for Submit<'a, I> {
             .flat_map(|url| url_secrets(url))
             .collect();
         let client = self.client;
+        let admission = Admission {
+            headstart: Duration::ZERO,
+            on_queued: self.on_queued.map(std::sync::Mutex::new),
+        };
         let span = tracing::info_span!(
             "kie.createTask",
             model = %model,
             task_id = tracing::field::Empty
         );
-        Box::pin(async move { client.create_task(&model, body?, secrets).await }.instrument(span))
+        Box::pin(
+            async move {
+                client
+                    .create_task(&model, body?, secrets, admission)
+                    .await
+            }
+            .instrument(span),
+        )
     }
 }
 
@@ -424,6 +472,8 @@ pub struct ClientBuilder {
     max_concurrent_requests: Option<usize>,
     create_rate: Option<Option<Rate>>,
     poll_rate: Option<Option<Rate>>,
+    budget: Option<Arc<dyn Budget>>,
+    generation_times: Option<GenerationTimes>,
     max_answer_bytes: Option<u64>,
     download_min_speed: Option<MinSpeed>,
     secrets: Vec<SecretString>,
@@ -514,6 +564,23 @@ impl ClientBuilder {
     /// unpaced).
     pub fn poll_rate(mut self, rate: impl Into<Option<Rate>>) -> Self {
         self.poll_rate = Some(rate.into());
+        self
+    }
+
+    /// Where the places of both rates are counted (default: a
+    /// [`LocalBudget`](crate::budget::LocalBudget) of this client's own, on its
+    /// timer). Hand several clients one budget, or every instance of a service a
+    /// `RedisBudget` (feature `redis-budget`), so that together they keep to the
+    /// account's limits. Every client of one budget must use the same rates.
+    pub fn budget(mut self, budget: Arc<dyn Budget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// What the adaptive poll schedule starts from: times kept from an earlier run
+    /// ([`Client::generation_times`]). By default it starts from nothing and learns.
+    pub fn generation_times(mut self, times: GenerationTimes) -> Self {
+        self.generation_times = Some(times);
         self
     }
 
@@ -619,14 +686,15 @@ impl ClientBuilder {
         let timer = self
             .timer
             .unwrap_or_else(|| Arc::new(TokioTimer::default()));
-        let pacer = |rate: Option<Option<Rate>>, default: Rate| {
-            rate.unwrap_or(Some(default))
-                .map(|rate| Pacer::new(rate, Arc::clone(&timer)))
-        };
-        let pacers = Pacers {
-            create_task: pacer(self.create_rate, Rate::KIE_CREATE_TASK),
-            record_info: pacer(self.poll_rate, Rate::KIE_RECORD_INFO),
-        };
+        let budget = self
+            .budget
+            .unwrap_or_else(|| Arc::new(LocalBudget::new(Arc::clone(&timer))));
+        let gates = Gates::new(
+            &budget,
+            &timer,
+            self.create_rate.unwrap_or(Some(Rate::KIE_CREATE_TASK)),
+            self.poll_rate.unwrap_or(Some(Rate::KIE_RECORD_INFO)),
+        );
         let mut redactor = Redactor::default();
         for secret in std::iter::once(&api_key).chain(&self.secrets) {
             redactor.add(secret.expose_secret());
@@ -645,7 +713,8 @@ impl ClientBuilder {
                         .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS)
                         .max(1),
                 ),
-                pacers,
+                gates,
+                estimates: Estimates::new(self.generation_times.unwrap_or_default()),
                 max_answer_bytes: self.max_answer_bytes.unwrap_or(DEFAULT_MAX_ANSWER_BYTES),
                 download_min_speed: self.download_min_speed.unwrap_or(MinSpeed::DEFAULT),
                 redactor,

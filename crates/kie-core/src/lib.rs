@@ -22,10 +22,12 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod budget;
 pub mod callback;
 mod client;
 mod download;
 mod error;
+mod estimate;
 #[cfg(feature = "unstable-fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -33,10 +35,10 @@ mod inbox;
 mod mapping;
 mod media;
 mod model;
-mod pace;
 mod record;
 mod redact;
 mod retry;
+mod schedule;
 mod task;
 pub mod time;
 mod tls;
@@ -53,6 +55,7 @@ pub use client::{
 };
 pub use download::{Download, DownloadProgress, Downloaded, MAX_REDIRECTS, MinSpeed};
 pub use error::{Error, ErrorKind, Operation, SpeedLimit, UnansweredCause};
+pub use estimate::{GenerationTimes, RECENT_TIMES};
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use inbox::receiver;
@@ -64,14 +67,15 @@ pub use model::{
     AspectRatio, Media, Modality, ModelInfo, ModelInput, Param, ParamKind, RawInput, Resolution,
     VideoModel, VideoRequest,
 };
-pub use pace::Rate;
+pub use budget::{QueuePosition, Rate};
 pub use record::{RecordError, TaskRecord, TaskResult, TaskState};
 pub use retry::RetryPolicy;
+pub use schedule::PollSchedule;
 pub use task::{Task, TaskRef};
 pub use upload::{FileLimits, Upload, UploadedFile};
 pub use validation::{FieldError, Problem, ValidationError};
 pub use wait::{
-    DEFAULT_MAX_WAIT, DEFAULT_MISSING_GRACE, PollSchedule, Progress, VideoResult, Wait, WaitEvent,
+    DEFAULT_MAX_WAIT, DEFAULT_MISSING_GRACE, Progress, VideoResult, Wait, WaitEvent,
 };
 pub use wire::ApiCode;
 

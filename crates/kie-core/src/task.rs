@@ -1,6 +1,7 @@
 //! Task handles: what `submit` returns, and what a restarted program rebuilds from an id.
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -69,11 +70,34 @@ impl From<String> for TaskRef {
 pub struct Task {
     client: Client,
     task: TaskRef,
+    /// When createTask answered, on the client's timer: about when the task was
+    /// created, so a wait knows its age without asking. `None` for a task rebuilt from
+    /// its id.
+    created_at: Option<Duration>,
 }
 
 impl Task {
     pub(crate) fn new(client: Client, task: TaskRef) -> Self {
-        Self { client, task }
+        Self {
+            client,
+            task,
+            created_at: None,
+        }
+    }
+
+    /// A task this client just created.
+    pub(crate) fn created(client: Client, task: TaskRef) -> Self {
+        let created_at = Some(client.timer().now());
+        Self {
+            client,
+            task,
+            created_at,
+        }
+    }
+
+    /// When the task was created on the client's timer, if this client created it.
+    pub(crate) fn created_at(&self) -> Option<Duration> {
+        self.created_at
     }
 
     /// kie.ai's task id.
@@ -105,7 +129,8 @@ impl Task {
         self.client.record(&self.task.id).await
     }
 
-    /// Waits for the task to finish, polling on kie.ai's recommended schedule. Set
+    /// Waits for the task to finish, polling on the adaptive schedule
+    /// ([`crate::PollSchedule::adaptive`]). Set
     /// options on the returned [`Wait`], then `.await` it (or take its event stream).
     pub fn wait(&self) -> Wait {
         Wait::new(self.clone())

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use bytes::{Bytes, BytesMut};
 use serde_json::value::RawValue;
 
+use crate::budget::Admission;
 use crate::client::{Client, USER_AGENT};
 use crate::error::{Error, ErrorKind, Operation, refused, unexpected_data};
 use crate::redact::Redactor;
@@ -24,6 +25,8 @@ pub(crate) struct Request<'a, F> {
     build: F,
     /// The client's, unless the call has secrets of its own.
     redactor: Cow<'a, Redactor>,
+    /// How the call queues for its rate limit's place.
+    admission: Admission,
 }
 
 /// A success whose `data` does not have the shape the call expects: why, and the data.
@@ -45,7 +48,14 @@ where
             kind,
             build,
             redactor: Cow::Borrowed(&client.inner.redactor),
+            admission: Admission::default(),
         }
+    }
+
+    /// How the call queues for its place under its rate limit.
+    pub(crate) fn admission(mut self, admission: Admission) -> Self {
+        self.admission = admission;
+        self
     }
 
     /// Also keeps these secrets (a callback URL's query, say) out of the call's errors.
@@ -89,7 +99,7 @@ where
         let inner = &self.client.inner;
         // Paced first, so that a call waiting for its turn holds no connection slot; the
         // place is held until the answer is read.
-        let _place = inner.pacers.admit(self.operation).await;
+        let _place = inner.gates.admit(self.operation, &self.admission).await;
         // Held until the answer is read; the semaphore is never closed.
         let _permit = inner.in_flight.acquire().await.ok();
         let (http, request) = builder

@@ -1,5 +1,5 @@
-//! Waiting for a task: polling recordInfo on kie.ai's recommended schedule until the
-//! task finishes or the wait's deadline passes.
+//! Waiting for a task: polling recordInfo on a [`PollSchedule`] (adaptive by default)
+//! until the task finishes or the wait's deadline passes.
 //!
 //! One state machine ([`Poller`]) produces the events; awaiting a [`Wait`] and reading
 //! its [`Wait::events`] stream are two ways of consuming it. Dropping either stops the
@@ -16,10 +16,12 @@ use futures_util::Stream;
 use futures_util::future::Either;
 use serde::Serialize;
 
+use crate::budget::Admission;
 use crate::error::{Error, Operation, unexpected_data};
 use crate::inbox::{CallbackInbox, Watch};
 use crate::record::{TaskRecord, TaskState};
 use crate::redact::Redactor;
+use crate::schedule::{Decision, PollSchedule, Situation};
 use crate::task::Task;
 use crate::time::Timer;
 
@@ -33,63 +35,6 @@ pub const DEFAULT_MISSING_GRACE: Duration = Duration::from_secs(60);
 /// How many polls in a row may fail transiently (each after its own retries) before the
 /// wait gives up and returns the error.
 const MAX_CONSECUTIVE_FAILURES: u32 = 5;
-
-/// When to poll, as a function of how long the wait has lasted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PollSchedule {
-    /// Each phase: until this much time has passed, wait between min and max.
-    phases: Vec<(Option<Duration>, Duration, Duration)>,
-}
-
-impl Default for PollSchedule {
-    fn default() -> Self {
-        Self::recommended()
-    }
-}
-
-impl PollSchedule {
-    /// kie.ai's recommendation: every 2-3 s for the first 30 s, every 5-10 s until 2
-    /// minutes, then every 15-30 s; the exact delay is drawn at random in each range so
-    /// that many waiting clients do not poll in step.
-    pub fn recommended() -> Self {
-        let s = Duration::from_secs;
-        Self {
-            phases: vec![
-                (Some(s(30)), s(2), s(3)),
-                (Some(s(120)), s(5), s(10)),
-                (None, s(15), s(30)),
-            ],
-        }
-    }
-
-    /// The fallback while waiting for a callback: every 2-3 minutes, so that a callback
-    /// that never comes still ends the wait without adding polls to one that does.
-    pub fn callback_fallback() -> Self {
-        Self {
-            phases: vec![(None, Duration::from_secs(120), Duration::from_secs(180))],
-        }
-    }
-
-    /// A fixed interval, without jitter.
-    pub fn fixed(every: Duration) -> Self {
-        Self {
-            phases: vec![(None, every, every)],
-        }
-    }
-
-    /// The delay before the next poll, `elapsed` into the wait; `jitter` in `[0, 1]`
-    /// picks the point in the phase's range.
-    pub fn delay(&self, elapsed: Duration, jitter: f64) -> Duration {
-        let (_, min, max) = self
-            .phases
-            .iter()
-            .find(|(until, _, _)| until.is_none_or(|u| elapsed < u))
-            .or(self.phases.last())
-            .copied()
-            .unwrap_or((None, Duration::from_secs(2), Duration::from_secs(2)));
-        min + (max.saturating_sub(min)).mul_f64(jitter.clamp(0.0, 1.0))
-    }
-}
 
 /// A change seen while waiting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -235,13 +180,17 @@ impl fmt::Debug for Wait {
 impl Wait {
     pub(crate) fn new(task: Task) -> Self {
         let timer = Arc::clone(task.client().timer());
+        let created_at = task.created_at();
+        let model = task.model().map(str::to_owned);
         Self {
             poller: Poller {
                 started: timer.now(),
                 timer,
                 task,
                 max_wait: DEFAULT_MAX_WAIT,
-                schedule: PollSchedule::recommended(),
+                created_at,
+                model,
+                schedule: PollSchedule::adaptive(),
                 missing_grace: DEFAULT_MISSING_GRACE,
                 polled: false,
                 inbox: None,
@@ -260,7 +209,8 @@ impl Wait {
         self
     }
 
-    /// When to poll (default [`PollSchedule::recommended`]).
+    /// When to poll (default [`PollSchedule::adaptive`]; kie.ai's recommended fixed
+    /// steps are [`PollSchedule::recommended`]).
     pub fn schedule(mut self, schedule: PollSchedule) -> Self {
         self.poller.schedule = schedule;
         self
@@ -383,7 +333,12 @@ struct Poller {
     max_wait: Duration,
     schedule: PollSchedule,
     missing_grace: Duration,
-    /// Whether a poll was made (without an inbox, the first poll goes out at once).
+    /// When the task was created, on the timer, once known.
+    created_at: Option<Duration>,
+    /// The task's model, once known: whose times the adaptive schedule reads.
+    model: Option<String>,
+    /// Whether a poll was made (without an inbox, the first poll goes out at once
+    /// unless the schedule knows enough to wait).
     polled: bool,
     /// The task's records as an inbox confirms them, for callback-first waiting.
     inbox: Option<Watch>,
@@ -398,16 +353,19 @@ struct Poller {
 impl Poller {
     async fn next(&mut self) -> Result<WaitEvent, Error> {
         loop {
+            let mut admission = Admission::default();
             if self.inbox.is_some() {
                 if let Some(event) = self.next_from_inbox().await? {
                     return Ok(event);
                 }
-            } else if self.polled {
-                let delay = self.next_delay()?;
-                self.timer.sleep(delay).await;
+            } else if self.polled || self.knows_enough() {
+                let decision = self.decide()?;
+                self.timer.sleep(decision.delay).await;
+                admission.headstart = decision.headstart();
             }
             self.polled = true;
-            let error = match self.task.record().await {
+            let client = self.task.client();
+            let error = match client.record_queued(self.task.id(), admission).await {
                 Ok(record) => match self.observe(record)? {
                     Some(event) => return Ok(event),
                     None => continue,
@@ -432,6 +390,15 @@ impl Poller {
     fn observe(&mut self, record: TaskRecord) -> Result<Option<WaitEvent>, Error> {
         self.seen = true;
         self.failures = 0;
+        if self.model.is_none() {
+            self.model.clone_from(&record.model);
+        }
+        if self.created_at.is_none() {
+            self.created_at = record
+                .create_time
+                .and_then(age_by_wall_clock)
+                .map(|age| self.timer.now().saturating_sub(age));
+        }
         match record.state {
             TaskState::Success => VideoResult::from_record(
                 record,
@@ -456,9 +423,15 @@ impl Poller {
         }
     }
 
-    /// The delay before the next poll, or the timeout at the deadline. The last delay
-    /// is cut short so that one final poll happens exactly at the deadline.
-    fn next_delay(&self) -> Result<Duration, Error> {
+    /// Whether the first poll can wait: the adaptive schedule, for a task whose age is
+    /// known (one this client created), need not ask at once what it can tell.
+    fn knows_enough(&self) -> bool {
+        self.schedule.is_adaptive() && self.created_at.is_some()
+    }
+
+    /// The next poll, or the timeout at the deadline. The last delay is cut short so
+    /// that one final poll happens exactly at the deadline.
+    fn decide(&self) -> Result<Decision, Error> {
         let elapsed = self.elapsed();
         let remaining = self.max_wait.saturating_sub(elapsed);
         if remaining.is_zero() {
@@ -468,7 +441,24 @@ impl Poller {
                 .map_or(TaskState::Waiting, |(state, _)| state.clone());
             return Err(Error::wait_timeout(self.task.id(), elapsed, last_state));
         }
-        Ok(self.schedule.delay(elapsed, fastrand::f64()).min(remaining))
+        let times = match (&self.model, self.schedule.is_adaptive()) {
+            (Some(model), true) => self.task.client().inner.estimates.sorted_secs(model),
+            _ => Vec::new(),
+        };
+        let now = Situation {
+            elapsed,
+            age: self
+                .created_at
+                .map(|created| self.timer.now().saturating_sub(created)),
+            state: self.last.as_ref().map(|(state, _)| state),
+            percent: self.last.as_ref().and_then(|(_, percent)| *percent),
+            times: &times,
+        };
+        let decision = self.schedule.next(&now, fastrand::f64());
+        Ok(Decision {
+            delay: decision.delay.min(remaining),
+            ..decision
+        })
     }
 
     /// Callback-first waiting: the next news among the records the inbox confirms, or
@@ -482,7 +472,7 @@ impl Poller {
                 None => {
                     let sleep = match fallback.take() {
                         Some(sleep) => sleep,
-                        None => self.timer.sleep(self.next_delay()?),
+                        None => self.timer.sleep(self.decide()?.delay),
                     };
                     let Some(watch) = self.inbox.as_mut() else {
                         return Ok(None);
@@ -508,27 +498,14 @@ impl Poller {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_recommended_schedule_follows_kie_ai() {
-        let s = PollSchedule::recommended();
-        let secs = Duration::from_secs;
-        #[rustfmt::skip]
-        let table = [
-            (0, 0.0, 2.0), (0, 1.0, 3.0), (29, 0.5, 2.5),
-            (30, 0.0, 5.0), (119, 1.0, 10.0),
-            (120, 0.0, 15.0), (3600, 1.0, 30.0),
-        ];
-        for (elapsed, jitter, expected) in table {
-            assert_eq!(
-                s.delay(secs(elapsed), jitter),
-                Duration::from_secs_f64(expected),
-                "{elapsed}s jitter {jitter}"
-            );
-        }
-        assert_eq!(PollSchedule::fixed(secs(2)).delay(secs(500), 0.7), secs(2));
-    }
+/// How old a task created at `create_time` (Unix ms, kie.ai's clock) is by this
+/// machine's clock, when that is plausible (not in the future, under a day): how a
+/// resumed wait learns the age of a task it did not create.
+fn age_by_wall_clock(create_time: i64) -> Option<Duration> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    let created = Duration::from_millis(u64::try_from(create_time).ok()?);
+    now.checked_sub(created)
+        .filter(|age| *age < Duration::from_secs(24 * 3600))
 }

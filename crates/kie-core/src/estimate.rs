@@ -1,0 +1,183 @@
+//! How long each model's tasks take, learnt from the tasks a client saw finish: the
+//! online estimate the adaptive poll schedule reads.
+//!
+//! Every successful record the client fetches (a wait's poll, a callback's
+//! confirmation, a plain `record` call) adds its task's time from creation to
+//! completion to its model's recent times, once per task. Nothing is persisted unless
+//! the caller asks: [`crate::Client::generation_times`] takes a snapshot, and
+//! [`crate::ClientBuilder::generation_times`] starts a client from one.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::{TaskRecord, TaskState};
+
+/// How many recent times are kept per model: enough for stable quantiles, few enough
+/// that a model whose times drift is followed within a few dozen tasks.
+pub const RECENT_TIMES: usize = 64;
+
+/// How many finished task ids are remembered, so that a task polled twice after it
+/// finished counts once.
+const REMEMBERED_TASKS: usize = 1024;
+
+/// The recent times from creation to success of each model's tasks, newest last.
+///
+/// Serializable, so that a service can keep what it learnt across restarts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GenerationTimes {
+    /// Per model id, seconds, newest last, at most [`RECENT_TIMES`].
+    models: BTreeMap<String, VecDeque<f64>>,
+}
+
+impl GenerationTimes {
+    /// No times known.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a task of `model` that took `took` from creation to success (the oldest
+    /// time of the model is forgotten past [`RECENT_TIMES`]).
+    pub fn record(&mut self, model: &str, took: Duration) {
+        let times = self.models.entry(model.to_owned()).or_default();
+        if times.len() == RECENT_TIMES {
+            times.pop_front();
+        }
+        times.push_back(took.as_secs_f64());
+    }
+
+    /// The recent times of `model`, oldest first.
+    pub fn times(&self, model: &str) -> impl ExactSizeIterator<Item = Duration> + '_ {
+        self.models
+            .get(model)
+            .map(|t| t.iter())
+            .unwrap_or_default()
+            .map(|s| Duration::from_secs_f64(*s))
+    }
+
+    /// The models with times.
+    pub fn models(&self) -> impl Iterator<Item = &str> {
+        self.models.keys().map(String::as_str)
+    }
+
+    /// The recent times of `model` in seconds, sorted.
+    pub(crate) fn sorted_secs(&self, model: &str) -> Vec<f64> {
+        let mut times: Vec<f64> = self
+            .models
+            .get(model)
+            .map(|t| t.iter().copied().filter(|s| s.is_finite() && *s > 0.0).collect())
+            .unwrap_or_default();
+        times.sort_by(f64::total_cmp);
+        times
+    }
+}
+
+/// A client's estimates: the times, and which tasks they came from.
+#[derive(Debug, Default)]
+pub(crate) struct Estimates {
+    inner: Mutex<Learnt>,
+}
+
+#[derive(Debug, Default)]
+struct Learnt {
+    times: GenerationTimes,
+    seen: HashSet<String>,
+    seen_order: VecDeque<String>,
+}
+
+impl Estimates {
+    pub(crate) fn new(times: GenerationTimes) -> Self {
+        Self {
+            inner: Mutex::new(Learnt {
+                times,
+                ..Learnt::default()
+            }),
+        }
+    }
+
+    /// Learns from a record: a success with a model and its times, once per task.
+    pub(crate) fn observe(&self, record: &TaskRecord) {
+        let Some(took) = took(record) else { return };
+        let Some(model) = record.model.as_deref() else {
+            return;
+        };
+        let mut learnt = self.lock();
+        if !learnt.seen.insert(record.task_id.clone()) {
+            return;
+        }
+        learnt.seen_order.push_back(record.task_id.clone());
+        if learnt.seen_order.len() > REMEMBERED_TASKS {
+            if let Some(old) = learnt.seen_order.pop_front() {
+                learnt.seen.remove(&old);
+            }
+        }
+        learnt.times.record(model, took);
+    }
+
+    /// The recent times of `model` in seconds, sorted.
+    pub(crate) fn sorted_secs(&self, model: &str) -> Vec<f64> {
+        self.lock().times.sorted_secs(model)
+    }
+
+    pub(crate) fn snapshot(&self) -> GenerationTimes {
+        self.lock().times.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Learnt> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A success's time from creation to completion: from its timestamps (to the
+/// millisecond), else `costTime` (seconds).
+fn took(record: &TaskRecord) -> Option<Duration> {
+    if record.state != TaskState::Success {
+        return None;
+    }
+    let ms = match (record.create_time, record.complete_time) {
+        (Some(created), Some(completed)) if completed > created => completed - created,
+        _ => record.cost_time.filter(|s| *s > 0)?.checked_mul(1000)?,
+    };
+    Some(Duration::from_millis(u64::try_from(ms).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, state: &str, create: i64, complete: Option<i64>, cost: Option<i64>) -> TaskRecord {
+        let json = serde_json::json!({
+            "taskId": id, "model": "m", "state": state, "createTime": create,
+            "completeTime": complete, "costTime": cost,
+            "resultJson": if state == "success" { r#"{"resultUrls":["https://x/y.mp4"]}"# } else { "" },
+        });
+        let raw = serde_json::value::to_raw_value(&json).unwrap();
+        TaskRecord::from_raw(raw).unwrap()
+    }
+
+    #[test]
+    fn a_success_counts_once_by_its_timestamps_else_its_cost_time() {
+        let estimates = Estimates::default();
+        estimates.observe(&record("a", "generating", 0, None, None));
+        estimates.observe(&record("a", "success", 1_000, Some(91_500), Some(90)));
+        estimates.observe(&record("a", "success", 1_000, Some(91_500), Some(90)));
+        estimates.observe(&record("b", "success", 1_000, None, Some(120)));
+        estimates.observe(&record("c", "fail", 1_000, Some(2_000), Some(1)));
+        assert_eq!(estimates.sorted_secs("m"), [90.5, 120.0]);
+        assert!(estimates.sorted_secs("other").is_empty());
+    }
+
+    #[test]
+    fn only_the_recent_times_are_kept_and_they_round_trip() {
+        let mut times = GenerationTimes::new();
+        for s in 0..100u64 {
+            times.record("m", Duration::from_secs(s + 1));
+        }
+        assert_eq!(times.times("m").len(), RECENT_TIMES);
+        assert_eq!(times.times("m").next(), Some(Duration::from_secs(37)));
+        let json = serde_json::to_string(&times).unwrap();
+        assert_eq!(serde_json::from_str::<GenerationTimes>(&json).unwrap(), times);
+    }
+}

@@ -1,0 +1,433 @@
+//! When a wait polls: kie.ai's fixed schedules, and the adaptive one that spends calls
+//! where completion is likely.
+//!
+//! The adaptive schedule models a task's time from creation to completion as a
+//! distribution: the model's recent times as the client saw them finish
+//! ([`crate::estimate`]), widened for what a few samples cannot show, or, before any,
+//! a prior for kie.ai's video tasks. Given the task's age and that it has not finished,
+//! it picks the furthest next poll such that
+//!
+//! - the poll is not too likely to be the one that finds the task done
+//!   (at most [`STEP_MASS`] of the remaining probability lies before it), and
+//! - the expected lateness it adds stays under [`LATENESS`] of the typical time
+//!   (`∫ (t - x) f(x) dx` over the gap, given the task was still running at its start),
+//!
+//! so it polls sparsely while completion is unlikely and densely around when it is
+//! likely. A task past the distribution's end backs off; one that reports progress
+//! (Sora) is polled on its projected end; one still waiting in kie.ai's queue past the
+//! typical time is polled slowly until it starts.
+
+use std::time::Duration;
+
+use crate::record::TaskState;
+
+/// The shortest gap between two polls of one task, as kie.ai recommends.
+pub(crate) const MIN_GAP: Duration = Duration::from_secs(2);
+/// The longest gap while a task is overdue or stuck in the queue, as kie.ai's slowest
+/// recommended step.
+const MAX_SLOW_GAP: Duration = Duration::from_secs(30);
+/// The longest gap the distribution may ask for.
+const MAX_GAP: Duration = Duration::from_secs(300);
+/// The most of the remaining probability one gap may hold.
+const STEP_MASS: f64 = 0.3;
+/// The expected lateness one gap may add, as a fraction of the typical time.
+const LATENESS: f64 = 0.015;
+/// What a poll is worth in the queue, per unit of urgency (the probability that it
+/// finds the task finished): a sure poll goes ahead of polls asked up to this long
+/// before it.
+pub(crate) const MAX_HEADSTART: Duration = Duration::from_secs(10);
+
+/// kie.ai's video tasks before any is seen: "from about one to over thirteen minutes"
+/// (recorded live tasks), as (seconds, cumulative probability).
+const PRIOR: [(f64, f64); 7] = [
+    (30.0, 0.0),
+    (60.0, 0.05),
+    (100.0, 0.25),
+    (150.0, 0.5),
+    (240.0, 0.75),
+    (480.0, 0.95),
+    (900.0, 1.0),
+];
+
+/// When to poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollSchedule {
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    /// From what is known of the task and its model (the default).
+    Adaptive,
+    /// Each phase: until this much of the wait has passed, wait between min and max.
+    Phases(Vec<(Option<Duration>, Duration, Duration)>),
+}
+
+impl Default for PollSchedule {
+    fn default() -> Self {
+        Self::adaptive()
+    }
+}
+
+impl PollSchedule {
+    /// The default: polls placed by the task's age, state and progress and by how long
+    /// its model's tasks took lately (as this client saw them finish; see
+    /// [`crate::Client::generation_times`]), sparse while completion is unlikely and
+    /// dense around when it is likely. For a 90 s generation it makes a few calls and
+    /// notices the end within seconds (figures in BENCHMARKS.md).
+    pub fn adaptive() -> Self {
+        Self {
+            kind: Kind::Adaptive,
+        }
+    }
+
+    /// kie.ai's recommendation: every 2-3 s for the first 30 s, every 5-10 s until 2
+    /// minutes, then every 15-30 s; the exact delay is drawn at random in each range so
+    /// that many waiting clients do not poll in step.
+    pub fn recommended() -> Self {
+        let s = Duration::from_secs;
+        Self::phases(vec![
+            (Some(s(30)), s(2), s(3)),
+            (Some(s(120)), s(5), s(10)),
+            (None, s(15), s(30)),
+        ])
+    }
+
+    /// The fallback while waiting for a callback: every 2-3 minutes, so that a callback
+    /// that never comes still ends the wait without adding polls to one that does.
+    pub fn callback_fallback() -> Self {
+        let s = Duration::from_secs;
+        Self::phases(vec![(None, s(120), s(180))])
+    }
+
+    /// A fixed interval, without jitter.
+    pub fn fixed(every: Duration) -> Self {
+        Self::phases(vec![(None, every, every)])
+    }
+
+    fn phases(phases: Vec<(Option<Duration>, Duration, Duration)>) -> Self {
+        Self {
+            kind: Kind::Phases(phases),
+        }
+    }
+
+    /// Whether the schedule polls at once when the wait starts (a fixed schedule does;
+    /// the adaptive one does only when it does not know the task's age).
+    pub(crate) fn is_adaptive(&self) -> bool {
+        self.kind == Kind::Adaptive
+    }
+
+    /// The next poll; `jitter` in `[0, 1]` picks the point in a phase's range, or
+    /// brings an adaptive poll up to 10 % earlier.
+    pub(crate) fn next(&self, now: &Situation<'_>, jitter: f64) -> Decision {
+        let jitter = jitter.clamp(0.0, 1.0);
+        match &self.kind {
+            Kind::Phases(phases) => {
+                let (_, min, max) = phases
+                    .iter()
+                    .find(|(until, _, _)| until.is_none_or(|u| now.elapsed < u))
+                    .or(phases.last())
+                    .copied()
+                    .unwrap_or((None, MIN_GAP, MIN_GAP));
+                Decision {
+                    delay: min + (max.saturating_sub(min)).mul_f64(jitter),
+                    urgency: 0.0,
+                }
+            }
+            Kind::Adaptive => {
+                let decision = adaptive(now);
+                Decision {
+                    delay: decision.delay.mul_f64(1.0 - 0.1 * jitter).max(MIN_GAP),
+                    ..decision
+                }
+            }
+        }
+    }
+}
+
+/// What is known when the next poll is chosen.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Situation<'a> {
+    /// How long the wait has lasted.
+    pub elapsed: Duration,
+    /// How long ago the task was created, when known.
+    pub age: Option<Duration>,
+    /// The last state seen.
+    pub state: Option<&'a TaskState>,
+    /// The last percent seen.
+    pub percent: Option<u8>,
+    /// The model's recent times, in seconds, sorted.
+    pub times: &'a [f64],
+}
+
+/// The next poll.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Decision {
+    /// How long from now.
+    pub delay: Duration,
+    /// The probability that it finds the task finished, as the schedule sees it: how
+    /// far ahead of other polls it goes when the poll budget is short.
+    pub urgency: f64,
+}
+
+impl Decision {
+    /// The poll's headstart in the client's poll queue.
+    pub(crate) fn headstart(&self) -> Duration {
+        MAX_HEADSTART.mul_f64(self.urgency.clamp(0.0, 1.0))
+    }
+}
+
+fn adaptive(now: &Situation<'_>) -> Decision {
+    let age = now.age.unwrap_or(now.elapsed).as_secs_f64();
+    let curve = Curve::of(now.times);
+    let typical = curve.quantile(0.5);
+    let slow = |gap: f64, urgency: f64| Decision {
+        delay: secs(gap).clamp(MIN_GAP.max(Duration::from_secs(5)), MAX_SLOW_GAP),
+        urgency,
+    };
+    // Progress (Sora): the end projected from the pace so far.
+    if let Some(percent) = now.percent.filter(|p| (1..100).contains(p)) {
+        if age > 0.0 {
+            let remaining = age * (100.0 - f64::from(percent)) / f64::from(percent);
+            return Decision {
+                delay: secs(remaining / 2.0).clamp(MIN_GAP, MAX_SLOW_GAP),
+                urgency: f64::from(percent) / 100.0,
+            };
+        }
+    }
+    // Still in kie.ai's queue past the typical time: it started late.
+    if matches!(now.state, Some(TaskState::Waiting | TaskState::Queuing)) && age >= typical {
+        return slow(0.1 * typical, 0.0);
+    }
+    // Past every time seen: the estimate was wrong, back off.
+    if age >= curve.end() {
+        return slow(0.1 * age, 0.5);
+    }
+    let alive = 1.0 - curve.cdf(age);
+    let lateness = LATENESS * typical;
+    let fits = |gap: f64| {
+        let t = age + gap;
+        let mass = (curve.cdf(t) - curve.cdf(age)) / alive;
+        let late = (curve.integral(age, t) - curve.cdf(age) * gap) / alive;
+        mass <= STEP_MASS && late <= lateness
+    };
+    let (mut lo, mut hi) = (MIN_GAP.as_secs_f64(), MAX_GAP.as_secs_f64());
+    if !fits(lo) {
+        hi = lo;
+    }
+    while hi - lo > 0.05 {
+        let mid = (lo + hi) / 2.0;
+        if fits(mid) { lo = mid } else { hi = mid }
+    }
+    let gap = lo;
+    Decision {
+        delay: secs(gap),
+        urgency: ((curve.cdf(age + gap) - curve.cdf(age)) / alive).clamp(0.0, 1.0),
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.clamp(0.0, 86_400.0))
+}
+
+/// A distribution of times as a piecewise-linear cumulative distribution function:
+/// (seconds, probability) points, both non-decreasing, from 0 to 1.
+#[derive(Debug, Clone, PartialEq)]
+struct Curve {
+    points: Vec<(f64, f64)>,
+}
+
+impl Curve {
+    /// The recent times (sorted seconds), each at the midpoint of its share, widened at
+    /// both ends by more when there are fewer of them; the prior when there are none.
+    fn of(times: &[f64]) -> Self {
+        let (Some(first), Some(last)) = (times.first(), times.last()) else {
+            return Self {
+                points: PRIOR.to_vec(),
+            };
+        };
+        let n = times.len() as f64;
+        let widen = 0.1 + 0.5 / n;
+        let mut points = Vec::with_capacity(times.len() + 2);
+        points.push((first * (1.0 - widen), 0.0));
+        points.extend(
+            times
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (*t, (i as f64 + 0.5) / n)),
+        );
+        points.push((last * (1.0 + widen), 1.0));
+        Self { points }
+    }
+
+    /// Where the distribution ends (every time is before it).
+    fn end(&self) -> f64 {
+        self.points.last().map_or(0.0, |p| p.0)
+    }
+
+    fn cdf(&self, x: f64) -> f64 {
+        let i = self.points.partition_point(|p| p.0 <= x);
+        match (i.checked_sub(1).map(|j| self.points[j]), self.points.get(i)) {
+            (None, _) => 0.0,
+            (Some(_), None) => 1.0,
+            (Some((x0, p0)), Some(&(x1, p1))) => p0 + (p1 - p0) * (x - x0) / (x1 - x0),
+        }
+    }
+
+    fn quantile(&self, p: f64) -> f64 {
+        let i = self.points.partition_point(|q| q.1 < p);
+        match (i.checked_sub(1).map(|j| self.points[j]), self.points.get(i)) {
+            (_, None) => self.end(),
+            (None, Some(q)) => q.0,
+            (Some((x0, p0)), Some(&(x1, p1))) => x0 + (x1 - x0) * (p - p0) / (p1 - p0),
+        }
+    }
+
+    /// `∫ F(x) dx` from `a` to `b` (`a <= b`): exact, the function being linear between
+    /// points.
+    fn integral(&self, a: f64, b: f64) -> f64 {
+        let mut edges = vec![a];
+        edges.extend(self.points.iter().map(|p| p.0).filter(|x| *x > a && *x < b));
+        edges.push(b);
+        edges
+            .windows(2)
+            .map(|w| (w[1] - w[0]) * (self.cdf(w[0]) + self.cdf(w[1])) / 2.0)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waits on tasks that finish after `durations` seconds, as a wait of a freshly
+    /// submitted task does (its age known, no immediate poll), with the model's times
+    /// `learnt`: status calls and detection delay (seconds) per task.
+    fn simulate(durations: &[f64], learnt: &[f64]) -> Vec<(u32, f64)> {
+        let mut times = learnt.to_vec();
+        times.sort_by(f64::total_cmp);
+        let schedule = PollSchedule::adaptive();
+        durations
+            .iter()
+            .map(|&took| {
+                let (mut at, mut calls) = (0.0, 0);
+                let mut state = TaskState::Waiting;
+                loop {
+                    let now = Situation {
+                        elapsed: secs(at),
+                        age: Some(secs(at)),
+                        state: Some(&state),
+                        percent: None,
+                        times: &times,
+                    };
+                    at += schedule.next(&now, 0.5).delay.as_secs_f64();
+                    calls += 1;
+                    if at >= took {
+                        return (calls, at - took);
+                    }
+                    state = TaskState::Generating;
+                }
+            })
+            .collect()
+    }
+
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+
+    #[test]
+    fn a_known_90_s_generation_takes_few_calls_and_is_seen_within_seconds() {
+        let learnt: Vec<f64> = (0..20).map(|i| 89.0 + f64::from(i % 3)).collect();
+        let runs = simulate(&[90.0; 10], &learnt);
+        for (calls, delay) in runs {
+            assert!(calls <= 4, "{calls} calls");
+            assert!(delay <= 4.5, "{delay} s late");
+        }
+    }
+
+    #[test]
+    fn before_any_time_is_known_the_prior_still_bounds_calls_and_delay() {
+        let runs = simulate(&[90.0], &[]);
+        let (calls, delay) = runs[0];
+        assert!(calls <= 8, "{calls} calls");
+        assert!(delay <= 30.0, "{delay} s late");
+    }
+
+    #[test]
+    fn spread_out_times_cost_a_handful_of_calls_and_a_delay_under_a_tenth() {
+        let durations: Vec<f64> = (0..97).map(|i| 60.0 + 2.5 * f64::from(i)).collect();
+        let runs = simulate(&durations, &durations);
+        let calls: Vec<f64> = runs.iter().map(|r| f64::from(r.0)).collect();
+        let mean = calls.iter().sum::<f64>() / calls.len() as f64;
+        assert!(mean <= 8.0, "{mean} calls on average");
+        let delays: Vec<f64> = runs
+            .iter()
+            .zip(&durations)
+            .map(|(r, d)| r.1 / d)
+            .collect();
+        assert!(median(delays) <= 0.1);
+    }
+
+    #[test]
+    fn overdue_queued_and_progressing_tasks() {
+        let times = [90.0, 91.0, 92.0];
+        let at = |age: u64, state: &TaskState, percent| {
+            let now = Situation {
+                elapsed: Duration::from_secs(age),
+                age: Some(Duration::from_secs(age)),
+                state: Some(state),
+                percent,
+                times: &times,
+            };
+            PollSchedule::adaptive().next(&now, 0.0)
+        };
+        let overdue = at(200, &TaskState::Generating, None);
+        assert_eq!(overdue.delay, Duration::from_secs(20), "a tenth of its age");
+        assert_eq!(at(900, &TaskState::Generating, None).delay, MAX_SLOW_GAP);
+        let queued = at(95, &TaskState::Queuing, None);
+        assert!(queued.delay >= Duration::from_secs(5) && queued.urgency == 0.0);
+        let half = at(60, &TaskState::Generating, Some(50));
+        assert_eq!(half.delay, Duration::from_secs(30), "half the projected rest");
+        let nearly = at(99, &TaskState::Generating, Some(99));
+        assert_eq!(nearly.delay, MIN_GAP);
+        assert!(nearly.urgency > half.urgency);
+    }
+
+    #[test]
+    fn the_recommended_schedule_follows_kie_ai() {
+        let s = PollSchedule::recommended();
+        let secs = Duration::from_secs;
+        #[rustfmt::skip]
+        let table = [
+            (0, 0.0, 2.0), (0, 1.0, 3.0), (29, 0.5, 2.5),
+            (30, 0.0, 5.0), (119, 1.0, 10.0),
+            (120, 0.0, 15.0), (3600, 1.0, 30.0),
+        ];
+        for (elapsed, jitter, expected) in table {
+            let now = Situation {
+                elapsed: secs(elapsed),
+                age: None,
+                state: None,
+                percent: None,
+                times: &[],
+            };
+            assert_eq!(
+                s.next(&now, jitter).delay,
+                Duration::from_secs_f64(expected),
+                "{elapsed}s jitter {jitter}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_curve_integrates_exactly() {
+        let curve = Curve {
+            points: vec![(10.0, 0.0), (20.0, 1.0)],
+        };
+        assert_eq!(curve.cdf(15.0), 0.5);
+        assert_eq!(curve.quantile(0.25), 12.5);
+        assert!((curve.integral(0.0, 30.0) - 15.0).abs() < 1e-9);
+        assert_eq!(Curve::of(&[]).quantile(0.5), 150.0);
+    }
+}
