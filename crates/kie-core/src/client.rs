@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 use url::Url;
 
+use crate::budget::{Admission, Budget, Gates, LocalBudget, OnQueued, QueuePosition, Rate};
 use crate::download::MinSpeed;
 use crate::error::{Error, Operation};
 use crate::estimate::{Estimates, GenerationTimes};
 use crate::model::ModelInput;
-use crate::budget::{Admission, Budget, Gates, LocalBudget, OnQueued, QueuePosition, Rate};
 use crate::record::TaskRecord;
 use crate::redact::Redactor;
 use crate::retry::{RequestKind, RetryPolicy};
@@ -433,12 +433,8 @@ impl<'a, I: ModelInput + ?Sized> IntoFuture for Submit<'a, I> {
             task_id = tracing::field::Empty
         );
         Box::pin(
-            async move {
-                client
-                    .create_task(&model, body?, secrets, admission)
-                    .await
-            }
-            .instrument(span),
+            async move { client.create_task(&model, body?, secrets, admission).await }
+                .instrument(span),
         )
     }
 }

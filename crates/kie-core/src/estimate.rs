@@ -67,7 +67,12 @@ impl GenerationTimes {
         let mut times: Vec<f64> = self
             .models
             .get(model)
-            .map(|t| t.iter().copied().filter(|s| s.is_finite() && *s > 0.0).collect())
+            .map(|t| {
+                t.iter()
+                    .copied()
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .collect()
+            })
             .unwrap_or_default();
         times.sort_by(f64::total_cmp);
         times
@@ -147,7 +152,13 @@ fn took(record: &TaskRecord) -> Option<Duration> {
 mod tests {
     use super::*;
 
-    fn record(id: &str, state: &str, create: i64, complete: Option<i64>, cost: Option<i64>) -> TaskRecord {
+    fn record(
+        id: &str,
+        state: &str,
+        create: i64,
+        complete: Option<i64>,
+        cost: Option<i64>,
+    ) -> TaskRecord {
         let json = serde_json::json!({
             "taskId": id, "model": "m", "state": state, "createTime": create,
             "completeTime": complete, "costTime": cost,
@@ -178,6 +189,9 @@ mod tests {
         assert_eq!(times.times("m").len(), RECENT_TIMES);
         assert_eq!(times.times("m").next(), Some(Duration::from_secs(37)));
         let json = serde_json::to_string(&times).unwrap();
-        assert_eq!(serde_json::from_str::<GenerationTimes>(&json).unwrap(), times);
+        assert_eq!(
+            serde_json::from_str::<GenerationTimes>(&json).unwrap(),
+            times
+        );
     }
 }

@@ -48,6 +48,7 @@ mod validation;
 mod wait;
 mod wire;
 
+pub use budget::{QueuePosition, Rate};
 pub use callback::{Callback, CallbackError, CallbackVerifier};
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_ANSWER_BYTES, DEFAULT_UPLOAD_BASE_URL,
@@ -67,16 +68,13 @@ pub use model::{
     AspectRatio, Media, Modality, ModelInfo, ModelInput, Param, ParamKind, RawInput, Resolution,
     VideoModel, VideoRequest,
 };
-pub use budget::{QueuePosition, Rate};
 pub use record::{RecordError, TaskRecord, TaskResult, TaskState};
 pub use retry::RetryPolicy;
 pub use schedule::PollSchedule;
 pub use task::{Task, TaskRef};
 pub use upload::{FileLimits, Upload, UploadedFile};
 pub use validation::{FieldError, Problem, ValidationError};
-pub use wait::{
-    DEFAULT_MAX_WAIT, DEFAULT_MISSING_GRACE, Progress, VideoResult, Wait, WaitEvent,
-};
+pub use wait::{DEFAULT_MAX_WAIT, DEFAULT_MISSING_GRACE, Progress, VideoResult, Wait, WaitEvent};
 pub use wire::ApiCode;
 
 /// Re-exported so that implementors of [`VideoModel`] need not depend on it.

@@ -152,7 +152,7 @@ pub(crate) struct Situation<'a> {
     pub elapsed: Duration,
     /// How long ago the task was created, when known.
     pub age: Option<Duration>,
-    /// The last state seen.
+    /// The last state seen (`None` before the first record).
     pub state: Option<&'a TaskState>,
     /// The last percent seen.
     pub percent: Option<u8>,
@@ -178,7 +178,19 @@ impl Decision {
 }
 
 fn adaptive(now: &Situation<'_>) -> Decision {
-    let age = now.age.unwrap_or(now.elapsed).as_secs_f64();
+    // A task of unknown age with no record yet (not visible right after creation):
+    // soon, as kie.ai's first step. One this client created is `waiting` until seen.
+    let (state, age) = match (now.state, now.age) {
+        (Some(state), age) => (state, age.unwrap_or(now.elapsed)),
+        (None, Some(age)) => (&TaskState::Waiting, age),
+        (None, None) => {
+            return Decision {
+                delay: MIN_GAP + MIN_GAP / 2,
+                urgency: 0.0,
+            };
+        }
+    };
+    let age = age.as_secs_f64();
     let curve = Curve::of(now.times);
     let typical = curve.quantile(0.5);
     let slow = |gap: f64, urgency: f64| Decision {
@@ -196,7 +208,7 @@ fn adaptive(now: &Situation<'_>) -> Decision {
         }
     }
     // Still in kie.ai's queue past the typical time: it started late.
-    if matches!(now.state, Some(TaskState::Waiting | TaskState::Queuing)) && age >= typical {
+    if matches!(state, TaskState::Waiting | TaskState::Queuing) && age >= typical {
         return slow(0.1 * typical, 0.0);
     }
     // Past every time seen: the estimate was wrong, back off.
@@ -361,11 +373,7 @@ mod tests {
         let calls: Vec<f64> = runs.iter().map(|r| f64::from(r.0)).collect();
         let mean = calls.iter().sum::<f64>() / calls.len() as f64;
         assert!(mean <= 8.0, "{mean} calls on average");
-        let delays: Vec<f64> = runs
-            .iter()
-            .zip(&durations)
-            .map(|(r, d)| r.1 / d)
-            .collect();
+        let delays: Vec<f64> = runs.iter().zip(&durations).map(|(r, d)| r.1 / d).collect();
         assert!(median(delays) <= 0.1);
     }
 
@@ -388,7 +396,11 @@ mod tests {
         let queued = at(95, &TaskState::Queuing, None);
         assert!(queued.delay >= Duration::from_secs(5) && queued.urgency == 0.0);
         let half = at(60, &TaskState::Generating, Some(50));
-        assert_eq!(half.delay, Duration::from_secs(30), "half the projected rest");
+        assert_eq!(
+            half.delay,
+            Duration::from_secs(30),
+            "half the projected rest"
+        );
         let nearly = at(99, &TaskState::Generating, Some(99));
         assert_eq!(nearly.delay, MIN_GAP);
         assert!(nearly.urgency > half.urgency);

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A future that completes after a sleep.
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -21,15 +21,20 @@ pub trait Timer: Send + Sync + fmt::Debug {
 }
 
 /// Real time, on tokio's timer. The default.
+///
+/// It reads tokio's clock, so in a runtime whose time is paused (`tokio::time::pause`,
+/// `#[tokio::test(start_paused = true)]`) it is virtual time that jumps to the next
+/// sleep's end whenever every task is idle: many concurrent waits then run in order,
+/// in milliseconds.
 #[derive(Debug, Clone, Copy)]
 pub struct TokioTimer {
-    origin: Instant,
+    origin: tokio::time::Instant,
 }
 
 impl Default for TokioTimer {
     fn default() -> Self {
         Self {
-            origin: Instant::now(),
+            origin: tokio::time::Instant::now(),
         }
     }
 }

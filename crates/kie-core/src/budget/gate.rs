@@ -276,3 +276,171 @@ impl Drop for Ticket<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! On tokio's paused clock: time stands still while anything can run and jumps to
+    //! the next sleep's end when nothing can, so queues of many waiters play out in
+    //! order, in milliseconds.
+
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::budget::LocalBudget;
+    use crate::time::TokioTimer;
+
+    fn gate(rate: Rate) -> (Arc<Gate>, Arc<dyn Timer>) {
+        let timer: Arc<dyn Timer> = Arc::new(TokioTimer::default());
+        let budget = Arc::new(LocalBudget::new(Arc::clone(&timer)));
+        let gate = Gate::new(Limit::CreateTask, rate, budget, Arc::clone(&timer));
+        (Arc::new(gate), timer)
+    }
+
+    /// Starts a waiter asking `after` from now with `headstart`; it records its name and
+    /// the second it was let through, and answers at once.
+    fn ask(
+        gate: &Arc<Gate>,
+        timer: &Arc<dyn Timer>,
+        name: &'static str,
+        after: Duration,
+        headstart: Duration,
+        log: &Arc<Mutex<Vec<(&'static str, u64)>>>,
+    ) -> tokio::task::JoinHandle<()> {
+        let (gate, timer, log) = (gate.clone(), timer.clone(), log.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let admission = Admission {
+                headstart,
+                on_queued: None,
+            };
+            let place = gate.admit(&admission).await;
+            log.lock().unwrap().push((name, timer.now().as_secs()));
+            drop(place);
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn creates_go_out_in_the_order_they_were_submitted_at_the_rate() {
+        let (gate, timer) = gate(Rate::per(2, Duration::from_secs(10)));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let waiters: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let after = Duration::from_millis(i as u64);
+                ask(&gate, &timer, name, after, Duration::ZERO, &log)
+            })
+            .collect();
+        for waiter in waiters {
+            waiter.await.unwrap();
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                ("a", 0),
+                ("b", 0),
+                ("c", 10),
+                ("d", 10),
+                ("e", 20),
+                ("f", 20)
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_urgent_poll_goes_first_but_never_starves_an_old_one() {
+        let (gate, timer) = gate(Rate::per(1, Duration::from_secs(1)));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let s = Duration::from_secs;
+        // The place is taken at 0 s: everyone queues. "old" asks at 0 s; "urgent" asks
+        // at 0.5 s with a 5 s headstart (it is served as if it had asked 4.5 s
+        // earlier); "late" asks at 0.5 s with a 0.2 s headstart, behind "old".
+        let first = ask(&gate, &timer, "first", s(0), s(0), &log);
+        let old = ask(&gate, &timer, "old", Duration::from_millis(1), s(0), &log);
+        let urgent = ask(
+            &gate,
+            &timer,
+            "urgent",
+            Duration::from_millis(500),
+            s(5),
+            &log,
+        );
+        let late = ask(
+            &gate,
+            &timer,
+            "late",
+            Duration::from_millis(500),
+            Duration::from_millis(200),
+            &log,
+        );
+        for waiter in [first, old, urgent, late] {
+            waiter.await.unwrap();
+        }
+        assert_eq!(
+            *log.lock().unwrap(),
+            [("first", 0), ("urgent", 1), ("old", 2), ("late", 3)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queued_submit_hears_its_place_and_when_it_should_go() {
+        let (gate, timer) = gate(Rate::per(1, Duration::from_secs(10)));
+        let held = gate.admit(&Admission::default()).await;
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let waiters: Vec<_> = (0..3)
+            .map(|i| {
+                let (gate, heard) = (gate.clone(), heard.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(i)).await;
+                    let admission = Admission {
+                        headstart: Duration::ZERO,
+                        on_queued: Some(Mutex::new(Box::new(move |p: QueuePosition| {
+                            heard
+                                .lock()
+                                .unwrap()
+                                .push((i, p.ahead, p.expected_start.as_secs()));
+                        }))),
+                    };
+                    drop(gate.admit(&admission).await);
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        drop(held);
+        for waiter in waiters {
+            waiter.await.unwrap();
+        }
+        let heard = heard.lock().unwrap().clone();
+        // Each heard its place when it queued...
+        for i in 0..3 {
+            assert_eq!(
+                heard.iter().find(|h| h.0 == i),
+                Some(&(i, i as usize, 10 * (i + 1))),
+                "{heard:?}"
+            );
+        }
+        // ...then, a window on, closer to the front.
+        assert!(heard.contains(&(2, 1, 20)), "{heard:?}");
+        assert!(timer.now() >= Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_dropped_in_the_queue_or_after_its_place_was_sent_loses_nothing() {
+        let (gate, timer) = gate(Rate::per(1, Duration::from_secs(10)));
+        let held = gate.admit(&Admission::default()).await;
+        let dropped = {
+            let gate = gate.clone();
+            tokio::spawn(async move { drop(gate.admit(&Admission::default()).await) })
+        };
+        tokio::task::yield_now().await;
+        dropped.abort();
+        let _ = dropped.await;
+        assert!(gate.lock().queue.is_empty(), "it left the queue");
+        drop(held);
+        // The next one is let through when the window after the answer ends, at 10 s:
+        // the abandoned waiter took no place.
+        drop(gate.admit(&Admission::default()).await);
+        assert_eq!(timer.now().as_secs(), 10);
+    }
+}

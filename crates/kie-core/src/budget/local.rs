@@ -129,7 +129,6 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::VirtualTimer;
 
     #[test]
     fn a_place_is_held_in_flight_and_for_a_window_after_its_answer() {
@@ -157,6 +156,7 @@ mod tests {
     #[cfg(feature = "redis-budget")]
     #[test]
     fn places_carried_over_are_held_until_their_time() {
+        use crate::time::VirtualTimer;
         let timer = Arc::new(VirtualTimer::new());
         let budget = LocalBudget::new(timer.clone());
         let rate = Rate::per(2, Duration::from_secs(10));
@@ -166,7 +166,10 @@ mod tests {
             budget.take_now(Limit::CreateTask, rate),
             Err(Busy::For(Duration::from_secs(11)))
         );
-        assert!(budget.take_now(Limit::RecordInfo, rate).is_ok(), "limits are apart");
+        assert!(
+            budget.take_now(Limit::RecordInfo, rate).is_ok(),
+            "limits are apart"
+        );
         timer.advance(Duration::from_secs(11));
         assert!(budget.take_now(Limit::CreateTask, rate).is_ok());
     }

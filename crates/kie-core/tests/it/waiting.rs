@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use crate::common::{Script, client, envelope};
 use futures_util::StreamExt;
-use kie_core::{ApiCode, ErrorKind, PollSchedule, RetryPolicy, TaskState, WaitEvent};
+use kie_core::{
+    ApiCode, ErrorKind, GenerationTimes, PollSchedule, RetryPolicy, TaskState, WaitEvent,
+};
 use serde_json::{Value, json};
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -65,6 +67,7 @@ async fn a_wait_reports_each_change_and_returns_the_video() {
     let video = client
         .task("t1")
         .wait()
+        .schedule(PollSchedule::recommended())
         .on_progress(move |p| sink.lock().unwrap().push((p.state.clone(), p.percent)))
         .await
         .unwrap();
@@ -102,7 +105,12 @@ async fn the_schedule_slows_down_as_the_wait_grows() {
     steps.push(success());
     let server = serve(steps).await;
     let (client, timer) = client(&server.uri(), RetryPolicy::none());
-    client.task("t1").wait().await.unwrap();
+    client
+        .task("t1")
+        .wait()
+        .schedule(PollSchedule::recommended())
+        .await
+        .unwrap();
     let mut elapsed = Duration::ZERO;
     for sleep in timer.sleeps() {
         let range = match elapsed.as_secs() {
@@ -325,4 +333,105 @@ async fn a_task_rebuilt_from_its_serialized_form_waits_the_same() {
     let task_ref: kie_core::TaskRef = serde_json::from_str(&stored).unwrap();
     let video = client.task(task_ref).wait().await.unwrap();
     assert_eq!(video.task_id, "t1");
+}
+
+/// A client on virtual time that has seen `model`'s tasks take `secs` each.
+fn client_that_learnt(
+    base: &str,
+    secs: &[u64],
+) -> (kie_core::Client, Arc<kie_core::time::VirtualTimer>) {
+    let mut times = GenerationTimes::new();
+    for s in secs {
+        times.record("sora-2-pro-text-to-video", Duration::from_secs(*s));
+    }
+    let timer = Arc::new(kie_core::time::VirtualTimer::new());
+    let client = kie_core::Client::builder()
+        .api_key("k")
+        .base_url(base)
+        .retry_policy(RetryPolicy::none())
+        .generation_times(times)
+        .timer(timer.clone())
+        .build()
+        .unwrap();
+    (client, timer)
+}
+
+async fn serve_submit(server: &MockServer) {
+    Mock::given(path("/api/v1/jobs/createTask"))
+        .respond_with(envelope(
+            200,
+            json!({"code": 200, "msg": "success", "data": {"taskId": "t1"}}),
+        ))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn the_adaptive_schedule_waits_for_a_task_it_knows_the_age_of_then_polls_densely() {
+    let server = serve(vec![record("generating", json!({})), success()]).await;
+    serve_submit(&server).await;
+    let (client, timer) = client_that_learnt(&server.uri(), &[88, 90, 90, 91, 92]);
+    let input = kie_core::RawInput::new("sora-2-pro-text-to-video", json!({"prompt": "a fox"}));
+    let task = client.submit(&input).await.unwrap();
+    task.wait().await.unwrap();
+    let record_calls = polls(&server).await - 1;
+    assert_eq!(
+        record_calls, 2,
+        "no poll at once: the task was just created"
+    );
+    let sleeps = timer.sleeps();
+    assert!(
+        sleeps[0] > Duration::from_secs(60) && sleeps[0] < Duration::from_secs(90),
+        "the first poll goes out shortly before the earliest time seen: {sleeps:?}"
+    );
+    let waited: Duration = sleeps.iter().sum();
+    assert!(
+        waited >= Duration::from_secs(88) && waited <= Duration::from_secs(100),
+        "the second poll lands within the times seen: {sleeps:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_client_learns_each_models_times_from_the_successes_it_sees() {
+    let done = record(
+        "success",
+        json!({
+            "resultJson": "{\"resultUrls\":[\"https://tempfile.aiquickdraw.com/v/t1.mp4\"]}",
+            "createTime": 1_700_000_000_000_i64, "completeTime": 1_700_000_093_500_i64,
+        }),
+    );
+    let server = serve(vec![done]).await;
+    let (client, _) = client(&server.uri(), RetryPolicy::none());
+    assert_eq!(client.generation_times(), GenerationTimes::new());
+    client.task("t1").wait().await.unwrap();
+    client.task("t1").record().await.unwrap();
+    let times = client.generation_times();
+    let learnt: Vec<Duration> = times.times("sora-2-pro-text-to-video").collect();
+    assert_eq!(learnt, [Duration::from_millis(93_500)], "once per task");
+}
+
+#[tokio::test]
+async fn a_task_of_unknown_age_is_asked_at_once_and_overdue_ones_are_backed_off() {
+    // Learnt 90 s; the task is found generating and stays so for long.
+    let mut steps: Vec<_> = (0..40).map(|_| record("generating", json!({}))).collect();
+    steps.push(success());
+    let server = serve(steps).await;
+    let (client, timer) = client_that_learnt(&server.uri(), &[90, 90, 90]);
+    client.task("t1").wait().await.unwrap();
+    let sleeps = timer.sleeps();
+    assert_eq!(
+        polls(&server).await,
+        sleeps.len() + 1,
+        "the first poll at once"
+    );
+    let mut elapsed = Duration::ZERO;
+    for sleep in &sleeps {
+        elapsed += *sleep;
+        if elapsed > Duration::from_secs(150) {
+            assert!(
+                *sleep >= Duration::from_secs(5) && *sleep <= Duration::from_secs(30),
+                "overdue: a tenth of its age, within kie.ai's slowest step: {sleep:?} at {elapsed:?}"
+            );
+        }
+    }
 }
