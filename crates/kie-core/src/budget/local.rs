@@ -69,10 +69,12 @@ impl LocalBudget {
         window.ended.push_back(now);
     }
 
-    /// Counts places taken elsewhere as held here until `until` (a budget that falls
-    /// back on this one carries over what it gave out).
-    #[cfg(feature = "redis-budget")]
-    pub(crate) fn hold_until(&self, limit: Limit, rate: Rate, until: Duration) {
+    /// Counts a call made elsewhere as holding a place under `rate` until `until` on
+    /// this budget's timer (its answer came a window before): how a program restarted
+    /// in the middle of its work carries over the calls its last run made (`kie batch`
+    /// reads them from its journal), and how a shared budget that falls back on a local
+    /// one carries over the places it took.
+    pub fn hold_until(&self, limit: Limit, rate: Rate, until: Duration) {
         let ended = until.saturating_sub(rate.per);
         let mut window = self.window(limit);
         let at = window.ended.partition_point(|t| *t <= ended);
@@ -153,7 +155,6 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "redis-budget")]
     #[test]
     fn places_carried_over_are_held_until_their_time() {
         use crate::time::VirtualTimer;
