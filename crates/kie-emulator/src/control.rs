@@ -6,7 +6,7 @@
 //! | `GET /_emulator/health` | `{"status":"ok","version":...}` |
 //! | `POST /_emulator/reset` | back to the start configuration, same seed |
 //! | `GET`/`POST /_emulator/clock` | read, or change with a [`ClockChange`] |
-//! | `GET`/`PATCH /_emulator/config` | read, or merge a partial [`Config`] |
+//! | `GET`/`PATCH /_emulator/config` | read, or merge a partial [`Config`] (drawn task times: `durations`, `default_durations`, see [`Durations`]) |
 //! | `POST`/`DELETE /_emulator/outcomes` | queue outcomes for the next tasks (`{"outcomes":[...]}`), or clear the queue |
 //! | `GET /_emulator/tasks`, `GET /_emulator/tasks/{id}` | task snapshots |
 //! | `PUT /_emulator/tasks/{id}/outcome` | choose how a running task ends ([`Outcome`]) |
@@ -19,6 +19,7 @@
 //!
 //! [`ClockChange`]: crate::ClockChange
 //! [`Config`]: crate::Config
+//! [`Durations`]: crate::Durations
 //! [`Outcome`]: crate::Outcome
 //! [`Stats`]: crate::Stats
 

@@ -15,6 +15,7 @@ use tokio::sync::{Notify, watch};
 use crate::{
     callbacks::{CallbackAttempt, CallbackFaults, CallbackRetry, Delivery},
     clock::VirtualClock,
+    durations::Durations,
     faults::{Endpoint, FaultBook},
     files::FileStore,
     ids::Streams,
@@ -33,6 +34,12 @@ pub struct Config {
     pub timeline: Timeline,
     /// Per-model durations replacing the built-in realistic ones (time-based timeline).
     pub phases: BTreeMap<String, Phases>,
+    /// Per-model distributions each new task's total time is drawn from (time-based
+    /// timeline); its phases keep their proportions, scaled to the drawn total.
+    pub durations: BTreeMap<String, Durations>,
+    /// The distribution for models without an entry in `durations`; none: every task of
+    /// a model takes its phases' fixed total.
+    pub default_durations: Option<Durations>,
     /// How many recordInfo requests right after creation answer 422 "recordInfo is null"
     /// (the transient answer the live API gives); 0 disables it.
     pub record_info_null_polls: u32,
@@ -76,6 +83,8 @@ impl Default for Config {
         Self {
             timeline: Timeline::Time,
             phases: BTreeMap::new(),
+            durations: BTreeMap::new(),
+            default_durations: None,
             record_info_null_polls: 0,
             rate_limits: false,
             credits: 10_000.0,

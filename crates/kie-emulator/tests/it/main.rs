@@ -8,6 +8,7 @@ mod callbacks;
 mod common;
 mod control;
 mod determinism;
+mod durations;
 mod errors;
 mod faults;
 mod files;
