@@ -40,6 +40,7 @@ use crate::{
     clock::{ClockChange, ClockStatus},
     faults::{FaultRule, FaultStatus},
     lifecycle::{self, TaskControlError},
+    limits::Limit,
     state::{Config, Shared, State as EmulatorState, Stats},
     tasks::{Outcome, TaskSnapshot, TaskState},
 };
@@ -124,6 +125,8 @@ pub(crate) fn stats(shared: &Shared) -> Stats {
             requests: state.stats.requests.clone(),
             rejected_invalid: state.stats.rejected_invalid,
             rate_limited: state.stats.rate_limited,
+            peak_create_task_per_10s: state.stats.peaks.peak(Limit::CreateTask),
+            peak_record_info_per_second: state.stats.peaks.peak(Limit::RecordInfo),
             ranged_file_requests: state.stats.ranged_file_requests,
             faults_fired: state.faults.fired(),
             callback_attempts: state.stats.callback_attempts,

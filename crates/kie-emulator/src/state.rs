@@ -19,7 +19,7 @@ use crate::{
     faults::{Endpoint, FaultBook},
     files::FileStore,
     ids::Streams,
-    limits::RateLimiter,
+    limits::{Peaks, RateLimiter},
     scheduler::Timers,
     spec::Catalog,
     tasks::{Outcome, Phases, Task, Timeline},
@@ -109,6 +109,7 @@ pub(crate) struct Counters {
     pub tasks_by_model: BTreeMap<String, u64>,
     pub rejected_invalid: u64,
     pub rate_limited: u64,
+    pub peaks: Peaks,
     pub ranged_file_requests: u64,
     pub callback_attempts: u64,
     pub callbacks_delivered: u64,
@@ -138,6 +139,19 @@ pub struct Stats {
     pub rejected_invalid: u64,
     /// Requests refused by the rate limits.
     pub rate_limited: u64,
+    /// The most createTask requests one API key made within any 10 s of virtual time
+    /// (the window of kie.ai's limit of 20), the largest over keys: what a client's
+    /// pacing let through, as the server saw it. Counted whether or not the limits are
+    /// enforced, from the requests the limits count: those that passed authorization and
+    /// were not refused by the limits (those are `rate_limited`), whatever validation or
+    /// credits answered next. Requests a fault answered before the service saw them are
+    /// not counted. A window is `(t - 10 s, t]`, as the limiter's.
+    #[serde(default)]
+    pub peak_create_task_per_10s: u64,
+    /// The most recordInfo requests one API key made within any 1 s of virtual time (the
+    /// window of kie.ai's limit of 10), counted as `peak_create_task_per_10s` is.
+    #[serde(default)]
+    pub peak_record_info_per_second: u64,
     /// File requests (`GET /files/...`) that asked for part of a file (`Range`): how a
     /// client resuming a cut download shows.
     pub ranged_file_requests: u64,

@@ -12,5 +12,6 @@ mod durations;
 mod errors;
 mod faults;
 mod files;
+mod peaks;
 mod results;
 mod seeds;
