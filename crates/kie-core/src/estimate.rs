@@ -128,10 +128,10 @@ impl Estimates {
             return;
         }
         learnt.seen_order.push_back(record.task_id.clone());
-        if learnt.seen_order.len() > REMEMBERED_TASKS {
-            if let Some(old) = learnt.seen_order.pop_front() {
-                learnt.seen.remove(&old);
-            }
+        if learnt.seen_order.len() > REMEMBERED_TASKS
+            && let Some(old) = learnt.seen_order.pop_front()
+        {
+            learnt.seen.remove(&old);
         }
         learnt.times.record(model, took);
     }

@@ -192,14 +192,14 @@ fn adaptive(now: &Situation<'_>) -> Decision {
         urgency,
     };
     // Progress (Sora): the end projected from the pace so far.
-    if let Some(percent) = now.percent.filter(|p| (1..100).contains(p)) {
-        if age > 0.0 {
-            let remaining = age * (100.0 - f64::from(percent)) / f64::from(percent);
-            return Decision {
-                delay: secs(remaining / 2.0).clamp(MIN_GAP, MAX_SLOW_GAP),
-                urgency: f64::from(percent) / 100.0,
-            };
-        }
+    if let Some(percent) = now.percent.filter(|p| (1..100).contains(p))
+        && age > 0.0
+    {
+        let remaining = age * (100.0 - f64::from(percent)) / f64::from(percent);
+        return Decision {
+            delay: secs(remaining / 2.0).clamp(MIN_GAP, MAX_SLOW_GAP),
+            urgency: f64::from(percent) / 100.0,
+        };
     }
     // Nothing known of the model yet: back off from kie.ai's first step.
     let Some(curve) = Curve::of(now.times) else {
