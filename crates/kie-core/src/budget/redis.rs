@@ -13,14 +13,17 @@
 //!
 //! # Fairness
 //!
-//! A process's gates ask the budget only for the head of their queue, so each process
-//! is one waiter per limit, with one ticket: a number drawn from a counter, kept in a
-//! sorted set in the order drawn. Free places go to the oldest tickets first, and a
-//! process that was served draws a new ticket at the back: N busy processes get about
-//! 1/N of the places each, however many calls each has queued. A ticket is renewed
-//! each time its process asks again, at least every second while it waits; one not
-//! renewed for three seconds (its process died, or no longer waits) is dropped, so it
-//! holds up nobody for long.
+//! A process's gates ask the budget only for the head of their queue, so each instance
+//! is one waiter per limit in Redis, whatever the number of calls it has queued. A
+//! waiter keeps the turn it drew (a counter's next number) when it began to wait; free
+//! places go to the earliest turns, and an instance served draws a new turn at the
+//! back when it asks again. So N busy instances are served in rotation. Its share
+//! ([`RedisBudgetBuilder::share`]) bounds an instance only when others need the
+//! places: beyond it, an instance yields its turn to any waiting instance below its
+//! own share, so with N busy instances of share 1/N each holds its 1/N, and an instance
+//! alone uses the whole rate. A waiter is renewed each time it asks again, at least
+//! every second while it waits; one that has not asked for three seconds (its process
+//! died, or no longer waits) leaves the queue, so it holds up nobody for long.
 //!
 //! # The clock
 //!
@@ -48,9 +51,10 @@
 //!   (given calls that answer within the lease).
 //! - Redis down for every instance: each holds at most its share of places, the ones it
 //!   carried over included, so the account stays within the limit, except for places
-//!   an instance held beyond its share when the outage began (it was using the shares
-//!   of idle instances): those still count until they free, a window after their
-//!   answers, and only these can put the account over.
+//!   an instance held beyond its share when the outage began. It holds such places
+//!   only when no other instance wanted them (it yields to any below its share), so
+//!   never when all are busy; those places still count until they free, a window after
+//!   their answers, and only they can put the account over.
 //! - Redis back: every instance that takes a place during the mark keeps to its share,
 //!   so places still held by instances not yet back are covered. Not covered: an
 //!   instance that took nothing during the outage and takes places between Redis's
@@ -75,13 +79,17 @@ use crate::time::{Timer, TokioTimer};
 
 /// What every key starts with, before the account's label.
 const KEY_ROOT: &str = "kie:budget:";
-/// How long a call may stay in flight, by default, before its place is taken for the
-/// place of a process that died: longer than the client's default request timeout.
+/// How long a call may stay in flight, by default, before its place is given up as the
+/// place of a process that died: the client's default request timeout.
 const DEFAULT_LEASE: Duration = Duration::from_secs(60);
-/// The longest a waiting instance goes without asking again, which renews its ticket.
+/// The longest a waiting instance goes without asking again, which keeps it queued.
 const BEAT: Duration = Duration::from_secs(1);
-/// A ticket not renewed for this long is dropped.
-const TICKET_TTL: Duration = Duration::from_secs(3);
+/// A waiter that has not asked again for this long leaves the queue.
+const WAITER_TTL: Duration = Duration::from_secs(3);
+/// How long an instance just served still counts as waiting for the next of its calls
+/// (which it asks for at once, if it has one): an instance beyond its share yields
+/// to it meanwhile.
+const LINGER: Duration = Duration::from_millis(200);
 /// How often an instance on its own share tries Redis again.
 const RETRY: Duration = Duration::from_secs(3);
 /// How long connecting to Redis, or one call, may take before Redis counts as lost.
@@ -90,9 +98,10 @@ const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 /// longer than the lease and a window).
 const KEY_TTL: Duration = Duration::from_secs(3600);
 
-/// What both scripts begin with. KEYS: the places (member: a place, score: held
-/// until), the queue (member and score: a ticket), the tickets' heartbeats (score: the
-/// moment each ticket is dropped unless renewed), the ticket counter, and the moment
+/// What both scripts begin with. KEYS: the places (member: a place, named after its
+/// instance, score: held until), the queue (member: a waiting instance, score: its
+/// ticket), the waiters' heartbeats (score: the moment each is dropped unless it asks
+/// again), the waiters' shares of `max` (a hash), the ticket counter, and the moment
 /// until which the account recovers from an outage. ARGV[1]: now in microseconds, or
 /// empty for the server's clock; ARGV[2]: how long the keys live on, in milliseconds.
 const PRELUDE: &str = r"
@@ -111,53 +120,78 @@ local function done(reply)
   end
   return reply
 end
-local places, queue, beats, tickets, recovering = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local places, queue, beats, shares, tickets, recovering =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 ";
 
-/// Takes a place for the caller's ticket, or says how long to wait. ARGV[3]: the rate's
-/// max; ARGV[4]: its window; ARGV[5]: how long a call in flight holds its place;
-/// ARGV[6]: the caller's ticket, 0 for none yet; ARGV[7]: the place's name; ARGV[8]:
-/// how long a ticket lives unless renewed; ARGV[9]: the longest wait to answer;
-/// ARGV[10]: 1 when the caller does not know the account recovers. Answers {1} for a
-/// place, {0, ticket, wait} for none yet, {2, left} while the account recovers.
+/// Takes a place for the calling instance in its turn, or says how long to wait.
+/// ARGV[3]: the rate's max; ARGV[4]: its window; ARGV[5]: how long a call in flight
+/// holds its place; ARGV[6]: the place's name (the caller's name, ':', a number);
+/// ARGV[7]: the caller's name; ARGV[8]: its share of `max`; ARGV[9]: how long a waiter
+/// stays unless it asks again; ARGV[10]: the longest wait to answer; ARGV[11]: 1 to
+/// answer {2, left} while the account recovers; ARGV[12]: how long an instance just
+/// served counts as waiting still. Answers {1} for a place, {0, wait} for none yet,
+/// {2, left} while the account recovers.
 const TAKE: &str = r"
 local max, window, hold = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local ticket, place = tonumber(ARGV[6]), ARGV[7]
-local alive, longest = tonumber(ARGV[8]), tonumber(ARGV[9])
+local place, me, share = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local alive, longest, linger = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[12])
 redis.call('ZREMRANGEBYSCORE', places, '-inf', int(now))
-if ARGV[10] == '1' then
+if ARGV[11] == '1' then
   local until_ = tonumber(redis.call('GET', recovering))
   if until_ and until_ > now then
     return {2, until_ - now}
   end
 end
--- Waiters that stopped asking (their process died, or no longer waits) leave the queue.
+-- Instances that stopped asking (their process died, or no longer waits) are forgotten.
 for _, gone in ipairs(redis.call('ZRANGEBYSCORE', beats, '-inf', int(now))) do
   redis.call('ZREM', queue, gone)
+  redis.call('HDEL', shares, gone)
 end
 redis.call('ZREMRANGEBYSCORE', beats, '-inf', int(now))
-if ticket == 0 then
-  ticket = redis.call('INCR', tickets)
+-- The caller keeps the turn it drew when it began to wait.
+if not redis.call('ZSCORE', queue, me) then
+  redis.call('ZADD', queue, int(redis.call('INCR', tickets)), me)
 end
--- Also brings back a ticket dropped while its process was paused, in its turn.
-redis.call('ZADD', queue, int(ticket), int(ticket))
-local rank = redis.call('ZRANK', queue, int(ticket))
+redis.call('ZADD', beats, int(now + alive), me)
+redis.call('HSET', shares, me, share)
+local rank = redis.call('ZRANK', queue, me)
 local free = max - redis.call('ZCARD', places)
 if rank < free then
-  redis.call('ZREM', queue, int(ticket))
-  redis.call('ZREM', beats, int(ticket))
+  -- Beyond its share, an instance yields to any waiting instance below its own: it
+  -- draws a new turn, at the back, and asks again when a place of its frees.
+  local held, first = {}, {}
+  local all = redis.call('ZRANGE', places, 0, -1, 'WITHSCORES')
+  for i = 1, #all, 2 do
+    local owner = string.match(all[i], '^[^:]*')
+    held[owner] = (held[owner] or 0) + 1
+    first[owner] = first[owner] or tonumber(all[i + 1])
+  end
+  if (held[me] or 0) >= share then
+    local waiting = redis.call('HGETALL', shares)
+    for i = 1, #waiting, 2 do
+      local other = waiting[i]
+      if other ~= me and (held[other] or 0) < tonumber(waiting[i + 1]) then
+        redis.call('ZADD', queue, int(redis.call('INCR', tickets)), me)
+        return done({0, math.min(first[me] - now, window, longest, linger)})
+      end
+    end
+  end
+  -- Served, it leaves the queue, but counts as waiting a moment longer: the next of
+  -- its calls may be on its way.
+  redis.call('ZREM', queue, me)
+  redis.call('ZADD', beats, int(now + linger), me)
   redis.call('ZADD', places, int(now + hold), place)
   return done({1})
 end
-redis.call('ZADD', beats, int(now + alive), int(ticket))
--- The place this ticket waits for: the first to free after those the tickets ahead
+-- The place the caller waits for: the first to free after those the waiters ahead
 -- take. One still in flight frees a window after its answer, at the earliest.
 local wait = longest
 local next = redis.call('ZRANGE', places, rank - free, rank - free, 'WITHSCORES')
 if next[2] then
   wait = math.min(tonumber(next[2]) - now, window, longest)
 end
-return done({0, ticket, wait})
+return done({0, wait})
 ";
 
 /// Holds places until given moments, and marks the account as recovering. ARGV[3]: how
@@ -240,10 +274,10 @@ impl RedisBudgetBuilder {
     }
 
     /// This instance's share of the account, in (0, 1] (default 1): what it keeps to on
-    /// its own while Redis cannot be reached. With N instances on one account, give each
-    /// 1/N (or shares that add up to at most 1); the limits hold through an outage only
-    /// then. While Redis answers, the shares play no part: places go to whoever asks, in
-    /// turn.
+    /// its own while Redis cannot be reached, and what it is sure of while others want
+    /// places too (beyond it, an instance yields to those below theirs; places nobody
+    /// else wants it may take). With N instances on one account, give each 1/N (or
+    /// shares that add up to at most 1): the limits hold through an outage only then.
     pub fn share(mut self, share: f64) -> Self {
         self.share = share;
         self
@@ -259,9 +293,11 @@ impl RedisBudgetBuilder {
     }
 
     /// How long a call may stay in flight before its place is given up as that of a
-    /// process that died mid-call (default 60 s; the place then stays taken for a window
-    /// more). Keep it above the client's request timeout: a place given up while its
-    /// call still runs lets one call too many through.
+    /// process that died mid-call (default 60 s, the client's default request timeout;
+    /// the place stays taken for a window more). Keep the lease and a window above the
+    /// client's request timeout and any wait for a connection slot: a place given up
+    /// while its call still runs lets one call too many through. After an outage, the
+    /// instances keep to their shares for about this long.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
         self
@@ -320,7 +356,7 @@ impl RedisBudgetBuilder {
                     .unwrap_or_else(|| Arc::new(TokioTimer::default())),
                 share: self.share,
                 lease: self.lease,
-                instance: fastrand::u64(..),
+                name: format!("{:016x}", fastrand::u64(..)),
                 next_place: AtomicU64::new(0),
                 create_task: Lane::new(&prefix, Limit::CreateTask),
                 record_info: Lane::new(&prefix, Limit::RecordInfo),
@@ -391,8 +427,8 @@ struct Inner {
     timer: Arc<dyn Timer>,
     share: f64,
     lease: Duration,
-    /// Names this instance's places in Redis, apart from every other instance's.
-    instance: u64,
+    /// This instance's name in Redis (random): its turn in the queue, and its places.
+    name: String,
     next_place: AtomicU64,
     create_task: Lane,
     record_info: Lane,
@@ -406,10 +442,9 @@ struct Inner {
 /// One limit's keys and this instance's state for it.
 struct Lane {
     limit: Limit,
-    keys: [String; 5],
-    /// This instance's ticket in the queue, while it waits. Locked for a whole take, so
-    /// that the instance asks as one waiter.
-    ticket: tokio::sync::Mutex<Option<u64>>,
+    keys: [String; 6],
+    /// Held for a whole take: the instance asks Redis as one waiter.
+    taking: tokio::sync::Mutex<()>,
     state: Mutex<LaneState>,
 }
 
@@ -417,9 +452,16 @@ impl Lane {
     fn new(prefix: &str, limit: Limit) -> Self {
         Self {
             limit,
-            keys: ["places", "queue", "beats", "tickets", "recovering"]
-                .map(|part| format!("{prefix}{limit}:{part}")),
-            ticket: tokio::sync::Mutex::new(None),
+            keys: [
+                "places",
+                "queue",
+                "beats",
+                "shares",
+                "tickets",
+                "recovering",
+            ]
+            .map(|part| format!("{prefix}{limit}:{part}")),
+            taking: tokio::sync::Mutex::new(()),
             state: Mutex::default(),
         }
     }
@@ -455,8 +497,9 @@ enum Mode {
         local: LocalBudget,
         retry_at: Duration,
     },
-    /// From Redis, within this instance's share too, until the account's recovery ends.
-    Rejoining { local: LocalBudget, until: Duration },
+    /// From Redis, and within this instance's share too, until the account has
+    /// recovered from an outage (places taken without Redis may still be held).
+    Recovering { local: LocalBudget, until: Duration },
 }
 
 impl LaneState {
@@ -473,7 +516,7 @@ impl LaneState {
     /// This limit's local budget: the one in use, else a new one holding every place.
     fn take_local(&mut self, limit: Limit, timer: &Arc<dyn Timer>) -> LocalBudget {
         match std::mem::take(&mut self.mode) {
-            Mode::Alone { local, .. } | Mode::Rejoining { local, .. } => local,
+            Mode::Alone { local, .. } | Mode::Recovering { local, .. } => local,
             Mode::Shared => {
                 let local = LocalBudget::new(Arc::clone(timer));
                 for held in self.held.values() {
@@ -495,9 +538,10 @@ impl LaneState {
         switched
     }
 
-    fn rejoin(&mut self, limit: Limit, timer: &Arc<dyn Timer>, until: Duration) {
+    /// Switches to Redis within this instance's share, until `until`.
+    fn recover(&mut self, limit: Limit, timer: &Arc<dyn Timer>, until: Duration) {
         let local = self.take_local(limit, timer);
-        self.mode = Mode::Rejoining { local, until };
+        self.mode = Mode::Recovering { local, until };
     }
 }
 
@@ -505,21 +549,22 @@ impl LaneState {
 enum Ask {
     /// Carry this instance's places back into Redis, then take.
     Rejoin,
-    /// A place; `shared`: this instance does not know of a recovery.
-    Take { shared: bool },
+    /// A place; with `check_recovery`, unless the account recovers (an instance that
+    /// knows it does need not be told).
+    Take { check_recovery: bool },
 }
 
 /// Redis's answer to a take.
 enum Taken {
     Place,
-    Wait { ticket: u64, wait: Duration },
+    Wait(Duration),
     Recovering { left: Duration },
 }
 
 impl Inner {
     async fn try_take(&self, limit: Limit, rate: Rate) -> Result<PlaceId, Busy> {
         let lane = self.lane(limit);
-        let mut ticket = lane.ticket.lock().await;
+        let _taking = lane.taking.lock().await;
         loop {
             let now = self.timer.now();
             let ask = {
@@ -527,47 +572,47 @@ impl Inner {
                 state.forget_freed(now);
                 match &mut state.mode {
                     Mode::Alone { local, retry_at } if now < *retry_at => {
-                        // Redis's queue forgets this instance's ticket meanwhile.
-                        *ticket = None;
                         local.take_now(limit, self.own(rate))?;
                         return Ok(state.hold(self.next_place(), rate));
                     }
                     Mode::Alone { .. } => Ask::Rejoin,
-                    Mode::Rejoining { until, .. } if now >= *until => {
+                    Mode::Recovering { until, .. } if now >= *until => {
                         state.mode = Mode::Shared;
-                        Ask::Take { shared: true }
+                        Ask::Take {
+                            check_recovery: true,
+                        }
                     }
-                    Mode::Rejoining { local, .. } => {
+                    Mode::Recovering { local, .. } => {
                         local.room(limit, self.own(rate))?;
-                        Ask::Take { shared: false }
+                        Ask::Take {
+                            check_recovery: false,
+                        }
                     }
-                    Mode::Shared => Ask::Take { shared: true },
+                    Mode::Shared => Ask::Take {
+                        check_recovery: true,
+                    },
                 }
             };
-            let shared = match ask {
+            let check_recovery = match ask {
                 Ask::Rejoin => {
                     self.rejoin(lane, rate, now).await;
                     continue;
                 }
-                Ask::Take { shared } => shared,
+                Ask::Take { check_recovery } => check_recovery,
             };
             let place = self.next_place();
-            match self.take(lane, rate, *ticket, place, shared, now).await {
+            match self.take(lane, rate, place, check_recovery, now).await {
                 Ok(Taken::Place) => {
-                    *ticket = None;
                     let mut state = lane.lock();
-                    if let Mode::Alone { local, .. } | Mode::Rejoining { local, .. } = &state.mode
+                    if let Mode::Alone { local, .. } | Mode::Recovering { local, .. } = &state.mode
                     {
                         local.hold_in_flight(limit);
                     }
                     return Ok(state.hold(place, rate));
                 }
-                Ok(Taken::Wait { ticket: drawn, wait }) => {
-                    *ticket = Some(drawn);
-                    return Err(Busy::For(wait));
-                }
+                Ok(Taken::Wait(wait)) => return Err(Busy::For(wait)),
                 Ok(Taken::Recovering { left }) => {
-                    lane.lock().rejoin(limit, &self.timer, now + left);
+                    lane.lock().recover(limit, &self.timer, now + left);
                     tracing::info!(
                         %limit,
                         server = %self.server,
@@ -575,10 +620,7 @@ impl Inner {
                         "the account recovers from a Redis outage: keeping to this instance's share meanwhile"
                     );
                 }
-                Err(error) => {
-                    *ticket = None;
-                    self.fall_back(lane, &error);
-                }
+                Err(error) => self.fall_back(lane, &error),
             }
         }
     }
@@ -597,7 +639,7 @@ impl Inner {
             held.until = Some(now + rate.window());
             match &state.mode {
                 Mode::Shared => true,
-                Mode::Rejoining { local, .. } => {
+                Mode::Recovering { local, .. } => {
                     local.give_back(limit);
                     true
                 }
@@ -620,14 +662,13 @@ impl Inner {
         }
     }
 
-    /// Asks Redis for a place for this instance's `ticket`.
+    /// Asks Redis for a place, in this instance's turn.
     async fn take(
         &self,
         lane: &Lane,
         rate: Rate,
-        ticket: Option<u64>,
         place: PlaceId,
-        shared: bool,
+        check_recovery: bool,
         now: Duration,
     ) -> RedisResult<Taken> {
         let mut call = self.take.prepare_invoke();
@@ -639,18 +680,19 @@ impl Inner {
             .arg(rate.max())
             .arg(micros(rate.window()))
             .arg(micros(self.in_flight_hold(rate)))
-            .arg(ticket.unwrap_or(0))
             .arg(self.member(place))
-            .arg(micros(TICKET_TTL))
+            .arg(&self.name)
+            .arg(self.own(rate).max())
+            .arg(micros(WAITER_TTL))
             .arg(micros(BEAT.min(rate.window())))
-            .arg(u8::from(shared));
+            .arg(u8::from(check_recovery))
+            .arg(micros(LINGER));
         let reply: Vec<u64> = call.invoke_async(&mut self.redis.clone()).await?;
         match reply[..] {
             [1] => Ok(Taken::Place),
-            [0, ticket, wait] => Ok(Taken::Wait {
-                ticket,
-                wait: Duration::from_micros(wait).max(Duration::from_millis(1)),
-            }),
+            [0, wait] => Ok(Taken::Wait(
+                Duration::from_micros(wait).max(Duration::from_millis(1)),
+            )),
             [2, left] => Ok(Taken::Recovering {
                 left: Duration::from_micros(left),
             }),
@@ -707,7 +749,7 @@ impl Inner {
                 // Calls answered meanwhile ended here only: end them in Redis too.
                 let ended: Vec<(PlaceId, Duration)> = {
                     let mut state = lane.lock();
-                    state.rejoin(lane.limit, &self.timer, now + left);
+                    state.recover(lane.limit, &self.timer, now + left);
                     carried
                         .iter()
                         .filter(|(_, until)| until.is_none())
@@ -773,9 +815,9 @@ impl Inner {
         PlaceId::new(self.next_place.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// A place's name in Redis.
+    /// A place's name in Redis: the instance's, and the place's number.
     fn member(&self, place: PlaceId) -> String {
-        format!("{:016x}:{}", self.instance, place.get())
+        format!("{}:{}", self.name, place.get())
     }
 
     fn now_arg(&self, now: Duration) -> String {
@@ -834,6 +876,6 @@ mod tests {
     fn keys_name_the_account_and_the_limit() {
         let lane = Lane::new("kie:budget:acct:", Limit::RecordInfo);
         assert_eq!(lane.keys[0], "kie:budget:acct:record_info:places");
-        assert_eq!(lane.keys[4], "kie:budget:acct:record_info:recovering");
+        assert_eq!(lane.keys[5], "kie:budget:acct:record_info:recovering");
     }
 }
