@@ -45,24 +45,7 @@
 //! taken by instances still on their own, which Redis does not see, have all freed;
 //! every instance that takes a place while it lasts keeps to its share too.
 //!
-//! What holds, with shares that add up to at most 1:
-//!
-//! - Redis reachable: no window of the account holds more than the rate's `max`
-//!   (given calls that answer within the lease).
-//! - Redis down for every instance: each holds at most its share of places, the ones it
-//!   carried over included, so the account stays within the limit, except for places
-//!   an instance held beyond its share when the outage began. It holds such places
-//!   only when no other instance wanted them (it yields to any below its share), so
-//!   never when all are busy; those places still count until they free, a window after
-//!   their answers, and only they can put the account over.
-//! - Redis back: every instance that takes a place during the mark keeps to its share,
-//!   so places still held by instances not yet back are covered. Not covered: an
-//!   instance that took nothing during the outage and takes places between Redis's
-//!   return and the first instance's return, which it cannot know of (at most a retry
-//!   period).
-//! - An instance cut off from Redis alone keeps to its share, but the others, which
-//!   still reach Redis, do not know it: the account may go over by that share until the
-//!   instance is back.
+//! What that guarantees, and where it stops, is on [`RedisBudget`], for its users.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -211,9 +194,43 @@ return done(until_ - now)
 ";
 
 /// A [`Budget`] kept in Redis and shared by every process pointed at the same server
-/// and prefix: the limits hold for the account as a whole, and its processes are
-/// served in turn. See the [module](self) for how, and for what holds when Redis
-/// cannot be reached.
+/// and prefix: the limits hold for the account as a whole, wherever its calls come
+/// from, and its processes are served in turn.
+///
+/// A place is held from the moment a call is let through until a window after its
+/// answer, as [`LocalBudget`] holds it, in a sorted set that one Lua script reads and
+/// changes atomically. The scores are on the Redis server's clock, which all machines
+/// share (or on a [`Timer`] of yours: [`RedisBudgetBuilder::timer`]). Each instance
+/// waits in one queue in the order it asked; beyond its share
+/// ([`RedisBudgetBuilder::share`]) it yields to instances below theirs, so N busy
+/// instances of share 1/N get 1/N each, and one alone gets the whole rate.
+///
+/// # When Redis cannot be reached
+///
+/// The instance falls back on its share, carrying over the places it holds, and warns
+/// once; every few seconds it tries Redis again. Back on Redis, it carries its places
+/// there, marks the account as recovering, and, like every instance that takes a place
+/// while the mark lasts (the lease, a window and a few seconds), keeps to its share,
+/// until the places taken without Redis have freed.
+///
+/// What holds, with shares that add up to at most 1:
+///
+/// - Redis reachable: no window of the account holds more than the rate's `max`
+///   (given calls that answer within the lease).
+/// - Redis down for every instance: each holds at most its share of places, the ones it
+///   carried over included, so the account stays within the limit, except for places
+///   an instance held beyond its share when the outage began. It holds such places
+///   only when no other instance wanted them (it yields to any below its share), so
+///   never when all are busy; those places still count until they free, a window after
+///   their answers, and only they can put the account over.
+/// - Redis back: every instance that takes a place during the mark keeps to its share,
+///   so places still held by instances not yet back are covered. Not covered: an
+///   instance that took nothing during the outage and takes places between Redis's
+///   return and the first instance's return, which it cannot know of (at most a retry
+///   period).
+/// - An instance cut off from Redis alone keeps to its share, but the others, which
+///   still reach Redis, do not know it: the account may go over by that share until the
+///   instance is back.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), kie_core::Error> {
