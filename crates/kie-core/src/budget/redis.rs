@@ -170,9 +170,9 @@ end
 -- The place the caller waits for: the first to free after those the waiters ahead
 -- take. One still in flight frees a window after its answer, at the earliest.
 local wait = longest
-local next = redis.call('ZRANGE', places, rank - free, rank - free, 'WITHSCORES')
-if next[2] then
-  wait = math.min(tonumber(next[2]) - now, window, longest)
+local due = redis.call('ZRANGE', places, rank - free, rank - free, 'WITHSCORES')
+if due[2] then
+  wait = math.min(tonumber(due[2]) - now, window, longest)
 end
 return done({0, wait})
 ";

@@ -49,7 +49,7 @@ fn account(test: &str) -> String {
     format!("test-{test}-{:016x}", fastrand::u64(..))
 }
 
-/// Four instances' rate: 8 places per second.
+/// The account's rate in these tests: 8 places per second.
 const RATE: Rate = Rate::per(8, Duration::from_secs(1));
 /// How long each call takes.
 const LATENCY: Duration = Duration::from_millis(200);
