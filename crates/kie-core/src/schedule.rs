@@ -39,7 +39,7 @@ const MAX_GAP: Duration = Duration::from_secs(300);
 /// The most of the remaining probability one gap may hold.
 const STEP_MASS: f64 = 0.3;
 /// The expected lateness one gap may add, as a fraction of the typical time.
-const LATENESS: f64 = 0.015;
+const LATENESS: f64 = 0.01;
 /// What a poll is worth in the queue, per unit of urgency (the probability that it
 /// finds the task finished): a sure poll goes ahead of polls asked up to this long
 /// before it.

@@ -266,12 +266,13 @@ pub struct RedisBudgetBuilder {
 }
 
 impl RedisBudget {
-    /// A budget kept on the Redis server at `redis`: a URL (`redis://[:password@]host:port/[db]`,
-    /// or `redis+unix://`), or the [`ConnectionInfo`] of a `redis::Client`
-    /// (`client.get_connection_info().clone()`).
-    pub fn builder(redis: impl IntoConnectionInfo) -> RedisBudgetBuilder {
+    /// A budget kept on the Redis server at `url`
+    /// (`redis://[:password@]host:port/[db]` or `redis+unix://`). A URL,
+    /// not a `redis` crate type, so that kie-core's API does not follow that crate's
+    /// versions.
+    pub fn builder(url: &str) -> RedisBudgetBuilder {
         RedisBudgetBuilder {
-            connection: redis.into_connection_info(),
+            connection: url.into_connection_info(),
             account: None,
             share: 1.0,
             timer: None,

@@ -36,6 +36,19 @@ fn redis(test: &str) -> Option<ConnectionInfo> {
 }
 
 /// A plain connection, to look at the keys.
+/// `info` as the URL `RedisBudget::builder` takes.
+fn url(info: &ConnectionInfo) -> String {
+    let ConnectionAddr::Tcp(host, port) = &info.addr else {
+        panic!("KIE_TEST_REDIS_URL must name a TCP server");
+    };
+    let auth = match (&info.redis.username, &info.redis.password) {
+        (Some(user), Some(password)) => format!("{user}:{password}@"),
+        (None, Some(password)) => format!(":{password}@"),
+        _ => String::new(),
+    };
+    format!("redis://{auth}{host}:{port}/{}", info.redis.db)
+}
+
 async fn connect(server: &ConnectionInfo) -> redis::aio::MultiplexedConnection {
     redis::Client::open(server.clone())
         .unwrap()
@@ -176,7 +189,7 @@ async fn instances(
 ) -> Vec<Arc<RedisBudget>> {
     let mut budgets = Vec::new();
     for _ in 0..n {
-        let budget = RedisBudget::builder(server.clone())
+        let budget = RedisBudget::builder(&url(server))
             .prefix(account)
             .share(share)
             .lease(LEASE)
@@ -359,7 +372,7 @@ async fn by_default_the_window_is_on_the_servers_clock() {
     let Some(server) = redis("by_default_the_window_is_on_the_servers_clock") else {
         return;
     };
-    let budget = RedisBudget::builder(server)
+    let budget = RedisBudget::builder(&url(&server))
         .prefix(account("server-clock"))
         .build()
         .await
@@ -390,7 +403,10 @@ async fn an_unreachable_server_is_a_configuration_error() {
         .unwrap()
         .port();
     server.addr = ConnectionAddr::Tcp("127.0.0.1".into(), port);
-    let error = RedisBudget::builder(server).build().await.unwrap_err();
+    let error = RedisBudget::builder(&url(&server))
+        .build()
+        .await
+        .unwrap_err();
     assert!(matches!(error.kind(), ErrorKind::Config(_)), "{error}");
 }
 
