@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::Args;
 use kie_core::budget::RedisBudget;
 use kie_core::time::{Sleep, Timer};
-use kie_core::{Client, Error, ErrorKind};
+use kie_core::{Client, Error};
 use kie_emulator::{Durations, Emulator, TaskSnapshot, Timeline};
 use kie_hailuo::Hailuo02TextToVideoProInput;
 use serde::{Deserialize, Serialize};
@@ -411,7 +411,7 @@ pub async fn worker(args: WorkerArgs) -> Result<Outcome, BoxError> {
                 outcome.delays_ms.push(delay);
             }
             Ok(Err(error)) => {
-                *outcome.errors.entry(kind(&error)).or_default() += 1;
+                *outcome.errors.entry(crate::error_kind(&error)).or_default() += 1;
                 outcome.first_error.get_or_insert(error.to_string());
             }
             Err(join) => {
@@ -424,15 +424,4 @@ pub async fn worker(args: WorkerArgs) -> Result<Outcome, BoxError> {
     outcome.queued = queued.load(std::sync::atomic::Ordering::Relaxed);
     outcome.peak_rss_kib = crate::machine::peak_rss_kib().unwrap_or(0);
     Ok(outcome)
-}
-
-fn kind(error: &Error) -> String {
-    match error.kind() {
-        ErrorKind::Unanswered { cause, .. } => format!("unanswered: {cause}"),
-        ErrorKind::Api { code, .. } => format!("api: {code:?}"),
-        ErrorKind::Http { http_status, .. } => format!("http: {http_status}"),
-        ErrorKind::WaitTimeout { .. } => "wait timeout".to_owned(),
-        ErrorKind::TaskFailed { .. } => "task failed".to_owned(),
-        _ => "other".to_owned(),
-    }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use kie_core::{Error, ErrorKind};
+use kie_core::Error;
 use kie_hailuo::Hailuo02TextToVideoProInput;
 use serde::{Deserialize, Serialize};
 
@@ -175,15 +175,7 @@ fn record(outcome: &mut Outcome, joined: Result<Result<(), Error>, tokio::task::
             return;
         }
         Ok(Err(error)) => {
-            let kind = match error.kind() {
-                ErrorKind::Unanswered { cause, .. } => format!("unanswered: {cause}"),
-                ErrorKind::Api { code, .. } => format!("api: {code:?}"),
-                ErrorKind::Http { http_status, .. } => format!("http: {http_status}"),
-                ErrorKind::Decode { .. } => "decode".to_owned(),
-                ErrorKind::WaitTimeout { .. } => "wait timeout".to_owned(),
-                ErrorKind::TaskFailed { .. } => "task failed".to_owned(),
-                _ => "other".to_owned(),
-            };
+            let kind = crate::error_kind(&error);
             *outcome.errors.entry(kind).or_default() += 1;
             error.to_string()
         }

@@ -264,6 +264,20 @@ fn raw_http_client() -> Result<reqwest::Client, BoxError> {
         .build()?)
 }
 
+/// A failure's kind, as the reports count them.
+fn error_kind(error: &kie_core::Error) -> String {
+    use kie_core::ErrorKind;
+    match error.kind() {
+        ErrorKind::Unanswered { cause, .. } => format!("unanswered: {cause}"),
+        ErrorKind::Api { code, .. } => format!("api: {code:?}"),
+        ErrorKind::Http { http_status, .. } => format!("http: {http_status}"),
+        ErrorKind::Decode { .. } => "decode".to_owned(),
+        ErrorKind::WaitTimeout { .. } => "wait timeout".to_owned(),
+        ErrorKind::TaskFailed { .. } => "task failed".to_owned(),
+        _ => "other".to_owned(),
+    }
+}
+
 /// KiB to MiB.
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
