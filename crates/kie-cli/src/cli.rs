@@ -212,7 +212,8 @@ pub struct Batch {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub concurrency: u32,
     /// Submit again the lines whose earlier submission has an unknown outcome (the
-    /// batch stopped mid-request): each may then exist, and be billed, twice.
+    /// batch stopped while the create was in flight, or queued for the rate limit):
+    /// each may then exist, and be billed, twice.
     #[arg(long)]
     pub resubmit_unknown: bool,
     /// Repair a damaged journal before running: every whole entry is kept, the damaged

@@ -1,6 +1,11 @@
 //! Reaching kie.ai, or an emulator started in this process.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use kie::Client;
+use kie::budget::{Budget, LocalBudget, Rate};
+use kie::time::{Sleep, Timer, TokioTimer};
 use kie_emulator::Emulator;
 use secrecy::ExposeSecret;
 
@@ -40,13 +45,34 @@ pub const SERVED_EMULATOR: &str = "for work that spans commands, start `kie emul
      another terminal, run the `export KIE_BASE_URL=... KIE_UPLOAD_BASE_URL=... \
      KIE_API_KEY=...` line it prints, and leave out --emulator";
 
-/// A client, and the emulator behind it when `--emulator` started one (kept alive for
-/// as long as the client is used).
+/// A client, the budget it paces its calls through when this process keeps it, and the
+/// emulator behind it when `--emulator` started one (kept alive for as long as the
+/// client is used).
 pub struct Connected {
     /// The client.
     pub client: Client,
+    /// The client's budget of kie.ai's rate limits, kept in this process, on the
+    /// client's timer: a batch counts its previous run's recent creates in it.
+    pub local_budget: Arc<LocalBudget>,
     /// The in-process emulator, with `--emulator`.
     pub emulator: Option<Emulator>,
+}
+
+/// The client's clock: tokio's, read as if it had started one create window before
+/// the client. A budget keeps each place as a time on its clock, which cannot be
+/// negative, and a batch carries over creates its previous run made up to a window
+/// before this one started.
+#[derive(Debug, Default)]
+struct Clock(TokioTimer);
+
+impl Timer for Clock {
+    fn now(&self) -> Duration {
+        self.0.now() + Rate::KIE_CREATE_TASK.window()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        self.0.sleep(duration)
+    }
 }
 
 /// Refuses, before anything starts, what `--emulator` cannot do: a command about a
@@ -82,7 +108,24 @@ pub fn check_in_process(command: &Service) -> Result<(), Failure> {
 /// emulator first and says so on stderr unless `display` is quiet (nothing goes to
 /// kie.ai then).
 pub async fn connect(connection: &Connection, display: Display) -> Result<Connected, Failure> {
-    if !connection.emulator {
+    let (builder, emulator) = if connection.emulator {
+        let emulator = Emulator::builder()
+            .speed(EMULATOR_SPEED)
+            .start()
+            .await
+            .map_err(|e| Failure::local(format!("could not start the emulator: {e}")))?;
+        display.note(format!(
+            "kie: --emulator: using a local kie.ai at {} (no account, nothing leaves this \
+             machine; a minute of generation takes a second; it and its tasks end with this \
+             command)",
+            emulator.base_url()
+        ));
+        let builder = Client::builder()
+            .api_key("emulator")
+            .base_url(emulator.base_url())
+            .upload_base_url(emulator.upload_base_url());
+        (builder, Some(emulator))
+    } else {
         let key = connection
             .api_key
             .as_ref()
@@ -96,30 +139,18 @@ pub async fn connect(connection: &Connection, display: Display) -> Result<Connec
         if let Some(url) = &connection.upload_base_url {
             builder = builder.upload_base_url(url);
         }
-        let client = builder.build().map_err(Failure::from)?;
-        return Ok(Connected {
-            client,
-            emulator: None,
-        });
-    }
-    let emulator = Emulator::builder()
-        .speed(EMULATOR_SPEED)
-        .start()
-        .await
-        .map_err(|e| Failure::local(format!("could not start the emulator: {e}")))?;
-    display.note(format!(
-        "kie: --emulator: using a local kie.ai at {} (no account, nothing leaves this machine; \
-         a minute of generation takes a second; it and its tasks end with this command)",
-        emulator.base_url()
-    ));
-    let client = Client::builder()
-        .api_key("emulator")
-        .base_url(emulator.base_url())
-        .upload_base_url(emulator.upload_base_url())
+        (builder, None)
+    };
+    let timer: Arc<dyn Timer> = Arc::new(Clock::default());
+    let local_budget = Arc::new(LocalBudget::new(Arc::clone(&timer)));
+    let client = builder
+        .timer(timer)
+        .budget(Arc::clone(&local_budget) as Arc<dyn Budget>)
         .build()
         .map_err(Failure::from)?;
     Ok(Connected {
         client,
-        emulator: Some(emulator),
+        local_budget,
+        emulator,
     })
 }
