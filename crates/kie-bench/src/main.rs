@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p kie-bench -- all
 //! cargo run --release -p kie-bench -- round-trip   # or concurrent, polling, download, throughput, hostile
+//! cargo run --release -p kie-bench -- account      # 3. waiting strategies and 9. the whole account
 //! cargo run --release -p kie-bench -- build-cost   # cold builds of a program using kie, about 6 minutes
 //! cargo run --release -p kie-bench -- build-cost --catalogue [--workspace DIR]...
 //! ```
@@ -14,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+mod account;
 mod build_cost;
 mod catalogue;
 mod child;
@@ -21,13 +23,16 @@ mod concurrent;
 mod download;
 mod hostile;
 mod machine;
+mod plot;
 mod polling;
+mod redis;
 mod report;
 mod round_trip;
 mod servers;
 mod stats;
 mod throughput;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -56,7 +61,8 @@ enum Command {
     RoundTrip(Options),
     /// 2. Tasks submitted and awaited concurrently: wall time, peak RSS, errors.
     Concurrent(Options),
-    /// 3. Status calls per task for a 90 s generation, per waiting strategy.
+    /// 3. Status calls per task and detection delay per waiting strategy, for fixed and
+    ///    spread generation times (and their plot).
     Polling(Options),
     /// 4. A streamed download through the SDK vs raw reqwest: throughput, peak RSS.
     Download(Options),
@@ -64,6 +70,9 @@ enum Command {
     Throughput(Options),
     /// 6. A 1 GiB answer and 1,000 submits against kie.ai's limits: peak RSS, created/failed.
     Hostile(Options),
+    /// 3. and 9.: the waiting strategies, then 10,000 tasks at kie.ai's limits through one
+    ///    client and through 4 processes sharing a Redis budget (about 12 minutes).
+    Account(Options),
     /// 7. Cold builds of a program using kie with one provider vs the same by hand, per
     ///    TLS choice; with `--catalogue`, 8. cold and incremental builds with one provider
     ///    and with all (not part of `all`).
@@ -79,6 +88,7 @@ enum Command {
 /// The measured side of a benchmark, run in a process of its own.
 #[derive(Debug, Subcommand)]
 enum Worker {
+    Account(account::WorkerArgs),
     Concurrent(concurrent::WorkerArgs),
     Download(download::WorkerArgs),
     Hostile(hostile::WorkerArgs),
@@ -96,9 +106,22 @@ struct Options {
     /// Concurrent: tasks at once.
     #[arg(long, default_value_t = 10_000)]
     tasks: usize,
-    /// Polling: tasks per strategy.
+    /// Polling: tasks per strategy with a fixed 90 s generation.
     #[arg(long, default_value_t = 20)]
     polling_tasks: usize,
+    /// Polling: tasks per strategy with generation times spread over 60-300 s.
+    #[arg(long, default_value_t = 100)]
+    polling_spread_tasks: usize,
+    /// Polling: where to draw the plot of calls against delay.
+    #[arg(long, default_value = "BENCHMARKS-waiting.svg")]
+    plot: PathBuf,
+    /// Account: tasks submitted at once.
+    #[arg(long, default_value_t = 10_000)]
+    account_tasks: usize,
+    /// Account: a Redis server for the 4-process run (default: start `redis-server`
+    /// from PATH on a free port).
+    #[arg(long)]
+    redis: Option<String>,
     /// Download: size in MiB.
     #[arg(long, default_value_t = 1024)]
     download_mib: u64,
@@ -132,6 +155,7 @@ async fn main() -> Result<(), BoxError> {
                     Bench::Download,
                     Bench::Throughput,
                     Bench::Hostile,
+                    Bench::Account,
                 ],
             )
             .await
@@ -142,6 +166,7 @@ async fn main() -> Result<(), BoxError> {
         Command::Download(o) => bench(&o, &[Bench::Download]).await,
         Command::Throughput(o) => bench(&o, &[Bench::Throughput]).await,
         Command::Hostile(o) => bench(&o, &[Bench::Hostile]).await,
+        Command::Account(o) => bench(&o, &[Bench::Polling, Bench::Account]).await,
         Command::BuildCost(o) => {
             print_header();
             let section = build_cost::run(&o).await?;
@@ -150,6 +175,7 @@ async fn main() -> Result<(), BoxError> {
         }
         Command::ServeEmulator(args) => servers::serve_emulator(args).await,
         Command::ServeBytes(args) => servers::serve_bytes(args).await,
+        Command::Worker(Worker::Account(args)) => child::report(&account::worker(args).await?),
         Command::Worker(Worker::Concurrent(args)) => {
             child::report(&concurrent::worker(args).await?)
         }
@@ -166,6 +192,7 @@ enum Bench {
     Download,
     Throughput,
     Hostile,
+    Account,
 }
 
 /// Runs the benchmarks in order, printing the header first (it records the load
@@ -178,7 +205,7 @@ async fn bench(options: &Options, benches: &[Bench]) -> Result<(), BoxError> {
         sections.push(match bench {
             Bench::RoundTrip => round_trip::run(options).await?,
             Bench::Concurrent => concurrent::run(options).await?,
-            Bench::Polling => polling::run(options).await?,
+            Bench::Polling => polling::run(options, &options.plot).await?,
             Bench::Download => download::run(options).await?,
             Bench::Throughput => throughput::run(options).await?,
             Bench::Hostile => {
@@ -187,6 +214,16 @@ async fn bench(options: &Options, benches: &[Bench]) -> Result<(), BoxError> {
                     hostile::expected(options.hostile_tasks)
                 );
                 hostile::run(options).await?
+            }
+            Bench::Account => {
+                eprintln!(
+                    "kie-bench: {} tasks at kie.ai's limits take about {:.0} minutes per run \
+                     at {}x",
+                    options.account_tasks,
+                    options.account_tasks as f64 / 2.0 / account::SPEED / 60.0 + 0.5,
+                    account::SPEED
+                );
+                account::run(options).await?
             }
         });
     }

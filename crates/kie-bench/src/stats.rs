@@ -14,13 +14,8 @@ pub struct Spread {
 impl Spread {
     /// The spread of `samples` (linear interpolation between ranks); `None` when empty.
     pub fn of(samples: &[f64]) -> Option<Self> {
-        let mut sorted: Vec<f64> = samples.iter().copied().filter(|x| !x.is_nan()).collect();
-        sorted.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            let rank = q * (sorted.len() - 1) as f64;
-            let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
-            sorted[low] + (sorted[high] - sorted[low]) * (rank - low as f64)
-        };
+        let sorted = sorted(samples);
+        let at = |q: f64| at(&sorted, q);
         (!sorted.is_empty()).then(|| Self {
             min: sorted[0],
             p25: at(0.25),
@@ -42,6 +37,29 @@ impl Spread {
             d = decimals
         )
     }
+}
+
+/// The `q` quantile of `samples` (linear interpolation between ranks); 0 when empty.
+pub fn quantile(samples: &[f64], q: f64) -> f64 {
+    let sorted = sorted(samples);
+    if sorted.is_empty() {
+        0.0
+    } else {
+        at(&sorted, q)
+    }
+}
+
+fn sorted(samples: &[f64]) -> Vec<f64> {
+    let mut sorted: Vec<f64> = samples.iter().copied().filter(|x| !x.is_nan()).collect();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+}
+
+/// The `q` quantile of non-empty sorted samples.
+fn at(sorted: &[f64], q: f64) -> f64 {
+    let rank = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (low, high) = (rank.floor() as usize, rank.ceil() as usize);
+    sorted[low] + (sorted[high] - sorted[low]) * (rank - low as f64)
 }
 
 #[cfg(test)]

@@ -184,13 +184,13 @@ impl Client {
     /// # Errors
     ///
     /// Any [`Error`] of the call, with the task id attached.
-    #[tracing::instrument(name = "kie.recordInfo", skip(self))]
     pub async fn record(&self, task_id: &str) -> Result<TaskRecord, Error> {
         self.record_queued(task_id, Admission::default()).await
     }
 
     /// [`Client::record`], queued for the rate limit as `admission` says (a wait's
     /// poll, urgent as the task is near its expected end).
+    #[tracing::instrument(name = "kie.recordInfo", skip(self, admission))]
     pub(crate) async fn record_queued(
         &self,
         task_id: &str,

@@ -3,7 +3,14 @@
 //!
 //! Every successful record the client fetches (a wait's poll, a callback's
 //! confirmation, a plain `record` call) adds its task's time from creation to
-//! completion to its model's recent times, once per task. Nothing is persisted unless
+//! completion to its model's recent times, once per task.
+//!
+//! Those times are on the server's clock, and a schedule runs on the client's. They
+//! agree against kie.ai; against an emulator whose clock runs fast they do not, so a
+//! wait on a task this client created also reports how long it waited in the client's
+//! time, and times are read back divided by how much faster the server's clock has
+//! been seen to run (never counted below 1.25, so kie.ai's latency is never taken
+//! for speed). Nothing is persisted unless
 //! the caller asks: [`crate::Client::generation_times`] takes a snapshot, and
 //! [`crate::ClientBuilder::generation_times`] starts a client from one.
 
@@ -22,6 +29,12 @@ pub const RECENT_TIMES: usize = 64;
 /// How many finished task ids are remembered, so that a task polled twice after it
 /// finished counts once.
 const REMEMBERED_TASKS: usize = 1024;
+
+/// How many recent ratios of server time to client time are kept.
+const SPEED_SAMPLES: usize = 16;
+
+/// Below this, a ratio of server time to client time is latency, not speed.
+const MIN_SPEED: f64 = 1.25;
 
 /// The recent times from creation to success of each model's tasks, newest last.
 ///
@@ -90,6 +103,8 @@ struct Learnt {
     times: GenerationTimes,
     seen: HashSet<String>,
     seen_order: VecDeque<String>,
+    /// Server time over client time, for tasks this client created and saw succeed.
+    speeds: VecDeque<f64>,
 }
 
 impl Estimates {
@@ -113,17 +128,38 @@ impl Estimates {
             return;
         }
         learnt.seen_order.push_back(record.task_id.clone());
-        if learnt.seen_order.len() > REMEMBERED_TASKS {
-            if let Some(old) = learnt.seen_order.pop_front() {
-                learnt.seen.remove(&old);
-            }
+        if learnt.seen_order.len() > REMEMBERED_TASKS
+            && let Some(old) = learnt.seen_order.pop_front()
+        {
+            learnt.seen.remove(&old);
         }
         learnt.times.record(model, took);
     }
 
-    /// The recent times of `model` in seconds, sorted.
+    /// A task this client created succeeded `waited` after its creation, on the
+    /// client's clock: how fast the server's clock runs.
+    pub(crate) fn observe_wait(&self, record: &TaskRecord, waited: Duration) {
+        let Some(took) = took(record) else { return };
+        if waited.is_zero() {
+            return;
+        }
+        let mut learnt = self.lock();
+        if learnt.speeds.len() == SPEED_SAMPLES {
+            learnt.speeds.pop_front();
+        }
+        learnt
+            .speeds
+            .push_back(took.as_secs_f64() / waited.as_secs_f64());
+    }
+
+    /// The recent times of `model` in seconds on the client's clock, sorted.
     pub(crate) fn sorted_secs(&self, model: &str) -> Vec<f64> {
-        self.lock().times.sorted_secs(model)
+        let learnt = self.lock();
+        let speed = learnt.speeds.iter().copied().fold(1.0, f64::max);
+        let speed = if speed < MIN_SPEED { 1.0 } else { speed };
+        let mut times = learnt.times.sorted_secs(model);
+        times.iter_mut().for_each(|t| *t /= speed);
+        times
     }
 
     pub(crate) fn snapshot(&self) -> GenerationTimes {
@@ -178,6 +214,25 @@ mod tests {
         estimates.observe(&record("c", "fail", 1_000, Some(2_000), Some(1)));
         assert_eq!(estimates.sorted_secs("m"), [90.5, 120.0]);
         assert!(estimates.sorted_secs("other").is_empty());
+    }
+
+    #[test]
+    fn times_are_read_on_the_clients_clock_when_the_server_runs_fast() {
+        let estimates = Estimates::default();
+        let done = record("a", "success", 0, Some(90_000), None);
+        estimates.observe(&done);
+        estimates.observe_wait(&done, Duration::from_secs(88));
+        assert_eq!(
+            estimates.sorted_secs("m"),
+            [90.0],
+            "kie.ai: latency, not speed"
+        );
+        // An emulator at 60x: 90 virtual seconds went by in 1.6 real ones.
+        estimates.observe_wait(
+            &record("b", "success", 0, Some(90_000), None),
+            Duration::from_millis(1_600),
+        );
+        assert_eq!(estimates.sorted_secs("m"), [1.6]);
     }
 
     #[test]

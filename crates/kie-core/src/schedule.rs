@@ -3,9 +3,8 @@
 //!
 //! The adaptive schedule models a task's time from creation to completion as a
 //! distribution: the model's recent times as the client saw them finish
-//! ([`crate::estimate`]), widened for what a few samples cannot show, or, before any,
-//! a prior for kie.ai's video tasks. Given the task's age and that it has not finished,
-//! it picks the furthest next poll such that
+//! ([`crate::estimate`]), widened for what a few samples cannot show. Given the task's
+//! age and that it has not finished, it picks the furthest next poll such that
 //!
 //! - the poll is not too likely to be the one that finds the task done
 //!   (at most [`STEP_MASS`] of the remaining probability lies before it), and
@@ -16,6 +15,11 @@
 //! likely. A task past the distribution's end backs off; one that reports progress
 //! (Sora) is polled on its projected end; one still waiting in kie.ai's queue past the
 //! typical time is polled slowly until it starts.
+//!
+//! Before any time of the model is known it backs off from kie.ai's first step (a
+//! fifth of the task's age, 2 to 30 s): a prior in seconds would be wrong by orders of
+//! magnitude against an emulator whose clock runs fast, and the first task of a model
+//! is one task.
 
 use std::time::Duration;
 
@@ -26,28 +30,20 @@ pub(crate) const MIN_GAP: Duration = Duration::from_secs(2);
 /// The longest gap while a task is overdue or stuck in the queue, as kie.ai's slowest
 /// recommended step.
 const MAX_SLOW_GAP: Duration = Duration::from_secs(30);
+/// The shortest gap while a task is overdue or stuck in the queue.
+const SLOW_MIN_GAP: Duration = Duration::from_secs(5);
+/// Before a model's times are known, each gap is this fraction of the task's age.
+const BACKOFF: f64 = 0.2;
 /// The longest gap the distribution may ask for.
 const MAX_GAP: Duration = Duration::from_secs(300);
 /// The most of the remaining probability one gap may hold.
 const STEP_MASS: f64 = 0.3;
 /// The expected lateness one gap may add, as a fraction of the typical time.
-const LATENESS: f64 = 0.015;
+const LATENESS: f64 = 0.01;
 /// What a poll is worth in the queue, per unit of urgency (the probability that it
 /// finds the task finished): a sure poll goes ahead of polls asked up to this long
 /// before it.
 pub(crate) const MAX_HEADSTART: Duration = Duration::from_secs(10);
-
-/// kie.ai's video tasks before any is seen: "from about one to over thirteen minutes"
-/// (recorded live tasks), as (seconds, cumulative probability).
-const PRIOR: [(f64, f64); 7] = [
-    (30.0, 0.0),
-    (60.0, 0.05),
-    (100.0, 0.25),
-    (150.0, 0.5),
-    (240.0, 0.75),
-    (480.0, 0.95),
-    (900.0, 1.0),
-];
 
 /// When to poll.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,29 +187,32 @@ fn adaptive(now: &Situation<'_>) -> Decision {
         }
     };
     let age = age.as_secs_f64();
-    let curve = Curve::of(now.times);
-    let typical = curve.quantile(0.5);
-    let slow = |gap: f64, urgency: f64| Decision {
-        delay: secs(gap).clamp(MIN_GAP.max(Duration::from_secs(5)), MAX_SLOW_GAP),
+    let slow = |gap: f64, min: Duration, urgency: f64| Decision {
+        delay: secs(gap).clamp(min, MAX_SLOW_GAP),
         urgency,
     };
     // Progress (Sora): the end projected from the pace so far.
-    if let Some(percent) = now.percent.filter(|p| (1..100).contains(p)) {
-        if age > 0.0 {
-            let remaining = age * (100.0 - f64::from(percent)) / f64::from(percent);
-            return Decision {
-                delay: secs(remaining / 2.0).clamp(MIN_GAP, MAX_SLOW_GAP),
-                urgency: f64::from(percent) / 100.0,
-            };
-        }
+    if let Some(percent) = now.percent.filter(|p| (1..100).contains(p))
+        && age > 0.0
+    {
+        let remaining = age * (100.0 - f64::from(percent)) / f64::from(percent);
+        return Decision {
+            delay: secs(remaining / 2.0).clamp(MIN_GAP, MAX_SLOW_GAP),
+            urgency: f64::from(percent) / 100.0,
+        };
     }
+    // Nothing known of the model yet: back off from kie.ai's first step.
+    let Some(curve) = Curve::of(now.times) else {
+        return slow(BACKOFF * age, MIN_GAP, 0.0);
+    };
+    let typical = curve.quantile(0.5);
     // Still in kie.ai's queue past the typical time: it started late.
     if matches!(state, TaskState::Waiting | TaskState::Queuing) && age >= typical {
-        return slow(0.1 * typical, 0.0);
+        return slow(0.1 * typical, SLOW_MIN_GAP, 0.0);
     }
     // Past every time seen: the estimate was wrong, back off.
     if age >= curve.end() {
-        return slow(0.1 * age, 0.5);
+        return slow(0.1 * age, SLOW_MIN_GAP, 0.5);
     }
     let alive = 1.0 - curve.cdf(age);
     let lateness = LATENESS * typical;
@@ -251,13 +250,9 @@ struct Curve {
 
 impl Curve {
     /// The recent times (sorted seconds), each at the midpoint of its share, widened at
-    /// both ends by more when there are fewer of them; the prior when there are none.
-    fn of(times: &[f64]) -> Self {
-        let (Some(first), Some(last)) = (times.first(), times.last()) else {
-            return Self {
-                points: PRIOR.to_vec(),
-            };
-        };
+    /// both ends by more when there are fewer of them; none without times.
+    fn of(times: &[f64]) -> Option<Self> {
+        let (first, last) = (times.first()?, times.last()?);
         let n = times.len() as f64;
         let widen = 0.1 + 0.5 / n;
         let mut points = Vec::with_capacity(times.len() + 2);
@@ -269,7 +264,7 @@ impl Curve {
                 .map(|(i, t)| (*t, (i as f64 + 0.5) / n)),
         );
         points.push((last * (1.0 + widen), 1.0));
-        Self { points }
+        Some(Self { points })
     }
 
     /// Where the distribution ends (every time is before it).
@@ -359,11 +354,26 @@ mod tests {
     }
 
     #[test]
-    fn before_any_time_is_known_the_prior_still_bounds_calls_and_delay() {
-        let runs = simulate(&[90.0], &[]);
-        let (calls, delay) = runs[0];
-        assert!(calls <= 8, "{calls} calls");
-        assert!(delay <= 30.0, "{delay} s late");
+    fn before_any_time_is_known_it_backs_off_from_kie_ais_first_step() {
+        let now = |age: u64| Situation {
+            elapsed: Duration::from_secs(age),
+            age: Some(Duration::from_secs(age)),
+            state: Some(&TaskState::Generating),
+            percent: None,
+            times: &[],
+        };
+        let schedule = PollSchedule::adaptive();
+        assert_eq!(schedule.next(&now(0), 0.0).delay, MIN_GAP);
+        assert_eq!(schedule.next(&now(50), 0.0).delay, Duration::from_secs(10));
+        assert_eq!(schedule.next(&now(600), 0.0).delay, MAX_SLOW_GAP);
+        // A task of a second (an emulator at 60x) is seen at the first poll; one of 90 s
+        // within a fifth of its time.
+        assert_eq!(simulate(&[1.0], &[]), [(1, 1.0)]);
+        let (calls, delay) = simulate(&[90.0], &[])[0];
+        assert!(
+            calls <= 20 && delay <= 18.0,
+            "{calls} calls, {delay} s late"
+        );
     }
 
     #[test]
@@ -440,6 +450,7 @@ mod tests {
         assert_eq!(curve.cdf(15.0), 0.5);
         assert_eq!(curve.quantile(0.25), 12.5);
         assert!((curve.integral(0.0, 30.0) - 15.0).abs() < 1e-9);
-        assert_eq!(Curve::of(&[]).quantile(0.5), 150.0);
+        assert_eq!(Curve::of(&[]), None);
+        assert_eq!(Curve::of(&[10.0]).map(|c| c.quantile(0.5)), Some(10.0));
     }
 }

@@ -188,6 +188,7 @@ impl Wait {
                 timer,
                 task,
                 max_wait: DEFAULT_MAX_WAIT,
+                created_here: created_at.is_some(),
                 created_at,
                 model,
                 schedule: PollSchedule::adaptive(),
@@ -335,6 +336,8 @@ struct Poller {
     missing_grace: Duration,
     /// When the task was created, on the timer, once known.
     created_at: Option<Duration>,
+    /// Whether this client created the task (so `created_at` is its own clock's).
+    created_here: bool,
     /// The task's model, once known: whose times the adaptive schedule reads.
     model: Option<String>,
     /// Whether a poll was made (without an inbox, the first poll goes out at once
@@ -398,6 +401,16 @@ impl Poller {
                 .create_time
                 .and_then(age_by_wall_clock)
                 .map(|age| self.timer.now().saturating_sub(age));
+        }
+        if let (true, Some(created), TaskState::Success) =
+            (self.created_here, self.created_at, &record.state)
+        {
+            let waited = self.timer.now().saturating_sub(created);
+            self.task
+                .client()
+                .inner
+                .estimates
+                .observe_wait(&record, waited);
         }
         match record.state {
             TaskState::Success => VideoResult::from_record(

@@ -53,16 +53,21 @@ fn rate_limited(limit: Limit, retry_after_s: u64) -> Reply {
         .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_s))
 }
 
-/// Applies the rate limit when enabled.
+/// Applies the rate limit when enabled, and counts an admitted request towards the peak
+/// windows (see [`Stats`](crate::Stats)) either way.
 fn admit(shared: &Shared, limit: Limit, key: &str, now: i64) -> Result<(), Reply> {
     shared.with_state(|state| {
-        if !state.config.rate_limits {
-            return Ok(());
+        if state.config.rate_limits {
+            state
+                .limiter
+                .admit(limit, key, now)
+                .map_err(|retry_after| {
+                    state.stats.rate_limited += 1;
+                    rate_limited(limit, retry_after)
+                })?;
         }
-        state.limiter.admit(limit, key, now).map_err(|retry_after| {
-            state.stats.rate_limited += 1;
-            rate_limited(limit, retry_after)
-        })
+        state.stats.peaks.record(limit, key, now);
+        Ok(())
     })
 }
 

@@ -6,7 +6,7 @@
 //! | `GET /_emulator/health` | `{"status":"ok","version":...}` |
 //! | `POST /_emulator/reset` | back to the start configuration, same seed |
 //! | `GET`/`POST /_emulator/clock` | read, or change with a [`ClockChange`] |
-//! | `GET`/`PATCH /_emulator/config` | read, or merge a partial [`Config`] |
+//! | `GET`/`PATCH /_emulator/config` | read, or merge a partial [`Config`] (drawn task times: `durations`, `default_durations`, see [`Durations`]) |
 //! | `POST`/`DELETE /_emulator/outcomes` | queue outcomes for the next tasks (`{"outcomes":[...]}`), or clear the queue |
 //! | `GET /_emulator/tasks`, `GET /_emulator/tasks/{id}` | task snapshots |
 //! | `PUT /_emulator/tasks/{id}/outcome` | choose how a running task ends ([`Outcome`]) |
@@ -19,6 +19,7 @@
 //!
 //! [`ClockChange`]: crate::ClockChange
 //! [`Config`]: crate::Config
+//! [`Durations`]: crate::Durations
 //! [`Outcome`]: crate::Outcome
 //! [`Stats`]: crate::Stats
 
@@ -39,6 +40,7 @@ use crate::{
     clock::{ClockChange, ClockStatus},
     faults::{FaultRule, FaultStatus},
     lifecycle::{self, TaskControlError},
+    limits::Limit,
     state::{Config, Shared, State as EmulatorState, Stats},
     tasks::{Outcome, TaskSnapshot, TaskState},
 };
@@ -123,6 +125,8 @@ pub(crate) fn stats(shared: &Shared) -> Stats {
             requests: state.stats.requests.clone(),
             rejected_invalid: state.stats.rejected_invalid,
             rate_limited: state.stats.rate_limited,
+            peak_create_task_per_10s: state.stats.peaks.peak(Limit::CreateTask),
+            peak_record_info_per_second: state.stats.peaks.peak(Limit::RecordInfo),
             ranged_file_requests: state.stats.ranged_file_requests,
             faults_fired: state.faults.fired(),
             callback_attempts: state.stats.callback_attempts,

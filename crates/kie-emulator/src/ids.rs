@@ -1,4 +1,4 @@
-//! Seeded random streams: ids, fault draws and callback fault draws.
+//! Seeded random streams: ids, fault draws, callback fault draws and task durations.
 //!
 //! toxiproxy parses a `-seed` flag and then ignores it; this module exists so that ours
 //! is real. Each concern draws from its own stream derived from the one seed, so adding
@@ -14,15 +14,18 @@ pub(crate) struct Streams {
     pub faults: fastrand::Rng,
     /// Probability draws of callback fault rules.
     pub callbacks: fastrand::Rng,
+    /// Total times of tasks whose model draws them (see [`Durations`](crate::Durations)).
+    pub durations: fastrand::Rng,
 }
 
 impl Streams {
-    /// Streams for `seed`; the constants only decorrelate the three streams.
+    /// Streams for `seed`; the constants only decorrelate the streams.
     pub(crate) fn new(seed: u64) -> Self {
         Self {
             ids: fastrand::Rng::with_seed(seed ^ 0x6b69_652d_6964_7321),
             faults: fastrand::Rng::with_seed(seed ^ 0x6661_756c_7473_2121),
             callbacks: fastrand::Rng::with_seed(seed ^ 0x6361_6c6c_6261_636b),
+            durations: fastrand::Rng::with_seed(seed ^ 0x6475_7261_7469_6f6e),
         }
     }
 }
@@ -58,6 +61,7 @@ mod tests {
         let mut a = Streams::new(7);
         let mut b = Streams::new(7);
         let _ = a.faults.f64();
+        let _ = a.durations.u64(..);
         assert_eq!(hex32(&mut a.ids), hex32(&mut b.ids));
     }
 }

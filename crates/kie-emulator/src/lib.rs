@@ -12,7 +12,8 @@
 //! - request validation against the OpenAPI documents in `spec/` (not the SDK's code),
 //!   with a 422 that names each offending field and rule;
 //! - tasks on a virtual clock (speed, freeze, advance) with time-based, after-N-polls or
-//!   immediate timelines and chosen outcomes;
+//!   immediate timelines and chosen outcomes; time-based lengths fixed per model or drawn
+//!   per task from a seeded distribution ([`Durations`]);
 //! - signed callbacks with retries and an attempt log; credits; download links; uploads;
 //!   real, playable mp4 results with HEAD and Range;
 //! - seeded faults by endpoint, model or task, and kie.ai's rate limits on request;
@@ -44,6 +45,7 @@ mod clock;
 pub mod control;
 mod credits;
 mod docs_reading;
+mod durations;
 mod faults;
 mod files;
 mod ids;
@@ -77,6 +79,7 @@ pub use callbacks::{
     CallbackAttempt, CallbackFaultEffect, CallbackFaultRule, CallbackKind, CallbackRetry, sign,
 };
 pub use clock::{ClockChange, ClockStatus};
+pub use durations::{Durations, DurationsError};
 pub use faults::{Endpoint, FaultEffect, FaultRule, FaultStatus, Trigger};
 pub use lifecycle::TaskControlError;
 pub use server::VERSION_HEADER;
@@ -251,6 +254,13 @@ impl EmulatorBuilder {
     /// How tasks move through their states.
     pub fn timeline(mut self, timeline: Timeline) -> Self {
         self.config.timeline = timeline;
+        self
+    }
+
+    /// Draw every new task's total time from `durations`, for models without their own
+    /// (see [`Config::default_durations`]).
+    pub fn durations(mut self, durations: Durations) -> Self {
+        self.config.default_durations = Some(durations);
         self
     }
 
@@ -493,6 +503,20 @@ impl Emulator {
     pub fn set_phases(&self, model: impl Into<String>, phases: Phases) {
         self.shared
             .with_state(|state| state.config.phases.insert(model.into(), phases));
+    }
+
+    /// Draws the total time of each new task of `model` from `durations`, in place of its
+    /// phases' fixed total (time-based timeline; the phases keep their proportions).
+    pub fn set_durations(&self, model: impl Into<String>, durations: Durations) {
+        self.shared
+            .with_state(|state| state.config.durations.insert(model.into(), durations));
+    }
+
+    /// Draws the total time of each new task from `durations` for models without their
+    /// own (see [`Emulator::set_durations`]); `None` goes back to the phases' fixed totals.
+    pub fn set_default_durations(&self, durations: Option<Durations>) {
+        self.shared
+            .with_state(|state| state.config.default_durations = durations);
     }
 
     /// A flat price for new tasks of `model`.

@@ -129,6 +129,15 @@ pub(crate) fn create(
         .get(model)
         .copied()
         .unwrap_or_else(|| tasks::default_phases(model, &input));
+    // Drawn whatever the timeline, so a task's draw depends only on how many draws came
+    // before it, not on the prompt markers of earlier tasks.
+    let drawn = state
+        .config
+        .durations
+        .get(model)
+        .or(state.config.default_durations.as_ref())
+        .map(|durations| durations.draw(&mut state.streams.durations));
+    let phases = drawn.map_or(phases, |total_ms| phases.scaled_to(total_ms));
     let url = |key: &str| {
         request
             .get(key)

@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use crate::{DEFAULT_WEBHOOK_KEY, Emulator, EmulatorBuilder, Timeline};
+use crate::{DEFAULT_WEBHOOK_KEY, Durations, Emulator, EmulatorBuilder, Timeline};
 
 /// The command-line flags that configure a served emulator.
 #[derive(Debug, Clone, clap::Args)]
@@ -46,6 +46,11 @@ pub struct ServeArgs {
     /// Finish every task as soon as it is created.
     #[arg(long)]
     pub immediate: bool,
+    /// Draw each task's total time from a distribution instead of its model's fixed
+    /// durations: `uniform:60s-300s` or `log-normal:median=2m,p95=5m,min=30s,max=10m`
+    /// (times in ms, s or m; drawn from the seed).
+    #[arg(long, value_name = "DISTRIBUTION", env = "KIE_EMULATOR_DURATIONS")]
+    pub durations: Option<Durations>,
     /// Enforce kie.ai's rate limits (20 creates / 10 s, 10 recordInfo / s).
     #[arg(long)]
     pub rate_limits: bool,
@@ -86,6 +91,9 @@ impl ServeArgs {
         if let Some(key) = &self.require_key {
             builder = builder.api_key(key.clone());
         }
+        if let Some(durations) = self.durations {
+            builder = builder.durations(durations);
+        }
         if let Some(polls) = self.after_polls {
             builder = builder.timeline(Timeline::AfterPolls { polls });
         } else if self.immediate {
@@ -124,8 +132,12 @@ pub async fn serve(name: &str, args: &ServeArgs) -> ExitCode {
         let _ = stdout.flush();
     }
     let stats = emulator.stats();
+    let durations = args
+        .durations
+        .map(|d| format!(" durations={d}"))
+        .unwrap_or_default();
     say(format!(
-        "{name}: emulator {} seed={} speed={} models=[{}]",
+        "{name}: emulator {} seed={} speed={}{durations} models=[{}]",
         stats.version,
         stats.seed,
         args.speed,
@@ -155,9 +167,12 @@ fn say(line: String) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use clap::Parser;
 
     use super::ServeArgs;
+    use crate::Durations;
 
     #[derive(Debug, Parser)]
     struct Command {
@@ -178,5 +193,35 @@ mod tests {
         assert!(!live.http_status_errors && !live.ignore_unknown_input_fields);
         let changed = config(&["--http-status-errors", "--ignore-unknown-input-fields"]);
         assert!(changed.http_status_errors && changed.ignore_unknown_input_fields);
+    }
+
+    #[test]
+    fn durations_apply_to_every_model() {
+        assert_eq!(config(&[]).default_durations, None);
+        let uniform = config(&["--durations", "uniform:60s-300s"]);
+        assert_eq!(
+            uniform.default_durations,
+            Durations::uniform(Duration::from_secs(60), Duration::from_secs(300)).ok()
+        );
+        assert!(uniform.durations.is_empty());
+        let log_normal = config(&["--durations=log-normal:median=2m,p95=5m,min=30s,max=10m"]);
+        assert_eq!(
+            log_normal.default_durations.map(|d| d.to_string()),
+            Some("log-normal:median=2m,p95=5m,min=30s,max=10m".to_owned())
+        );
+    }
+
+    #[test]
+    fn unreadable_durations_are_refused_with_the_syntax() {
+        for bad in ["uniform:300s-60s", "uniform:60-300", "normal:1m-2m"] {
+            let parsed = Command::try_parse_from(["kie-emulator", "--durations", bad]);
+            let error = parsed.map(|_| ()).expect_err(bad).to_string();
+            assert!(error.contains("--durations"), "{bad}: {error}");
+        }
+        let error = Command::try_parse_from(["kie-emulator", "--durations", "uniform:60"])
+            .map(|_| ())
+            .expect_err("no unit")
+            .to_string();
+        assert!(error.contains("expected uniform:MIN-MAX"), "{error}");
     }
 }

@@ -15,10 +15,11 @@ use tokio::sync::{Notify, watch};
 use crate::{
     callbacks::{CallbackAttempt, CallbackFaults, CallbackRetry, Delivery},
     clock::VirtualClock,
+    durations::Durations,
     faults::{Endpoint, FaultBook},
     files::FileStore,
     ids::Streams,
-    limits::RateLimiter,
+    limits::{Peaks, RateLimiter},
     scheduler::Timers,
     spec::Catalog,
     tasks::{Outcome, Phases, Task, Timeline},
@@ -33,6 +34,12 @@ pub struct Config {
     pub timeline: Timeline,
     /// Per-model durations replacing the built-in realistic ones (time-based timeline).
     pub phases: BTreeMap<String, Phases>,
+    /// Per-model distributions each new task's total time is drawn from (time-based
+    /// timeline); its phases keep their proportions, scaled to the drawn total.
+    pub durations: BTreeMap<String, Durations>,
+    /// The distribution for models without an entry in `durations`; none: every task of
+    /// a model takes its phases' fixed total.
+    pub default_durations: Option<Durations>,
     /// How many recordInfo requests right after creation answer 422 "recordInfo is null"
     /// (the transient answer the live API gives); 0 disables it.
     pub record_info_null_polls: u32,
@@ -76,6 +83,8 @@ impl Default for Config {
         Self {
             timeline: Timeline::Time,
             phases: BTreeMap::new(),
+            durations: BTreeMap::new(),
+            default_durations: None,
             record_info_null_polls: 0,
             rate_limits: false,
             credits: 10_000.0,
@@ -100,6 +109,7 @@ pub(crate) struct Counters {
     pub tasks_by_model: BTreeMap<String, u64>,
     pub rejected_invalid: u64,
     pub rate_limited: u64,
+    pub peaks: Peaks,
     pub ranged_file_requests: u64,
     pub callback_attempts: u64,
     pub callbacks_delivered: u64,
@@ -129,6 +139,19 @@ pub struct Stats {
     pub rejected_invalid: u64,
     /// Requests refused by the rate limits.
     pub rate_limited: u64,
+    /// The most createTask requests one API key made within any 10 s of virtual time
+    /// (the window of kie.ai's limit of 20), the largest over keys: what a client's
+    /// pacing let through, as the server saw it. Counted whether or not the limits are
+    /// enforced, from the requests the limits count: those that passed authorization and
+    /// were not refused by the limits (those are `rate_limited`), whatever validation or
+    /// credits answered next. Requests a fault answered before the service saw them are
+    /// not counted. A window is `(t - 10 s, t]`, as the limiter's.
+    #[serde(default)]
+    pub peak_create_task_per_10s: u64,
+    /// The most recordInfo requests one API key made within any 1 s of virtual time (the
+    /// window of kie.ai's limit of 10), counted as `peak_create_task_per_10s` is.
+    #[serde(default)]
+    pub peak_record_info_per_second: u64,
     /// File requests (`GET /files/...`) that asked for part of a file (`Range`): how a
     /// client resuming a cut download shows.
     pub ranged_file_requests: u64,

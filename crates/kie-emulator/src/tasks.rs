@@ -109,6 +109,31 @@ impl Phases {
     pub fn total_ms(&self) -> u64 {
         self.waiting_ms + self.queuing_ms + self.generating_ms
     }
+
+    /// These phases in the same proportions, lasting `total_ms` in all (a drawn
+    /// duration): waiting and queuing are rounded down and generating takes the rest, so
+    /// the total is exact. Phases of no length at all become generating alone.
+    pub(crate) fn scaled_to(self, total_ms: u64) -> Phases {
+        let whole = u128::from(self.total_ms());
+        if whole == 0 {
+            return Phases {
+                waiting_ms: 0,
+                queuing_ms: 0,
+                generating_ms: total_ms,
+            };
+        }
+        // A part of the whole scaled down stays within `total_ms`, so it fits a u64.
+        let part = |ms: u64| {
+            u64::try_from(u128::from(ms) * u128::from(total_ms) / whole).unwrap_or(total_ms)
+        };
+        let waiting_ms = part(self.waiting_ms);
+        let queuing_ms = part(self.queuing_ms);
+        Phases {
+            waiting_ms,
+            queuing_ms,
+            generating_ms: total_ms - waiting_ms - queuing_ms,
+        }
+    }
 }
 
 /// Realistic durations per model (order of magnitude of the live service's video jobs),
@@ -465,7 +490,9 @@ pub struct TaskSnapshot {
     pub complete_ms: Option<i64>,
     /// How the task moves through its states.
     pub timeline: Timeline,
-    /// The durations used when the timeline is time-based.
+    /// The durations used when the timeline is time-based (scaled to the drawn total
+    /// when the model's times are drawn, see [`Durations`](crate::Durations)): such a
+    /// task reaches its terminal state at `created_ms + phases.total_ms()`.
     pub phases: Phases,
     /// How the task ends (or ended).
     pub outcome: Outcome,
@@ -537,6 +564,31 @@ mod tests {
             (TaskState::Generating, 50, 1_200)
         );
         assert_eq!(t.position(2_200).state, TaskState::Success);
+    }
+
+    #[test]
+    fn scaled_phases_keep_their_proportions_and_the_exact_total() {
+        let phases = Phases {
+            waiting_ms: 3_000,
+            queuing_ms: 10_000,
+            generating_ms: 90_000,
+        };
+        let scaled = phases.scaled_to(206_001);
+        assert_eq!(
+            scaled,
+            Phases {
+                waiting_ms: 6_000,
+                queuing_ms: 20_000,
+                generating_ms: 180_001,
+            }
+        );
+        assert_eq!(phases.scaled_to(7).total_ms(), 7);
+        let empty = Phases {
+            waiting_ms: 0,
+            queuing_ms: 0,
+            generating_ms: 0,
+        };
+        assert_eq!(empty.scaled_to(5).generating_ms, 5);
     }
 
     #[test]

@@ -118,10 +118,9 @@ impl Gate {
 
     async fn admit(&self, admission: &Admission) -> Place<'_> {
         // The common case, nobody waiting and a free place, queues nothing.
-        if self.lock().queue.is_empty() {
-            if let Ok(id) = self.budget.try_take(self.limit, self.rate).await {
-                return self.place(id);
-            }
+        let idle = self.lock().queue.is_empty();
+        if idle && let Ok(id) = self.budget.try_take(self.limit, self.rate).await {
+            return self.place(id);
         }
         let key = self.timer.now().saturating_sub(admission.headstart);
         let (tx, rx) = oneshot::channel();

@@ -80,6 +80,21 @@ impl LocalBudget {
         let at = window.ended.partition_point(|t| *t <= ended);
         window.ended.insert(at, ended);
     }
+
+    /// Counts a call let through elsewhere and still in flight as in flight here: its
+    /// [`give_back`](Self::give_back) starts its countdown.
+    #[cfg(feature = "redis-budget")]
+    pub(crate) fn hold_in_flight(&self, limit: Limit) {
+        self.window(limit).in_flight += 1;
+    }
+
+    /// Whether [`take_now`](Self::take_now) would find a place now, without taking it
+    /// (a budget that must also ask elsewhere takes it only if both agree).
+    #[cfg(feature = "redis-budget")]
+    pub(crate) fn room(&self, limit: Limit, rate: Rate) -> Result<(), Busy> {
+        let now = self.timer.now();
+        self.window(limit).delay(rate, now)
+    }
 }
 
 #[async_trait::async_trait]

@@ -13,6 +13,8 @@ mod emulator;
 mod hostile;
 mod live;
 mod pacing;
+#[cfg(feature = "redis-budget")]
+mod redis_budget;
 mod results;
 mod retries;
 mod uploads;
