@@ -128,7 +128,7 @@ async fn run_service(
         Service::Credits => account::credits(client).await,
         Service::Upload { file } => account::upload(client, file).await,
         Service::Batch(args) => {
-            let budget = &connected.local_budget;
+            let budget = connected.local_budget.as_deref();
             batch::run(client, budget, args, display, backend, stake).await
         }
     };

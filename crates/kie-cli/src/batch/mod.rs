@@ -71,11 +71,12 @@ struct Run<'a> {
 }
 
 /// Runs (or resumes) the batch, owning its output directory until it ends. `budget` is
-/// the one `client` paces its calls through. Once it may send anything, a Ctrl-C
-/// (`stake`) says to run it again.
+/// the one `client` paces its calls through when this process keeps it; a budget kept
+/// in Redis needs no carrying over, as it keeps a killed run's places itself. Once it
+/// may send anything, a Ctrl-C (`stake`) says to run it again.
 pub async fn run(
     client: &Client,
-    budget: &LocalBudget,
+    budget: Option<&LocalBudget>,
     args: &Batch,
     display: Display,
     backend: Backend,
@@ -127,7 +128,9 @@ pub async fn run(
     if let Some(note) = resumed_note(journal.path(), &work, &args.out_dir) {
         display.note(note);
     }
-    carry_over(&replay, budget, client.timer().as_ref());
+    if let Some(budget) = budget {
+        carry_over(&replay, budget, client.timer().as_ref());
+    }
     stake.set(Resume::Batch);
     let run = Run {
         client,

@@ -8,16 +8,16 @@ use crate::common::{Local, PNG, assert_mp4, bare_kie, json, stderr, stdout};
 use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, TaskState, Timeline};
 use serde_json::Value;
 
-const KLING: &str = "kling/v2-1-master-text-to-video";
-const JOURNAL: &str = "kie-batch.journal.jsonl";
+pub const KLING: &str = "kling/v2-1-master-text-to-video";
+pub const JOURNAL: &str = "kie-batch.journal.jsonl";
 
-fn write_batch(dir: &Path, lines: &[String]) -> PathBuf {
+pub fn write_batch(dir: &Path, lines: &[String]) -> PathBuf {
     let path = dir.join("batch.jsonl");
     std::fs::write(&path, lines.join("\n") + "\n").expect("written");
     path
 }
 
-fn line(prompt: &str) -> String {
+pub fn line(prompt: &str) -> String {
     serde_json::json!({ "model": KLING, "prompt": prompt }).to_string()
 }
 
@@ -425,7 +425,7 @@ fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() 
 }
 
 /// No 10 s window of the emulator's clock saw more than 20 creates.
-fn assert_no_window_over_the_limit(local: &Local) {
+pub fn assert_no_window_over_the_limit(local: &Local) {
     let mut created_ms: Vec<i64> = local
         .emulator
         .tasks()
