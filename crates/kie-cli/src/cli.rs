@@ -25,7 +25,8 @@ Exit codes:
 With --json, every outcome is one JSON document on stdout (usage errors too:
 {\"error\": {\"kind\": ...}}), and stderr stays quiet unless -v asks for the log.
 
-Environment: KIE_API_KEY (your key: https://kie.ai/api-key), KIE_BASE_URL, KIE_UPLOAD_BASE_URL.
+Environment: KIE_API_KEY (your key: https://kie.ai/api-key), KIE_BASE_URL, KIE_UPLOAD_BASE_URL,
+KIE_REDIS_URL and KIE_REDIS_PREFIX (the rate limits shared through Redis: --redis).
 Without an account, add --emulator to any command to run it against a local kie.ai.";
 
 /// Generate videos with kie.ai's models (Bytedance, Sora, Kling, Hailuo, Grok,
@@ -68,10 +69,36 @@ pub struct Connection {
     /// The upload base URL (default: KIE_UPLOAD_BASE_URL, else https://kieai.redpandaai.co).
     #[arg(long, global = true, env = "KIE_UPLOAD_BASE_URL")]
     pub upload_base_url: Option<String>,
+    /// Share kie.ai's rate limits through this Redis with every other `kie` that uses
+    /// it, on any machine, e.g. redis://:PASSWORD@HOST:6379/0 (default: KIE_REDIS_URL;
+    /// without it, each process keeps to the limits alone).
+    #[arg(long, global = true, env = "KIE_REDIS_URL", hide_env_values = true, value_name = "URL", value_parser = secret)]
+    pub redis: Option<SecretString>,
+    /// With --redis, the budget's label in its Redis keys (kie:budget:PREFIX:...):
+    /// processes with the same one share a budget (default: KIE_REDIS_PREFIX, else a
+    /// digest of the API key: every process with one key shares one, and Redis never
+    /// holds the key).
+    #[arg(long, global = true, env = "KIE_REDIS_PREFIX", value_name = "PREFIX")]
+    pub redis_prefix: Option<String>,
+    /// With --redis, this process's share of the account's limits while Redis cannot
+    /// be reached, in (0, 1]: give each of N processes 1/N, so that together they keep
+    /// to the limits without Redis too.
+    #[arg(long, global = true, value_name = "F", default_value_t = 1.0, value_parser = share)]
+    pub redis_share: f64,
 }
 
 fn secret(text: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(text.to_owned()))
+}
+
+/// A share of the account's limits, in (0, 1].
+fn share(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(share) if share > 0.0 && share <= 1.0 => Ok(share),
+        _ => Err(format!(
+            "expected a share in (0, 1], such as 0.5, got {text:?}"
+        )),
+    }
 }
 
 /// Which models `kie models` lists.
@@ -212,7 +239,8 @@ pub struct Batch {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub concurrency: u32,
     /// Submit again the lines whose earlier submission has an unknown outcome (the
-    /// batch stopped mid-request): each may then exist, and be billed, twice.
+    /// batch stopped while the create was in flight, or queued for the rate limit):
+    /// each may then exist, and be billed, twice.
     #[arg(long)]
     pub resubmit_unknown: bool,
     /// Repair a damaged journal before running: every whole entry is kept, the damaged
@@ -248,6 +276,15 @@ mod tests {
         );
         assert!(assignment("duration").is_err());
         assert!(assignment("=5").is_err());
+    }
+
+    #[test]
+    fn a_share_is_in_0_to_1() {
+        assert_eq!(share("0.25"), Ok(0.25));
+        assert_eq!(share("1"), Ok(1.0));
+        for refused in ["0", "-0.5", "1.5", "NaN", "half"] {
+            assert!(share(refused).is_err(), "{refused}");
+        }
     }
 
     #[test]

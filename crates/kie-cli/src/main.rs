@@ -127,7 +127,10 @@ async fn run_service(
         }
         Service::Credits => account::credits(client).await,
         Service::Upload { file } => account::upload(client, file).await,
-        Service::Batch(args) => batch::run(client, args, display, backend, stake).await,
+        Service::Batch(args) => {
+            let budget = connected.local_budget.as_deref();
+            batch::run(client, budget, args, display, backend, stake).await
+        }
     };
     if let Some(emulator) = connected.emulator {
         emulator.shutdown().await;

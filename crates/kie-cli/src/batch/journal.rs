@@ -4,10 +4,14 @@
 //! and which were being created when it stopped.
 //!
 //! Creating a task is the one step that cannot be replayed safely: `submitting` is on
-//! disk before the request leaves, and `created` (with the task id) right after the
-//! answer. A `submitting` with no outcome after it means the outcome is unknown: kie.ai
-//! may or may not have made (and billed) the task, and it has no way to look it up
-//! without the id.
+//! disk before the create is handed to the client (which may queue it for the rate
+//! limit before sending it), and `created` (with the task id) right after the answer. A
+//! `submitting` with no outcome after it means the outcome is unknown: kie.ai may or may
+//! not have made (and billed) the task, and it has no way to look it up without the id.
+//!
+//! The outcomes of a create carry the time their answer came, so that a run started
+//! right after another can count the creates kie.ai still counts against its rate limit
+//! (see [`Replay::answered`]).
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -28,15 +32,20 @@ pub const FILE_NAME: &str = "kie-batch.journal.jsonl";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    /// A create is about to be sent (written before it leaves).
+    /// A create is about to be handed to the client, which sends it when the rate limit
+    /// has a place for it (written before it leaves).
     Submitting {
-        /// When, in Unix milliseconds (the rate limit counts it).
+        /// When, in Unix milliseconds.
         at_ms: u64,
     },
     /// kie.ai created the task.
     Created {
         /// Its id.
         task_id: String,
+        /// When the answer came, in Unix milliseconds; absent in journals written
+        /// before answers were timed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_ms: Option<u64>,
     },
     /// The video is in its file.
     Done {
@@ -58,11 +67,20 @@ pub enum Event {
     Unknown {
         /// Why, in words.
         error: String,
+        /// When the answer (or the failure) came, in Unix milliseconds; absent in
+        /// journals written before answers were timed, and in the entries a repair
+        /// adds for creates the damage may hide.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_ms: Option<u64>,
     },
     /// kie.ai refused the create: no task exists, the line may be sent again.
     Rejected {
         /// Why, in words.
         error: String,
+        /// When the answer came, in Unix milliseconds; absent in journals written
+        /// before answers were timed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_ms: Option<u64>,
     },
 }
 
@@ -111,14 +129,19 @@ pub struct Journal {
     file: Mutex<File>,
 }
 
-/// What an earlier run left: each line's standing and content hash, and the times of
-/// recent creates.
+/// What earlier runs left: each line's standing and content hash, and their creates as
+/// kie.ai's rate limit counts them.
 #[derive(Debug, Default)]
 pub struct Replay {
     /// Line number to (content hash, standing).
     pub lines: BTreeMap<usize, (String, Standing)>,
-    /// When creates were sent, for the rate limit.
-    pub submitted_at: Vec<SystemTime>,
+    /// When each create with an outcome was answered. A create holds its place in
+    /// kie.ai's window until a window after its answer (kie.ai counted it somewhere
+    /// between its sending and its answer). In a journal written before answers were
+    /// timed, the time it was journaled as submitting stands in: it was sent then.
+    pub answered: Vec<SystemTime>,
+    /// The lines whose create has no outcome yet, with when it was journaled.
+    unanswered: BTreeMap<usize, u64>,
 }
 
 /// What to do with a damaged journal.
@@ -239,25 +262,57 @@ impl Journal {
     }
 }
 
+/// Now, in Unix milliseconds, as the journal keeps times.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn unix_ms(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
+}
+
 impl Replay {
     /// Takes `entry` into account: the last entry of a line decides its standing.
     pub fn apply(&mut self, entry: Entry) {
-        if let Event::Submitting { at_ms } = &entry.event {
-            self.submitted_at
-                .push(SystemTime::UNIX_EPOCH + Duration::from_millis(*at_ms));
+        match &entry.event {
+            Event::Submitting { at_ms } => {
+                // A run creates a line at most once, so the line's earlier create that
+                // has no outcome belongs to an earlier run, and went out, if at all,
+                // before this one journaled its own.
+                if self.unanswered.insert(entry.line, *at_ms).is_some() {
+                    self.answered.push(unix_ms(*at_ms));
+                }
+            }
+            Event::Created { at_ms, .. }
+            | Event::Unknown { at_ms, .. }
+            | Event::Rejected { at_ms, .. } => {
+                if let Some(submitted) = self.unanswered.remove(&entry.line) {
+                    self.answered.push(unix_ms(at_ms.unwrap_or(submitted)));
+                }
+            }
+            Event::Done { .. } | Event::Failed { .. } => {}
         }
         let standing = match entry.event {
             // Unless an outcome follows, the stop cut the create off.
             Event::Submitting { .. } => Standing::Unknown(
-                "the batch stopped while this line's task was being created".to_owned(),
+                "the batch stopped while this line's create was queued or in flight".to_owned(),
             ),
-            Event::Created { task_id } => Standing::Created(task_id),
+            Event::Created { task_id, .. } => Standing::Created(task_id),
             Event::Done { task_id, file, .. } => Standing::Done { task_id, file },
             Event::Failed { task_id, error } => Standing::Failed { task_id, error },
-            Event::Unknown { error } => Standing::Unknown(error),
+            Event::Unknown { error, .. } => Standing::Unknown(error),
             Event::Rejected { .. } => Standing::New,
         };
         self.lines.insert(entry.line, (entry.hash, standing));
+    }
+
+    /// How many creates have no outcome: each was queued for the rate limit or in
+    /// flight when its run stopped, so it may have reached kie.ai at any moment up to
+    /// that stop.
+    pub fn unanswered(&self) -> usize {
+        self.unanswered.len()
     }
 }
 
@@ -265,8 +320,11 @@ impl Replay {
 mod tests {
     use super::*;
 
-    fn now_ms() -> u64 {
-        1_700_000_000_000
+    /// A moment in Unix milliseconds.
+    const T0: u64 = 1_700_000_000_000;
+
+    fn at(ms: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
     }
 
     /// Opens the journal in `dir` as a batch of no lines would, refusing damage.
@@ -283,39 +341,39 @@ mod tests {
         {
             let (journal, replay) = open(dir.path()).expect("a new journal");
             assert!(replay.lines.is_empty());
-            let at = |at_ms| Event::Submitting { at_ms };
-            journal.record(1, "h1", at(now_ms())).expect("written");
-            journal
-                .record(
+            let submitting = |at_ms| Event::Submitting { at_ms };
+            let entries = [
+                (1, submitting(T0)),
+                (2, submitting(T0 + 100)),
+                (3, submitting(T0 + 200)),
+                (
                     1,
-                    "h1",
                     Event::Created {
                         task_id: "t1".into(),
+                        at_ms: Some(T0 + 300),
                     },
-                )
-                .expect("written");
-            journal.record(2, "h2", at(now_ms())).expect("written");
-            journal.record(3, "h3", at(now_ms())).expect("written");
-            journal
-                .record(
+                ),
+                (
                     3,
-                    "h3",
                     Event::Rejected {
                         error: "429".into(),
+                        at_ms: Some(T0 + 400),
                     },
-                )
-                .expect("written");
-            journal
-                .record(
+                ),
+                (
                     1,
-                    "h1",
                     Event::Done {
                         task_id: "t1".into(),
                         file: "a.mp4".into(),
                         bytes: 9,
                     },
-                )
-                .expect("written");
+                ),
+            ];
+            for (line, event) in entries {
+                journal
+                    .record(line, &format!("h{line}"), event)
+                    .expect("written");
+            }
         }
         let (_, replay) = open(dir.path()).expect("the journal again");
         assert_eq!(
@@ -334,7 +392,58 @@ mod tests {
             replay.lines[&2]
         );
         assert_eq!(replay.lines[&3].1, Standing::New);
-        assert_eq!(replay.submitted_at.len(), 3);
+        assert_eq!(
+            replay.answered,
+            [at(T0 + 300), at(T0 + 400)],
+            "each create counts from its answer"
+        );
+        assert_eq!(replay.unanswered(), 1, "line 2's create was cut off");
+    }
+
+    #[test]
+    fn a_journal_written_before_answers_were_timed_still_reads() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let text = [
+            r#"{"line":1,"hash":"h1","event":"submitting","at_ms":1700000000000}"#,
+            r#"{"line":1,"hash":"h1","event":"created","task_id":"t1"}"#,
+            r#"{"line":2,"hash":"h2","event":"submitting","at_ms":1700000000100}"#,
+            r#"{"line":2,"hash":"h2","event":"unknown","error":"reset"}"#,
+            r#"{"line":3,"hash":"h3","event":"submitting","at_ms":1700000000200}"#,
+            r#"{"line":3,"hash":"h3","event":"rejected","error":"429"}"#,
+        ];
+        std::fs::write(dir.path().join(FILE_NAME), text.join("\n") + "\n").expect("written");
+        let (_, replay) = open(dir.path()).expect("opened");
+        assert_eq!(replay.lines[&1].1, Standing::Created("t1".into()));
+        assert_eq!(replay.lines[&2].1, Standing::Unknown("reset".into()));
+        assert_eq!(replay.lines[&3].1, Standing::New);
+        assert_eq!(
+            replay.answered,
+            [at(T0), at(T0 + 100), at(T0 + 200)],
+            "without an answer time, a create counts from when it was journaled"
+        );
+        assert_eq!(replay.unanswered(), 0);
+    }
+
+    #[test]
+    fn a_create_cut_off_and_sent_again_by_a_later_run_went_out_before_that_run() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        {
+            let (journal, _) = open(dir.path()).expect("a new journal");
+            let entries = [
+                Event::Submitting { at_ms: T0 },
+                Event::Submitting { at_ms: T0 + 5_000 },
+                Event::Created {
+                    task_id: "t1".into(),
+                    at_ms: Some(T0 + 5_300),
+                },
+            ];
+            for event in entries {
+                journal.record(1, "h1", event).expect("written");
+            }
+        }
+        let (_, replay) = open(dir.path()).expect("the journal again");
+        assert_eq!(replay.answered, [at(T0 + 5_000), at(T0 + 5_300)]);
+        assert_eq!(replay.unanswered(), 0);
     }
 
     #[test]
@@ -350,7 +459,14 @@ mod tests {
         assert_eq!(replay.lines[&1].1, Standing::Created("t".into()));
         assert!(!replay.lines.contains_key(&2));
         journal
-            .record(2, "h", Event::Rejected { error: "x".into() })
+            .record(
+                2,
+                "h",
+                Event::Rejected {
+                    error: "x".into(),
+                    at_ms: None,
+                },
+            )
             .expect("written");
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(text.lines().count(), 2, "{text}");
@@ -374,7 +490,14 @@ mod tests {
         let (journal, replay) = open(dir.path()).expect("opened");
         assert_eq!(replay.lines[&1].1, Standing::Created("t1".into()));
         journal
-            .record(2, "h2", Event::Rejected { error: "x".into() })
+            .record(
+                2,
+                "h2",
+                Event::Rejected {
+                    error: "x".into(),
+                    at_ms: None,
+                },
+            )
             .expect("written");
         drop(journal);
         let text = std::fs::read_to_string(&path).expect("read");

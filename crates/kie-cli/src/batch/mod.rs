@@ -1,6 +1,11 @@
 //! `kie batch`: many requests from a JSON Lines file, with bounded concurrency, kie.ai's
 //! create rate, and a journal that makes the batch safe to kill and run again.
 //!
+//! The client paces the creates (its budget holds each create's place in kie.ai's
+//! window until a window after its answer); a run counts its previous run's recent
+//! creates in that budget before it sends any, so a batch killed and run again at once
+//! still keeps to the limit.
+//!
 //! Running the same command again resumes: lines already saved are skipped, lines whose
 //! task exists are awaited and downloaded (never created again), and lines whose create
 //! was cut off are reported as unknown and only sent again with `--resubmit-unknown`.
@@ -9,16 +14,17 @@
 
 mod journal;
 mod lock;
-mod pace;
 mod plan;
 mod repair;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use futures_util::StreamExt as _;
 use kie::Client;
+use kie::budget::{Limit, LocalBudget, Rate};
+use kie::time::Timer;
 use serde_json::json;
 
 use crate::cli::Batch;
@@ -29,9 +35,8 @@ use crate::output::Output;
 use crate::progress::Display;
 use crate::task::{Video, await_video, save};
 
-use self::journal::{Event, Journal, OnDamage, Standing};
+use self::journal::{Event, Journal, OnDamage, Replay, Standing, now_ms};
 use self::lock::DirLock;
-use self::pace::Pace;
 use self::plan::Line;
 use self::repair::Repaired;
 
@@ -60,16 +65,18 @@ enum Ending {
 struct Run<'a> {
     client: &'a Client,
     journal: &'a Journal,
-    pace: &'a Pace,
     out_dir: &'a Path,
     args: &'a Batch,
     display: Display,
 }
 
-/// Runs (or resumes) the batch, owning its output directory until it ends. Once it
+/// Runs (or resumes) the batch, owning its output directory until it ends. `budget` is
+/// the one `client` paces its calls through when this process keeps it; a budget kept
+/// in Redis needs no carrying over, as it keeps a killed run's places itself. Once it
 /// may send anything, a Ctrl-C (`stake`) says to run it again.
 pub async fn run(
     client: &Client,
+    budget: Option<&LocalBudget>,
     args: &Batch,
     display: Display,
     backend: Backend,
@@ -121,12 +128,13 @@ pub async fn run(
     if let Some(note) = resumed_note(journal.path(), &work, &args.out_dir) {
         display.note(note);
     }
+    if let Some(budget) = budget {
+        carry_over(&replay, budget, client.timer().as_ref());
+    }
     stake.set(Resume::Batch);
-    let pace = Pace::new(replay.submitted_at);
     let run = Run {
         client,
         journal: &journal,
-        pace: &pace,
         out_dir: &args.out_dir,
         args,
         display,
@@ -140,6 +148,26 @@ pub async fn run(
         .collect()
         .await;
     summarize(endings, args)
+}
+
+/// Counts the creates of earlier runs that kie.ai may still count in its window as
+/// holding places in `budget` (on `timer`), before this run sends any. One answered
+/// holds its place until a window after its answer, as it did in the run that made it.
+/// One without an outcome was queued or in flight when its run stopped, so it may have
+/// reached kie.ai at any moment up to now: it holds its place for a window from now.
+fn carry_over(replay: &Replay, budget: &LocalBudget, timer: &dyn Timer) {
+    let rate = Rate::KIE_CREATE_TASK;
+    let (now, wall) = (timer.now(), SystemTime::now());
+    for answered in &replay.answered {
+        // An answer "after now" (the wall clock was set back) counts as now.
+        let ago = wall.duration_since(*answered).unwrap_or_default();
+        if let Some(left) = rate.window().checked_sub(ago) {
+            budget.hold_until(Limit::CreateTask, rate, now + left);
+        }
+    }
+    for _ in 0..replay.unanswered() {
+        budget.hold_until(Limit::CreateTask, rate, now + rate.window());
+    }
 }
 
 /// Where the lines of a batch run again stand, in one line ("3 of 3 lines already
@@ -267,14 +295,14 @@ impl Run<'_> {
         self.finish(line, task_id).await
     }
 
-    /// Creates the line's task, journaling before and after.
+    /// Creates the line's task (the client queues it for the rate limit), journaling
+    /// before and after; each outcome is journaled with the time its answer came.
     async fn submit(&self, line: &Line) -> Result<String, Ending> {
-        self.pace.admit().await;
-        let at_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        self.journal_or_pending(line, None, Event::Submitting { at_ms })?;
-        match line.model.submit(self.client, &line.request).await {
+        let submitting = Event::Submitting { at_ms: now_ms() };
+        self.journal_or_pending(line, None, submitting)?;
+        let submitted = line.model.submit(self.client, &line.request).await;
+        let at_ms = Some(now_ms());
+        match submitted {
             Ok(task) => {
                 let task_id = task.id().to_owned();
                 self.journal_or_pending(
@@ -282,6 +310,7 @@ impl Run<'_> {
                     Some(&task_id),
                     Event::Created {
                         task_id: task_id.clone(),
+                        at_ms,
                     },
                 )?;
                 self.note(line, format!("task {task_id} created"));
@@ -294,6 +323,7 @@ impl Run<'_> {
                     None,
                     Event::Unknown {
                         error: error.clone(),
+                        at_ms,
                     },
                 )?;
                 Err(Ending::Unknown(error))
@@ -305,6 +335,7 @@ impl Run<'_> {
                     None,
                     Event::Rejected {
                         error: error.clone(),
+                        at_ms,
                     },
                 )?;
                 Err(Ending::Pending {
@@ -451,4 +482,73 @@ fn summarize(mut endings: Vec<(usize, Ending)>, args: &Batch) -> Result<Output, 
         );
     }
     Err(failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use kie::budget::{Budget as _, Busy};
+    use kie::time::VirtualTimer;
+
+    use super::journal::Entry;
+    use super::*;
+
+    fn apply(replay: &mut Replay, line: usize, event: Event) {
+        let hash = format!("h{line}");
+        replay.apply(Entry { line, hash, event });
+    }
+
+    fn created(at_ms: u64) -> Event {
+        Event::Created {
+            task_id: "t".into(),
+            at_ms: Some(at_ms),
+        }
+    }
+
+    #[tokio::test]
+    async fn earlier_creates_hold_places_until_a_window_after_their_answer_or_from_now() {
+        let rate = Rate::KIE_CREATE_TASK;
+        let timer = Arc::new(VirtualTimer::new());
+        // As the client's clock does, start a window in.
+        timer.advance(rate.window());
+        let budget = LocalBudget::new(timer.clone());
+        let mut replay = Replay::default();
+        let (now, a_minute_ago) = (now_ms(), now_ms() - 60_000);
+        // 18 answered 5 s ago, one cut off (queued or in flight at the stop), and one
+        // answered long ago, which no longer counts.
+        for line in 1..=18 {
+            apply(&mut replay, line, Event::Submitting { at_ms: now - 9_000 });
+            apply(&mut replay, line, created(now - 5_000));
+        }
+        apply(&mut replay, 19, Event::Submitting { at_ms: now - 9_000 });
+        apply(
+            &mut replay,
+            20,
+            Event::Submitting {
+                at_ms: a_minute_ago,
+            },
+        );
+        apply(&mut replay, 20, created(a_minute_ago));
+        carry_over(&replay, &budget, timer.as_ref());
+
+        let take = || budget.try_take(Limit::CreateTask, rate);
+        assert!(take().await.is_ok(), "one place of 20 is free");
+        match take().await {
+            Err(Busy::For(wait)) => assert!(
+                wait > Duration::from_secs(5) && wait <= Duration::from_millis(5_250),
+                "the answered ones free a window after their answer: {wait:?}"
+            ),
+            other => panic!("full, until the answered ones free: {other:?}"),
+        }
+        timer.advance(Duration::from_millis(5_300));
+        for _ in 0..18 {
+            assert!(take().await.is_ok(), "the answered ones have freed theirs");
+        }
+        assert!(
+            take().await.is_err(),
+            "the cut-off one holds its place for a window from the start"
+        );
+    }
 }

@@ -306,6 +306,7 @@ impl Scan {
                          may exist",
                         damage.where_()
                     ),
+                    at_ms: None,
                 },
             });
         }
@@ -421,6 +422,7 @@ mod tests {
             line,
             Event::Created {
                 task_id: task_id.into(),
+                at_ms: Some(2),
             },
         )
     }
@@ -531,6 +533,7 @@ mod tests {
             2,
             Event::Rejected {
                 error: "429".into(),
+                at_ms: Some(2),
             },
         );
         let text = submitting(1)

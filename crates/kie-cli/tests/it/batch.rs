@@ -8,16 +8,16 @@ use crate::common::{Local, PNG, assert_mp4, bare_kie, json, stderr, stdout};
 use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, TaskState, Timeline};
 use serde_json::Value;
 
-const KLING: &str = "kling/v2-1-master-text-to-video";
-const JOURNAL: &str = "kie-batch.journal.jsonl";
+pub const KLING: &str = "kling/v2-1-master-text-to-video";
+pub const JOURNAL: &str = "kie-batch.journal.jsonl";
 
-fn write_batch(dir: &Path, lines: &[String]) -> PathBuf {
+pub fn write_batch(dir: &Path, lines: &[String]) -> PathBuf {
     let path = dir.join("batch.jsonl");
     std::fs::write(&path, lines.join("\n") + "\n").expect("written");
     path
 }
 
-fn line(prompt: &str) -> String {
+pub fn line(prompt: &str) -> String {
     serde_json::json!({ "model": KLING, "prompt": prompt }).to_string()
 }
 
@@ -309,8 +309,9 @@ fn an_unknown_create_is_reported_and_resubmitted_only_when_asked() {
 fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() {
     let local = Local::start(Emulator::builder().timeline(Timeline::AfterPolls { polls: 1 }));
     let dir = tempfile::tempdir().expect("a temporary directory");
-    // Lines 1-10 finish on their first poll, 11-20 need four polls, and 21-25 wait for
-    // the rate limit (20 creates per 10 s): the kill finds lines in all three states.
+    // Lines 1-10 finish on their first poll, 11-20 need four polls, and 21-25 wait in
+    // the client's queue for the rate limit (20 creates per 10 s): the kill finds lines
+    // in all three states.
     let lines: Vec<String> = (1..=25)
         .map(|n| match n {
             1..=10 => line(&format!("fox {n} [emulator:polls:1]")),
@@ -361,14 +362,22 @@ fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() 
     assert!(created < 25, "lines were left to create: {created} created");
     assert_eq!(
         events(&before, "submitting"),
-        created,
-        "the kill fell between creates, so no outcome is unknown"
+        25,
+        "every line was handed to the client, the last ones to wait in its queue"
     );
-    assert_eq!(local.stats().tasks_created as usize, created);
+    assert_eq!(
+        local.stats().tasks_created as usize,
+        created,
+        "the kill fell between creates: the lines without an outcome were still queued"
+    );
 
+    // The queued lines' outcome is unknown to the journal (a `submitting` is written
+    // before the client queues the create); sent again, each is created once, as none
+    // had left the queue.
     let mut again = assert_cmd::Command::from_std({
         let mut command = Command::new(crate::common::KIE);
         args(&mut command);
+        command.arg("--resubmit-unknown");
         command
     });
     let output = again
@@ -377,6 +386,14 @@ fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() 
         .expect("runs");
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).contains(&format!("resuming from {}", out.join(JOURNAL).display())));
+    assert!(
+        stderr(&output).contains(&format!(
+            "{} with an unknown submission outcome",
+            25 - created
+        )),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(
         stdout(&output).trim(),
         format!("25 of 25 videos saved in {}", out.display())
@@ -404,6 +421,11 @@ fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() 
         );
     }
     // The rate limit held across the kill: no 10 s window saw more than 20 creates.
+    assert_no_window_over_the_limit(&local);
+}
+
+/// No 10 s window of the emulator's clock saw more than 20 creates.
+pub fn assert_no_window_over_the_limit(local: &Local) {
     let mut created_ms: Vec<i64> = local
         .emulator
         .tasks()
@@ -416,6 +438,102 @@ fn a_batch_killed_mid_way_and_run_again_creates_each_task_once_and_loses_none() 
             window[20] - window[0] >= 10_000,
             "21 creates within 10 s: {window:?}"
         );
+    }
+}
+
+#[test]
+fn a_batch_run_again_right_after_twenty_creates_waits_for_kie_ais_window() {
+    let local = Local::start(
+        Emulator::builder()
+            .timeline(Timeline::AfterPolls { polls: 1 })
+            .rate_limits(true),
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("out");
+    let batch = |lines: usize| {
+        let lines: Vec<String> = (1..=lines).map(|n| line(&format!("fox {n}"))).collect();
+        let file = write_batch(dir.path(), &lines);
+        local
+            .kie()
+            .arg("batch")
+            .arg(&file)
+            .arg("--out-dir")
+            .arg(&out)
+            .args(["--concurrency", "20"])
+            .output()
+            .expect("runs")
+    };
+    let output = batch(20);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(local.stats().tasks_created, 20);
+
+    // Five more lines, at once: the first run's creates still fill kie.ai's window, and
+    // the second run counts them before it sends its own.
+    let output = batch(25);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("25 of 25 videos saved in {}", out.display())
+    );
+    let stats = local.stats();
+    assert_eq!(stats.tasks_created, 25);
+    assert_eq!(stats.rate_limited, 0, "no request was refused for the rate");
+    assert_no_window_over_the_limit(&local);
+}
+
+#[test]
+fn a_journal_written_before_answers_were_timed_is_resumed() {
+    // Tasks that do not finish by themselves: the first run ends at --max-wait with
+    // its lines created.
+    let local = Local::start(Emulator::builder().timeline(Timeline::AfterPolls { polls: 1_000 }));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let lines: Vec<String> = (1..=3).map(|n| line(&format!("fox {n}"))).collect();
+    let file = write_batch(dir.path(), &lines);
+    let out = dir.path().join("out");
+    let batch = |extra: &[&str]| {
+        local
+            .kie()
+            .arg("batch")
+            .arg(&file)
+            .arg("--out-dir")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let output = batch(&["--max-wait", "1s"]);
+    assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
+
+    // As an earlier version wrote it: no answer times.
+    let path = out.join(JOURNAL);
+    let old: Vec<String> = journal(&out)
+        .into_iter()
+        .map(|mut entry| {
+            if entry["event"] != "submitting" {
+                entry.as_object_mut().expect("an object").remove("at_ms");
+            }
+            entry.to_string()
+        })
+        .collect();
+    assert_eq!(events(&journal(&out), "created"), 3);
+    std::fs::write(&path, old.join("\n") + "\n").expect("written");
+    for task in local.emulator.tasks() {
+        local
+            .emulator
+            .force_state(&task.task_id, TaskState::Success)
+            .expect("finished");
+    }
+
+    let output = batch(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("3 of 3 lines created earlier (awaited now, never created again)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(local.stats().tasks_created, 3, "nothing created again");
+    for n in 1..=3 {
+        assert_mp4(&out.join(format!("line-{n}.mp4")));
     }
 }
 

@@ -3,3 +3,4 @@
 mod batch;
 mod commands;
 mod common;
+mod redis;

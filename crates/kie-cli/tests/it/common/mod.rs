@@ -53,10 +53,16 @@ impl Local {
     }
 }
 
-/// `kie` with no KIE_* variables at all.
+/// `kie` with none of the KIE_* variables it reads.
 pub fn bare_kie() -> assert_cmd::Command {
     let mut command = assert_cmd::Command::new(KIE);
-    for name in ["KIE_API_KEY", "KIE_BASE_URL", "KIE_UPLOAD_BASE_URL"] {
+    for name in [
+        "KIE_API_KEY",
+        "KIE_BASE_URL",
+        "KIE_UPLOAD_BASE_URL",
+        "KIE_REDIS_URL",
+        "KIE_REDIS_PREFIX",
+    ] {
         command.env_remove(name);
     }
     command.timeout(std::time::Duration::from_secs(120));
