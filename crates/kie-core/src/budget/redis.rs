@@ -351,9 +351,16 @@ impl RedisBudgetBuilder {
             .set_connection_timeout(REDIS_TIMEOUT)
             .set_response_timeout(REDIS_TIMEOUT)
             .set_number_of_retries(0);
-        let redis = ConnectionManager::new_with_config(client, config)
+        let mut redis = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(|e| Error::config(format!("cannot reach Redis at {server}: {e}")))?;
+        // A server that wants a password lets the connection open and refuses the
+        // first command: asked now, so that a wrong URL is a configuration error, not
+        // an outage once the client runs.
+        redis::cmd("PING")
+            .query_async::<String>(&mut redis)
+            .await
+            .map_err(|e| Error::config(format!("Redis at {server} refused a PING: {e}")))?;
         let prefix = match self.account {
             Some(label) if !label.is_empty() => format!("{KEY_ROOT}{label}:"),
             _ => KEY_ROOT.to_owned(),

@@ -17,6 +17,7 @@ use kie_core::budget::{Budget, Busy, Limit, RedisBudget};
 use kie_core::time::{Sleep, Timer};
 use kie_core::{ErrorKind, Rate};
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
@@ -407,6 +408,37 @@ async fn an_unreachable_server_is_a_configuration_error() {
         .build()
         .await
         .unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::Config(_)), "{error}");
+}
+
+#[tokio::test]
+async fn a_server_that_wants_a_password_is_a_configuration_error_at_build() {
+    // A stand-in for a Redis server with `requirepass`: it accepts the connection and
+    // refuses every command, as Redis does before AUTH. No real server needed.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                while let Ok(n @ 1..) = stream.read(&mut buffer).await {
+                    // One refusal per command: each is a RESP array, `*` at a line start.
+                    let read = &buffer[..n];
+                    let commands = usize::from(read.first() == Some(&b'*'))
+                        + read.windows(3).filter(|w| w == b"\r\n*").count();
+                    let refusal = "-NOAUTH Authentication required.\r\n".repeat(commands);
+                    if stream.write_all(refusal.as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let error = RedisBudget::builder(&format!("redis://127.0.0.1:{port}/"))
+        .build()
+        .await
+        .unwrap_err();
+    server.abort();
     assert!(matches!(error.kind(), ErrorKind::Config(_)), "{error}");
 }
 
