@@ -66,7 +66,12 @@ pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
+    /// Run right before each createTask is sent ([`Client::before_create`]).
+    pub(crate) before_create: Option<Arc<BeforeCreate>>,
 }
+
+/// What [`Client::before_create`] runs.
+type BeforeCreate = dyn Fn() -> Result<(), String> + Send + Sync;
 
 pub(crate) struct Inner {
     pub http: reqwest::Client,
@@ -141,6 +146,25 @@ impl Client {
     /// The upload base URL in use.
     pub fn upload_base_url(&self) -> &str {
         &self.inner.upload_base_url
+    }
+
+    /// This client, running `f` right before each createTask it sends: after the
+    /// call's turn under the createTask rate has come, before a byte leaves. An error
+    /// from `f` ends the call unsent, as
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) with its message.
+    ///
+    /// For a journal of work in progress: a create recorded before it queued for its
+    /// turn would, after a crash, be indistinguishable from one sent without an
+    /// answer; recorded here, only creates actually sent are. `f` runs again before a
+    /// retry (a 429). The returned client shares everything else with this one.
+    pub fn before_create(
+        &self,
+        f: impl Fn() -> Result<(), String> + Send + Sync + 'static,
+    ) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            before_create: Some(Arc::new(f)),
+        }
     }
 
     /// How long each model's tasks took lately, as this client saw them succeed: what
@@ -696,6 +720,7 @@ impl ClientBuilder {
             redactor.add(secret.expose_secret());
         }
         Ok(Client {
+            before_create: None,
             inner: Arc::new(Inner {
                 http,
                 authorization,

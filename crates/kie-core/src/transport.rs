@@ -84,7 +84,17 @@ where
         let mut retries = Retries::new(&inner.retry, timer, self.kind, self.operation);
         loop {
             let builder = (self.build)(&inner.http)?;
+            // Paced first, so that a call waiting for its turn holds no connection slot;
+            // the place is held until the answer is read, and not through a retry's
+            // sleep.
+            let place = inner.gates.admit(self.operation, &self.admission).await;
+            if let (Operation::CreateTask, Some(before)) =
+                (self.operation, &self.client.before_create)
+            {
+                before().map_err(|why| Error::config(format!("createTask was not sent: {why}")))?;
+            }
             let (outcome, result) = self.attempt(builder).await;
+            drop(place);
             match result {
                 Ok(data) => return Ok(data),
                 Err(error) => retries.after(Failed::retry(error, outcome)).await?,
@@ -97,9 +107,6 @@ where
         builder: reqwest::RequestBuilder,
     ) -> (Attempt, Result<(u16, Box<RawValue>), Error>) {
         let inner = &self.client.inner;
-        // Paced first, so that a call waiting for its turn holds no connection slot; the
-        // place is held until the answer is read.
-        let _place = inner.gates.admit(self.operation, &self.admission).await;
         // Held until the answer is read; the semaphore is never closed.
         let _permit = inner.in_flight.acquire().await.ok();
         let (http, request) = builder

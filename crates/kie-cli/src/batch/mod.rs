@@ -19,6 +19,7 @@ mod repair;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use futures_util::StreamExt as _;
@@ -64,7 +65,7 @@ enum Ending {
 /// Everything a line's work needs.
 struct Run<'a> {
     client: &'a Client,
-    journal: &'a Journal,
+    journal: Arc<Journal>,
     out_dir: &'a Path,
     args: &'a Batch,
     display: Display,
@@ -134,7 +135,7 @@ pub async fn run(
     stake.set(Resume::Batch);
     let run = Run {
         client,
-        journal: &journal,
+        journal: Arc::new(journal),
         out_dir: &args.out_dir,
         args,
         display,
@@ -153,8 +154,9 @@ pub async fn run(
 /// Counts the creates of earlier runs that kie.ai may still count in its window as
 /// holding places in `budget` (on `timer`), before this run sends any. One answered
 /// holds its place until a window after its answer, as it did in the run that made it.
-/// One without an outcome was queued or in flight when its run stopped, so it may have
-/// reached kie.ai at any moment up to now: it holds its place for a window from now.
+/// One without an outcome was in flight when its run stopped (`submitting` is journaled
+/// once its turn came, right before it was sent), so it may have reached kie.ai at any
+/// moment up to now: it holds its place for a window from now.
 fn carry_over(replay: &Replay, budget: &LocalBudget, timer: &dyn Timer) {
     let rate = Rate::KIE_CREATE_TASK;
     let (now, wall) = (timer.now(), SystemTime::now());
@@ -298,9 +300,38 @@ impl Run<'_> {
     /// Creates the line's task (the client queues it for the rate limit), journaling
     /// before and after; each outcome is journaled with the time its answer came.
     async fn submit(&self, line: &Line) -> Result<String, Ending> {
-        let submitting = Event::Submitting { at_ms: now_ms() };
-        self.journal_or_pending(line, None, submitting)?;
-        let submitted = line.model.submit(self.client, &line.request).await;
+        // `submitting` is journaled when the create's turn under the rate has come,
+        // right before it is sent: a line still queued when the batch is stopped was
+        // not sent, and stays new.
+        let unwritten: Arc<Mutex<Option<String>>> = Arc::default();
+        let client = {
+            let (journal, number, hash) =
+                (Arc::clone(&self.journal), line.number, line.hash.clone());
+            let unwritten = Arc::clone(&unwritten);
+            self.client.before_create(move || {
+                let submitting = Event::Submitting { at_ms: now_ms() };
+                journal
+                    .record(number, &hash, submitting)
+                    .map_err(|failure| {
+                        let message = failure.message().to_owned();
+                        *unwritten.lock().unwrap_or_else(PoisonError::into_inner) =
+                            Some(message.clone());
+                        message
+                    })
+            })
+        };
+        let submitted = line.model.submit(&client, &line.request).await;
+        if let Some(error) = unwritten
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            // Nothing was sent: the journal could not say so first.
+            return Err(Ending::Pending {
+                task_id: None,
+                error,
+            });
+        }
         let at_ms = Some(now_ms());
         match submitted {
             Ok(task) => {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use kie_core::time::{Sleep, Timer};
-use kie_core::{Client, Rate, RawInput};
+use kie_core::{Client, ErrorKind, Rate, RawInput};
 use kie_emulator::{Emulator, Endpoint, Timeline};
 use serde_json::json;
 
@@ -180,4 +180,40 @@ async fn pacing_can_be_set_or_turned_off() {
     .await;
     let refused = results.iter().filter(|r| r.is_err()).count();
     assert_eq!(refused, 5, "20 per 10 s, and the rest refused");
+}
+
+#[tokio::test]
+async fn a_hook_before_each_create_runs_when_its_turn_has_come_and_can_stop_it() {
+    let (emulator, client) =
+        limited_with(|builder| builder.create_rate(Rate::per(1, Duration::from_secs(10)))).await;
+    let ran_at = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hooked = {
+        let (ran_at, timer) = (ran_at.clone(), client.timer().clone());
+        client.before_create(move || {
+            ran_at.lock().unwrap().push(timer.now());
+            Ok(())
+        })
+    };
+    hooked.submit(&input(0)).await.expect("created");
+    hooked.submit(&input(1)).await.expect("created");
+    let ran_at = ran_at.lock().unwrap().clone();
+    assert_eq!(ran_at.len(), 2);
+    assert!(
+        ran_at[1] >= Duration::from_secs(10),
+        "the second ran once its turn came, not when it queued: {ran_at:?}"
+    );
+    let stopped = client.before_create(|| Err("the journal could not be written".into()));
+    let error = stopped.submit(&input(2)).await.unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::Config(_)), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("the journal could not be written")
+    );
+    assert!(!error.task_may_exist());
+    assert_eq!(
+        emulator.stats().tasks_created,
+        2,
+        "nothing sent after the refusal"
+    );
 }
