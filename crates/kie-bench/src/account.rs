@@ -32,7 +32,7 @@ use crate::stats::quantile;
 use crate::{API_KEY, BoxError, Options, mib};
 
 /// Virtual seconds per real second.
-pub const SPEED: f64 = 20.0;
+pub const SPEED: f64 = 10.0;
 /// kie.ai's createTask limit: this many per [`CREATE_WINDOW_S`].
 const CREATES_PER_WINDOW: u64 = 20;
 const CREATE_WINDOW_S: f64 = 10.0;

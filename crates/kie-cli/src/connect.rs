@@ -2,10 +2,9 @@
 //! in this process or shared through Redis.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use kie::budget::{Budget, LocalBudget, Rate, RedisBudget};
-use kie::time::{Sleep, Timer, TokioTimer};
+use kie::budget::{Budget, LocalBudget, RedisBudget};
+use kie::time::{Timer, TokioTimer};
 use kie::{Client, ErrorKind};
 use kie_emulator::Emulator;
 use secrecy::ExposeSecret;
@@ -62,23 +61,6 @@ pub struct Connected {
     pub local_budget: Option<Arc<LocalBudget>>,
     /// The in-process emulator, with `--emulator`.
     pub emulator: Option<Emulator>,
-}
-
-/// The client's clock: tokio's, read as if it had started one create window before
-/// the client. A budget keeps each place as a time on its clock, which cannot be
-/// negative, and a batch carries over creates its previous run made up to a window
-/// before this one started.
-#[derive(Debug, Default)]
-struct Clock(TokioTimer);
-
-impl Timer for Clock {
-    fn now(&self) -> Duration {
-        self.0.now() + Rate::KIE_CREATE_TASK.window()
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        self.0.sleep(duration)
-    }
 }
 
 /// Refuses, before anything starts, what `--emulator` cannot do: a command about a
@@ -161,7 +143,7 @@ pub async fn connect(connection: &Connection, display: Display) -> Result<Connec
             None
         }
         None => {
-            let timer: Arc<dyn Timer> = Arc::new(Clock::default());
+            let timer: Arc<dyn Timer> = Arc::new(TokioTimer::default());
             let local = Arc::new(LocalBudget::new(Arc::clone(&timer)));
             builder = builder
                 .timer(timer)

@@ -164,11 +164,11 @@ fn carry_over(replay: &Replay, budget: &LocalBudget, timer: &dyn Timer) {
         // An answer "after now" (the wall clock was set back) counts as now.
         let ago = wall.duration_since(*answered).unwrap_or_default();
         if let Some(left) = rate.window().checked_sub(ago) {
-            budget.hold_until(Limit::CreateTask, rate, now + left);
+            budget.hold_until(Limit::CreateTask, now + left);
         }
     }
     for _ in 0..replay.unanswered() {
-        budget.hold_until(Limit::CreateTask, rate, now + rate.window());
+        budget.hold_until(Limit::CreateTask, now + rate.window());
     }
 }
 

@@ -60,25 +60,22 @@ impl LocalBudget {
         Ok(PlaceId(self.next_id.fetch_add(1, Ordering::Relaxed)))
     }
 
-    /// Gives a place back at `now` (see [`Budget::release`]).
-    pub(crate) fn give_back(&self, limit: Limit) {
-        let now = self.timer.now();
+    /// Gives a place back at `now`: it stays held for `rate`'s window (see
+    /// [`Budget::release`]).
+    pub(crate) fn give_back(&self, limit: Limit, rate: Rate) {
+        let until = self.timer.now() + rate.per;
         let mut window = self.window(limit);
         window.in_flight = window.in_flight.saturating_sub(1);
-        // The clock is monotonic and places end under the lock: kept in order.
-        window.ended.push_back(now);
+        window.hold(until);
     }
 
-    /// Counts a call made elsewhere as holding a place under `rate` until `until` on
-    /// this budget's timer (its answer came a window before): how a program restarted
+    /// Counts a call made elsewhere as holding a place until `until` on this budget's
+    /// timer (a window after its answer came): how a program restarted
     /// in the middle of its work carries over the calls its last run made (`kie batch`
     /// reads them from its journal), and how a shared budget that falls back on a local
     /// one carries over the places it took.
-    pub fn hold_until(&self, limit: Limit, rate: Rate, until: Duration) {
-        let ended = until.saturating_sub(rate.per);
-        let mut window = self.window(limit);
-        let at = window.ended.partition_point(|t| *t <= ended);
-        window.ended.insert(at, ended);
+    pub fn hold_until(&self, limit: Limit, until: Duration) {
+        self.window(limit).hold(until);
     }
 
     /// Counts a call let through elsewhere and still in flight as in flight here: its
@@ -103,8 +100,8 @@ impl Budget for LocalBudget {
         self.take_now(limit, rate)
     }
 
-    fn release(&self, limit: Limit, _rate: Rate, _place: PlaceId) {
-        self.give_back(limit);
+    fn release(&self, limit: Limit, rate: Rate, _place: PlaceId) {
+        self.give_back(limit, rate);
     }
 }
 
@@ -113,9 +110,10 @@ impl Budget for LocalBudget {
 struct Window {
     /// Calls let through and not yet answered: each holds its place.
     in_flight: usize,
-    /// When each answered call ended, oldest first: each holds its place until `per`
-    /// after that.
-    ended: VecDeque<Duration>,
+    /// Until when each answered call holds its place (a window after its answer),
+    /// soonest first. Kept as that moment, not the answer's, so that a place carried
+    /// over from before the clock's origin is still exact.
+    held_until: VecDeque<Duration>,
 }
 
 impl Window {
@@ -123,23 +121,21 @@ impl Window {
     /// else how long until the oldest ended call frees its place, or
     /// [`Busy::UntilAnEnd`] when every place is held by a call in flight.
     fn delay(&mut self, rate: Rate, now: Duration) -> Result<(), Busy> {
-        while self
-            .ended
-            .front()
-            .is_some_and(|at| now.saturating_sub(*at) >= rate.per)
-        {
-            self.ended.pop_front();
+        while self.held_until.front().is_some_and(|until| *until <= now) {
+            self.held_until.pop_front();
         }
-        if self.in_flight + self.ended.len() < rate.max as usize {
+        if self.in_flight + self.held_until.len() < rate.max as usize {
             return Ok(());
         }
-        Err(self.ended.front().map_or(Busy::UntilAnEnd, |oldest| {
-            Busy::For(
-                (*oldest + rate.per)
-                    .saturating_sub(now)
-                    .max(Duration::from_millis(1)),
-            )
+        Err(self.held_until.front().map_or(Busy::UntilAnEnd, |soonest| {
+            Busy::For(soonest.saturating_sub(now).max(Duration::from_millis(1)))
         }))
+    }
+
+    /// Holds a place until `until`, in order.
+    fn hold(&mut self, until: Duration) {
+        let at = self.held_until.partition_point(|t| *t <= until);
+        self.held_until.insert(at, until);
     }
 }
 
@@ -153,7 +149,7 @@ mod tests {
         let s = Duration::from_secs;
         let mut window = Window {
             in_flight: 2,
-            ended: VecDeque::from([s(1)]),
+            held_until: VecDeque::from([s(11)]),
         };
         assert_eq!(
             window.delay(rate, s(4)),
@@ -161,7 +157,7 @@ mod tests {
             "full: the ended one frees first"
         );
         assert_eq!(window.delay(rate, s(11)), Ok(()), "it left at 11 s");
-        assert!(window.ended.is_empty());
+        assert!(window.held_until.is_empty());
         window.in_flight = 3;
         assert_eq!(
             window.delay(rate, s(50)),
@@ -176,8 +172,8 @@ mod tests {
         let timer = Arc::new(VirtualTimer::new());
         let budget = LocalBudget::new(timer.clone());
         let rate = Rate::per(2, Duration::from_secs(10));
-        budget.hold_until(Limit::CreateTask, rate, Duration::from_secs(12));
-        budget.hold_until(Limit::CreateTask, rate, Duration::from_secs(11));
+        budget.hold_until(Limit::CreateTask, Duration::from_secs(12));
+        budget.hold_until(Limit::CreateTask, Duration::from_secs(11));
         assert_eq!(
             budget.take_now(Limit::CreateTask, rate),
             Err(Busy::For(Duration::from_secs(11)))

@@ -503,9 +503,9 @@ struct LaneState {
     mode: Mode,
 }
 
+/// A place this instance holds: in flight (`None`), or until a moment on its clock.
 #[derive(Clone, Copy)]
 struct Held {
-    rate: Rate,
     until: Option<Duration>,
 }
 
@@ -533,8 +533,8 @@ impl LaneState {
             .retain(|_, held| held.until.is_none_or(|until| until > now));
     }
 
-    fn hold(&mut self, place: PlaceId, rate: Rate) -> PlaceId {
-        self.held.insert(place, Held { rate, until: None });
+    fn hold(&mut self, place: PlaceId) -> PlaceId {
+        self.held.insert(place, Held { until: None });
         place
     }
 
@@ -547,7 +547,7 @@ impl LaneState {
                 for held in self.held.values() {
                     match held.until {
                         None => local.hold_in_flight(limit),
-                        Some(until) => local.hold_until(limit, held.rate, until),
+                        Some(until) => local.hold_until(limit, until),
                     }
                 }
                 local
@@ -598,7 +598,7 @@ impl Inner {
                 match &mut state.mode {
                     Mode::Alone { local, retry_at } if now < *retry_at => {
                         local.take_now(limit, self.own(rate))?;
-                        return Ok(state.hold(self.next_place(), rate));
+                        return Ok(state.hold(self.next_place()));
                     }
                     Mode::Alone { .. } => Ask::Rejoin,
                     Mode::Recovering { until, .. } if now >= *until => {
@@ -633,7 +633,7 @@ impl Inner {
                     {
                         local.hold_in_flight(limit);
                     }
-                    return Ok(state.hold(place, rate));
+                    return Ok(state.hold(place));
                 }
                 Ok(Taken::Wait(wait)) => return Err(Busy::For(wait)),
                 Ok(Taken::Recovering { left }) => {
@@ -665,11 +665,11 @@ impl Inner {
             match &state.mode {
                 Mode::Shared => true,
                 Mode::Recovering { local, .. } => {
-                    local.give_back(limit);
+                    local.give_back(limit, rate);
                     true
                 }
                 Mode::Alone { local, .. } => {
-                    local.give_back(limit);
+                    local.give_back(limit, rate);
                     false
                 }
             }
