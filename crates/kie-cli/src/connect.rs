@@ -59,6 +59,9 @@ pub struct Connected {
     /// `--redis`), on the client's timer: a batch counts its previous run's recent
     /// creates in it. Redis keeps every place itself, a killed run's too.
     pub local_budget: Option<Arc<LocalBudget>>,
+    /// The budget shared through Redis, with `--redis`: flushed before the command
+    /// ends, so that Redis does not count its last calls as in flight for a minute.
+    pub shared_budget: Option<Arc<RedisBudget>>,
     /// The in-process emulator, with `--emulator`.
     pub emulator: Option<Emulator>,
 }
@@ -137,10 +140,11 @@ pub async fn connect(connection: &Connection, display: Display) -> Result<Connec
         }
         None
     };
-    let local_budget = match shared {
+    let (local_budget, shared_budget) = match shared {
         Some(shared) => {
-            builder = builder.budget(Arc::new(shared));
-            None
+            let shared = Arc::new(shared);
+            builder = builder.budget(Arc::clone(&shared) as Arc<dyn Budget>);
+            (None, Some(shared))
         }
         None => {
             let timer: Arc<dyn Timer> = Arc::new(TokioTimer::default());
@@ -148,13 +152,14 @@ pub async fn connect(connection: &Connection, display: Display) -> Result<Connec
             builder = builder
                 .timer(timer)
                 .budget(Arc::clone(&local) as Arc<dyn Budget>);
-            Some(local)
+            (Some(local), None)
         }
     };
     let client = builder.build().map_err(Failure::from)?;
     Ok(Connected {
         client,
         local_budget,
+        shared_budget,
         emulator,
     })
 }

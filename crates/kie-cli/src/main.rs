@@ -132,6 +132,9 @@ async fn run_service(
             batch::run(client, budget, args, display, backend, stake).await
         }
     };
+    if let Some(budget) = &connected.shared_budget {
+        budget.flush().await;
+    }
     if let Some(emulator) = connected.emulator {
         emulator.shutdown().await;
     }

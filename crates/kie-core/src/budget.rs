@@ -89,8 +89,9 @@ impl Rate {
         self.per
     }
 
-    /// This rate cut to `share` of its calls (at least one per window): what one of
-    /// several instances may use on its own.
+    /// This rate cut to `share` of its calls, rounded down but at least one per window:
+    /// what one of several instances may use on its own. (So shares below `1 / max`
+    /// still get one call: eleven instances at 1/11 of 10 calls make 11.)
     pub fn share(&self, share: f64) -> Rate {
         let max = (f64::from(self.max) * share.clamp(0.0, 1.0)).floor() as u32;
         Rate::per(max, self.per)
@@ -160,7 +161,7 @@ pub struct QueuePosition {
     /// Submits of this process ahead of this one (at most: one abandoned meanwhile still
     /// counts until the next report).
     pub ahead: usize,
-    /// When it is expected to be sent, from now, if the limit's whole rate goes to this
-    /// queue.
+    /// When it is expected to be sent at the latest, from now, if the limit's whole
+    /// rate goes to this queue.
     pub expected_start: Duration,
 }

@@ -9,8 +9,8 @@
 //! agree against kie.ai; against an emulator whose clock runs fast they do not, so a
 //! wait on a task this client created also reports how long it waited in the client's
 //! time, and times are read back divided by how much faster the server's clock has
-//! been seen to run (never counted below 1.25, so kie.ai's latency is never taken
-//! for speed). Nothing is persisted unless
+//! been seen to run: the median of the recent ratios, and only from 2 (a create's
+//! latency makes a short task look up to a few tenths faster on kie.ai's clock). Nothing is persisted unless
 //! the caller asks: [`crate::Client::generation_times`] takes a snapshot, and
 //! [`crate::ClientBuilder::generation_times`] starts a client from one.
 
@@ -34,7 +34,7 @@ const REMEMBERED_TASKS: usize = 1024;
 const SPEED_SAMPLES: usize = 16;
 
 /// Below this, a ratio of server time to client time is latency, not speed.
-const MIN_SPEED: f64 = 1.25;
+const MIN_SPEED: f64 = 2.0;
 
 /// The recent times from creation to success of each model's tasks, newest last.
 ///
@@ -155,7 +155,9 @@ impl Estimates {
     /// The recent times of `model` in seconds on the client's clock, sorted.
     pub(crate) fn sorted_secs(&self, model: &str) -> Vec<f64> {
         let learnt = self.lock();
-        let speed = learnt.speeds.iter().copied().fold(1.0, f64::max);
+        let mut speeds: Vec<f64> = learnt.speeds.iter().copied().collect();
+        speeds.sort_by(f64::total_cmp);
+        let speed = speeds.get(speeds.len() / 2).copied().unwrap_or(1.0);
         let speed = if speed < MIN_SPEED { 1.0 } else { speed };
         let mut times = learnt.times.sorted_secs(model);
         times.iter_mut().for_each(|t| *t /= speed);

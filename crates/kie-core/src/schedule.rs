@@ -13,8 +13,8 @@
 //!
 //! so it polls sparsely while completion is unlikely and densely around when it is
 //! likely. A task past the distribution's end backs off; one that reports progress
-//! (Sora) is polled on its projected end; one still waiting in kie.ai's queue past the
-//! typical time is polled slowly until it starts.
+//! (Sora) is polled half-way to its projected end; one still waiting in kie.ai's queue
+//! past the typical time is polled slowly until it starts.
 //!
 //! Before any time of the model is known it backs off from kie.ai's first step (a
 //! fifth of the task's age, 2 to 30 s): a prior in seconds would be wrong by orders of
@@ -40,6 +40,9 @@ const MAX_GAP: Duration = Duration::from_secs(300);
 const STEP_MASS: f64 = 0.3;
 /// The expected lateness one gap may add, as a fraction of the typical time.
 const LATENESS: f64 = 0.01;
+/// The urgency of a poll of an overdue task: unknown, so below that of a task at its
+/// expected end.
+const OVERDUE_URGENCY: f64 = STEP_MASS / 2.0;
 /// What a poll is worth in the queue, per unit of urgency (the probability that it
 /// finds the task finished): a sure poll goes ahead of polls asked up to this long
 /// before it.
@@ -107,8 +110,8 @@ impl PollSchedule {
         }
     }
 
-    /// Whether the schedule polls at once when the wait starts (a fixed schedule does;
-    /// the adaptive one does only when it does not know the task's age).
+    /// Whether this is the adaptive schedule (which need not poll at once a task whose
+    /// age it knows, and reads the model's learnt times).
     pub(crate) fn is_adaptive(&self) -> bool {
         self.kind == Kind::Adaptive
     }
@@ -167,9 +170,10 @@ pub(crate) struct Decision {
 }
 
 impl Decision {
-    /// The poll's headstart in the client's poll queue.
+    /// The poll's headstart in the client's poll queue: the whole of it for a poll as
+    /// likely to find the task done as the schedule lets one gap be ([`STEP_MASS`]).
     pub(crate) fn headstart(&self) -> Duration {
-        MAX_HEADSTART.mul_f64(self.urgency.clamp(0.0, 1.0))
+        MAX_HEADSTART.mul_f64((self.urgency / STEP_MASS).clamp(0.0, 1.0))
     }
 }
 
@@ -210,9 +214,10 @@ fn adaptive(now: &Situation<'_>) -> Decision {
     if matches!(state, TaskState::Waiting | TaskState::Queuing) && age >= typical {
         return slow(0.1 * typical, SLOW_MIN_GAP, 0.0);
     }
-    // Past every time seen: the estimate was wrong, back off.
+    // Past every time seen: the estimate was wrong, back off; such a poll goes after
+    // those of tasks at their expected end.
     if age >= curve.end() {
-        return slow(0.1 * age, SLOW_MIN_GAP, 0.5);
+        return slow(0.1 * age, SLOW_MIN_GAP, OVERDUE_URGENCY);
     }
     let alive = 1.0 - curve.cdf(age);
     let lateness = LATENESS * typical;

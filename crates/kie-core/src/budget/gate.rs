@@ -145,10 +145,12 @@ impl Gate {
             if let Some(f) = &admission.on_queued {
                 let served = usize::try_from(served_now - served_before).unwrap_or(usize::MAX);
                 let ahead = ahead.saturating_sub(served);
-                let windows = (ahead + 1) as f64 / f64::from(self.rate.max);
+                // The window is full (the call queued), so it goes within a window at
+                // best, and `max` more go in each window after.
+                let windows = ((ahead + 1) as f64 / f64::from(self.rate.max)).ceil();
                 let position = QueuePosition {
                     ahead,
-                    expected_start: self.rate.per.mul_f64(windows.floor()),
+                    expected_start: self.rate.per.mul_f64(windows),
                 };
                 (f.lock().unwrap_or_else(PoisonError::into_inner))(position);
             }
@@ -269,6 +271,10 @@ impl Drop for Ticket<'_> {
     fn drop(&mut self) {
         let gate = self.gate;
         gate.lock().queue.remove(&self.key);
+        // Closed first: a driver that popped this ticket before it left the queue then
+        // fails to send and hands the place to the next waiter, and one it sent already
+        // is taken here.
+        self.rx.close();
         if let Ok(id) = self.rx.try_recv() {
             gate.budget.release(gate.limit, gate.rate, id);
             gate.ended.notify_waiters();

@@ -266,6 +266,24 @@ pub struct RedisBudgetBuilder {
 }
 
 impl RedisBudget {
+    /// Waits until every release this instance has sent to Redis is done (each takes at
+    /// most a second, Redis's timeout here). Releases go out in the background, so a
+    /// process that exits right after its last call must call this first: otherwise
+    /// Redis counts those calls in flight until their lease is up (a minute by default),
+    /// and a command run in a loop would fill the account's window.
+    pub async fn flush(&self) {
+        let inner = &self.inner;
+        loop {
+            let released = inner.released.notified();
+            let mut released = std::pin::pin!(released);
+            released.as_mut().enable();
+            if inner.releasing.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            released.await;
+        }
+    }
+
     /// A budget kept on the Redis server at `url`
     /// (`redis://[:password@]host:port/[db]` or `redis+unix://`). A URL,
     /// not a `redis` crate type, so that kie-core's API does not follow that crate's
@@ -386,6 +404,8 @@ impl RedisBudgetBuilder {
                 create_task: Lane::new(&prefix, Limit::CreateTask),
                 record_info: Lane::new(&prefix, Limit::RecordInfo),
                 runtime,
+                releasing: AtomicU64::new(0),
+                released: tokio::sync::Notify::new(),
                 server,
                 prefix,
             }),
@@ -459,6 +479,9 @@ struct Inner {
     record_info: Lane,
     /// Where releases are sent from.
     runtime: tokio::runtime::Handle,
+    /// Releases sent and not yet done, and the signal that the last one is.
+    releasing: AtomicU64,
+    released: tokio::sync::Notify,
     /// Host and port, for logs: never the password.
     server: String,
     prefix: String,
@@ -676,12 +699,16 @@ impl Inner {
         };
         if in_redis {
             let inner = Arc::clone(self);
+            self.releasing.fetch_add(1, Ordering::SeqCst);
             self.runtime.spawn(async move {
                 let lane = inner.lane(limit);
                 if let Err(error) = inner.hold(lane, [(place, rate.window())], None, now).await {
                     // Redis counts the place as in flight until its lease is up: longer
                     // than it needs, never shorter.
                     inner.fall_back(lane, &error);
+                }
+                if inner.releasing.fetch_sub(1, Ordering::SeqCst) == 1 {
+                    inner.released.notify_waiters();
                 }
             });
         }

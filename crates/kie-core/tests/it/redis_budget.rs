@@ -392,6 +392,48 @@ async fn by_default_the_window_is_on_the_servers_clock() {
 }
 
 #[tokio::test]
+async fn flush_waits_for_the_releases_sent_in_the_background() {
+    let Some(server) = redis("flush_waits_for_the_releases_sent_in_the_background") else {
+        return;
+    };
+    let label = account("flush");
+    let budget = RedisBudget::builder(&url(&server))
+        .prefix(label.clone())
+        .build()
+        .await
+        .expect("Redis answers");
+    let rate = Rate::per(5, Duration::from_secs(2));
+    let places: Vec<_> =
+        futures_util::future::join_all((0..5).map(|_| budget.try_take(Limit::RecordInfo, rate)))
+            .await
+            .into_iter()
+            .map(|place| place.expect("a place"))
+            .collect();
+    for place in places {
+        budget.release(Limit::RecordInfo, rate, place);
+    }
+    budget.flush().await;
+    // Every place is now held until a window from its answer, not in flight for the
+    // lease (a minute): what a process that exits next leaves behind.
+    let mut redis = connect(&server).await;
+    let (seconds, micros): (i64, i64) = redis::cmd("TIME").query_async(&mut redis).await.unwrap();
+    let now_us = seconds * 1_000_000 + micros;
+    let held: Vec<(String, f64)> = redis::cmd("ZRANGE")
+        .arg(format!("kie:budget:{label}:record_info:places"))
+        .arg(0)
+        .arg(-1)
+        .arg("WITHSCORES")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 5);
+    for (_, until_us) in held {
+        let left = until_us - now_us as f64;
+        assert!(left <= 2_000_000.0, "held {left} µs more, not a lease");
+    }
+}
+
+#[tokio::test]
 async fn an_unreachable_server_is_a_configuration_error() {
     let Some(mut server) = redis("an_unreachable_server_is_a_configuration_error") else {
         return;
