@@ -205,6 +205,8 @@ impl Wait {
 
     /// The longest the wait lasts (default 30 minutes). At the deadline it returns
     /// [`ErrorKind::WaitTimeout`](crate::ErrorKind::WaitTimeout); the task itself goes on.
+    /// The last poll is due at the deadline; when the client's poll rate is all taken,
+    /// it goes out when its turn comes, a little later.
     pub fn max_wait(mut self, max_wait: Duration) -> Self {
         self.poller.max_wait = max_wait;
         self

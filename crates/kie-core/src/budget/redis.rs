@@ -285,9 +285,10 @@ impl RedisBudget {
     }
 
     /// A budget kept on the Redis server at `url`
-    /// (`redis://[:password@]host:port/[db]` or `redis+unix://`). A URL,
-    /// not a `redis` crate type, so that kie-core's API does not follow that crate's
-    /// versions.
+    /// (`redis://[:password@]host:port/[db]` or `redis+unix://`): one server, or a
+    /// primary with replicas, not Redis Cluster (whose slots would split a limit's
+    /// keys between nodes). A URL, not a `redis` crate type, so that kie-core's API
+    /// does not follow that crate's versions.
     pub fn builder(url: &str) -> RedisBudgetBuilder {
         RedisBudgetBuilder {
             connection: url.into_connection_info(),
