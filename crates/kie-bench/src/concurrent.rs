@@ -4,7 +4,7 @@
 //! The SDK runs in a worker process of its own (the emulator in another), so its peak
 //! RSS is the SDK's alone: one `Client`, one spawned tokio task per video doing
 //! `client.submit(&input).await?.wait().await` with the default waiting schedule
-//! (recordInfo every 2-3 s at first, jittered so the tasks do not poll in step).
+//! (the adaptive one, which with nothing learnt yet backs off from 2 s).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
