@@ -9,7 +9,7 @@ use kie_emulator::{Emulator, Endpoint, FaultEffect, FaultRule, Outcome, Phases, 
 
 const KLING: &str = "kling/v2-1-master-text-to-video";
 
-/// Tasks finish on their first status query: a wait costs one poll (2-3 s).
+/// Tasks finish on their first status query: a wait costs one poll, 2 s after creation.
 fn fast() -> Local {
     Local::start(Emulator::builder().timeline(Timeline::AfterPolls { polls: 1 }))
 }
