@@ -17,6 +17,19 @@ pub fn write_batch(dir: &Path, lines: &[String]) -> PathBuf {
     path
 }
 
+/// `kie batch FILE --out-dir OUT EXTRA...` against `local`.
+fn run_batch(local: &Local, file: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    local
+        .kie()
+        .arg("batch")
+        .arg(file)
+        .arg("--out-dir")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("runs")
+}
+
 pub fn line(prompt: &str) -> String {
     serde_json::json!({ "model": KLING, "prompt": prompt }).to_string()
 }
@@ -475,17 +488,7 @@ fn a_journal_written_before_answers_were_timed_is_resumed() {
     let lines: Vec<String> = (1..=3).map(|n| line(&format!("fox {n}"))).collect();
     let file = write_batch(dir.path(), &lines);
     let out = dir.path().join("out");
-    let batch = |extra: &[&str]| {
-        local
-            .kie()
-            .arg("batch")
-            .arg(&file)
-            .arg("--out-dir")
-            .arg(&out)
-            .args(extra)
-            .output()
-            .expect("runs")
-    };
+    let batch = |extra: &[&str]| run_batch(&local, &file, &out, extra);
     let output = batch(&["--max-wait", "1s"]);
     assert_eq!(output.status.code(), Some(6), "{}", stderr(&output));
 
@@ -657,17 +660,7 @@ fn a_damaged_journal_is_repaired_as_the_refusal_says_and_nothing_is_created_twic
     let lines: Vec<String> = (1..=6).map(|n| line(&format!("fox {n}"))).collect();
     let file = write_batch(dir.path(), &lines);
     let out = dir.path().join("out");
-    let batch = |extra: &[&str]| {
-        local
-            .kie()
-            .arg("batch")
-            .arg(&file)
-            .arg("--out-dir")
-            .arg(&out)
-            .args(extra)
-            .output()
-            .expect("runs")
-    };
+    let batch = |extra: &[&str]| run_batch(&local, &file, &out, extra);
     let output = batch(&[]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(local.stats().tasks_created, 6);
