@@ -9,7 +9,9 @@
 //! sets now + window, so a place counts as [`LocalBudget`] counts it: from the moment
 //! the call is let through until a window after its answer. One Lua script drops the
 //! places whose time is up and admits only while fewer than `max` remain, atomically:
-//! no two processes can take the last place.
+//! no two processes can take the last place. A take whose caller stops waiting before
+//! Redis answers frees the place it may have taken at once (`Asking`), so only a
+//! process that dies holds a place for the lease.
 //!
 //! # Fairness
 //!
@@ -610,8 +612,30 @@ enum Taken {
     Recovering { left: Duration },
 }
 
+/// A take sent to Redis and not answered yet. Dropped unanswered (its caller stopped
+/// waiting, in a timeout or a `select!`, or the call failed), it frees the place the
+/// script may have taken, which nobody would release: Redis would count it as in flight
+/// until its lease is up. The freeing goes out on the same connection after the take,
+/// so Redis runs it second; a take that never ran leaves a place already free, which
+/// the next take drops.
+struct Asking<'a> {
+    inner: &'a Arc<Inner>,
+    limit: Limit,
+    place: PlaceId,
+    answered: bool,
+}
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            let inner = self.inner;
+            inner.hold_in_background(self.limit, self.place, Duration::ZERO, inner.timer.now());
+        }
+    }
+}
+
 impl Inner {
-    async fn try_take(&self, limit: Limit, rate: Rate) -> Result<PlaceId, Busy> {
+    async fn try_take(self: &Arc<Self>, limit: Limit, rate: Rate) -> Result<PlaceId, Busy> {
         let lane = self.lane(limit);
         let _taking = lane.taking.lock().await;
         loop {
@@ -650,7 +674,16 @@ impl Inner {
                 Ask::Take { check_recovery } => check_recovery,
             };
             let place = self.next_place();
-            match self.take(lane, rate, place, check_recovery, now).await {
+            let mut asking = Asking {
+                inner: self,
+                limit,
+                place,
+                answered: false,
+            };
+            let answer = self.take(lane, rate, place, check_recovery, now).await;
+            asking.answered = answer.is_ok();
+            drop(asking);
+            match answer {
                 Ok(Taken::Place) => {
                     let mut state = lane.lock();
                     if let Mode::Alone { local, .. } | Mode::Recovering { local, .. } = &state.mode
@@ -699,20 +732,33 @@ impl Inner {
             }
         };
         if in_redis {
-            let inner = Arc::clone(self);
-            self.releasing.fetch_add(1, Ordering::SeqCst);
-            self.runtime.spawn(async move {
-                let lane = inner.lane(limit);
-                if let Err(error) = inner.hold(lane, [(place, rate.window())], None, now).await {
-                    // Redis counts the place as in flight until its lease is up: longer
-                    // than it needs, never shorter.
-                    inner.fall_back(lane, &error);
-                }
-                if inner.releasing.fetch_sub(1, Ordering::SeqCst) == 1 {
-                    inner.released.notify_waiters();
-                }
-            });
+            self.hold_in_background(limit, place, rate.window(), now);
         }
+    }
+
+    /// Holds `place` in Redis for `left` from `now`, from a task of its own, which
+    /// [`RedisBudget::flush`] waits for: a release, or the freeing of a place whose take
+    /// went unanswered.
+    fn hold_in_background(
+        self: &Arc<Self>,
+        limit: Limit,
+        place: PlaceId,
+        left: Duration,
+        now: Duration,
+    ) {
+        let inner = Arc::clone(self);
+        self.releasing.fetch_add(1, Ordering::SeqCst);
+        self.runtime.spawn(async move {
+            let lane = inner.lane(limit);
+            if let Err(error) = inner.hold(lane, [(place, left)], None, now).await {
+                // Redis counts the place as in flight until its lease is up: longer
+                // than it needs, never shorter.
+                inner.fall_back(lane, &error);
+            }
+            if inner.releasing.fetch_sub(1, Ordering::SeqCst) == 1 {
+                inner.released.notify_waiters();
+            }
+        });
     }
 
     /// Asks Redis for a place, in this instance's turn.

@@ -13,13 +13,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use kie_core::budget::{Budget, Busy, Limit, RedisBudget};
 use kie_core::time::{Sleep, Timer};
 use kie_core::{ErrorKind, Rate};
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::AbortHandle;
 
 /// The server's address, or `None` (and a note) when the tests are to be skipped.
@@ -369,6 +371,52 @@ async fn the_turn_of_a_process_that_stopped_asking_passes_to_the_next() {
 }
 
 #[tokio::test]
+async fn the_place_of_a_take_given_up_before_its_answer_frees_at_once() {
+    let Some(server) = redis("the_place_of_a_take_given_up_before_its_answer_frees_at_once") else {
+        return;
+    };
+    let (proxy, through) = proxied(&server).await;
+    let clock = Arc::new(SimClock::default());
+    let account = account("given-up");
+    let one = Rate::per(1, Duration::from_secs(1));
+    let given_up = instances(&through, &account, &clock, 1, 0.5)
+        .await
+        .remove(0);
+    let other = instances(&server, &account, &clock, 1, 0.5).await.remove(0);
+    let mut redis = connect(&server).await;
+    let places = format!("kie:budget:{account}:create_task:places");
+
+    // Redis runs the take, but its answer is held back, and the caller stops waiting
+    // for it (a timeout, a `select!`): the place was taken, and nobody holds it.
+    proxy.hold_answers(true);
+    {
+        let mut take = std::pin::pin!(given_up.try_take(Limit::CreateTask, one));
+        assert!(
+            take.as_mut().now_or_never().is_none(),
+            "answered while held back"
+        );
+        while redis::cmd("ZCARD")
+            .arg(&places)
+            .query_async::<usize>(&mut redis)
+            .await
+            .unwrap()
+            == 0
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    proxy.hold_answers(false);
+    given_up.flush().await;
+
+    // Free at once: another instance takes it now, not after the lease (5 s) and a
+    // window.
+    assert!(
+        other.try_take(Limit::CreateTask, one).await.is_ok(),
+        "the place of the take given up is free"
+    );
+}
+
+#[tokio::test]
 async fn by_default_the_window_is_on_the_servers_clock() {
     let Some(server) = redis("by_default_the_window_is_on_the_servers_clock") else {
         return;
@@ -485,12 +533,15 @@ async fn a_server_that_wants_a_password_is_a_configuration_error_at_build() {
 }
 
 /// A TCP proxy in front of Redis that can be cut (every connection dropped, each new one
-/// closed at once) and restored.
+/// closed at once) and restored, and can hold Redis's answers back while the commands
+/// still reach it.
 struct Proxy {
     addr: SocketAddr,
     /// Whether it forwards, and the connections it forwards.
     links: Arc<Mutex<(bool, Vec<AbortHandle>)>>,
     accept: AbortHandle,
+    /// Whether the answers are held back.
+    holding: watch::Sender<bool>,
 }
 
 impl Proxy {
@@ -498,17 +549,25 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let links = Arc::new(Mutex::new((true, Vec::new())));
+        let holding = watch::Sender::new(false);
         let accept = tokio::spawn({
             let links = links.clone();
+            let holding = holding.clone();
             async move {
-                while let Ok((mut client, _)) = listener.accept().await {
+                while let Ok((client, _)) = listener.accept().await {
                     let mut links = links.lock().unwrap();
                     if !links.0 {
                         continue;
                     }
+                    let holding = holding.subscribe();
                     let link = tokio::spawn(async move {
-                        if let Ok(mut server) = TcpStream::connect(target).await {
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        if let Ok(server) = TcpStream::connect(target).await {
+                            let (mut from_client, to_client) = client.into_split();
+                            let (from_server, mut to_server) = server.into_split();
+                            let _ = tokio::join!(
+                                tokio::io::copy(&mut from_client, &mut to_server),
+                                answers(from_server, to_client, holding),
+                            );
                         }
                     });
                     links.1.push(link.abort_handle());
@@ -519,6 +578,7 @@ impl Proxy {
             addr,
             links,
             accept: accept.abort_handle(),
+            holding,
         }
     }
 
@@ -532,6 +592,26 @@ impl Proxy {
 
     fn restore(&self) {
         self.links.lock().unwrap().0 = true;
+    }
+
+    fn hold_answers(&self, hold: bool) {
+        self.holding.send_replace(hold);
+    }
+}
+
+/// Forwards Redis's answers to the client, except while they are held.
+async fn answers(
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    mut holding: watch::Receiver<bool>,
+) {
+    let mut buffer = [0u8; 4096];
+    while let Ok(n @ 1..) = from.read(&mut buffer).await {
+        if holding.wait_for(|held| !held).await.is_err()
+            || to.write_all(&buffer[..n]).await.is_err()
+        {
+            return;
+        }
     }
 }
 
