@@ -8,13 +8,15 @@
 //! Those times are on the server's clock, and a schedule runs on the client's. They
 //! agree against kie.ai; against an emulator whose clock runs fast they do not, so a
 //! wait on a task this client created also reports how long it waited in the client's
-//! time, and times are read back divided by how much faster the server's clock has
+//! time (the client remembers when it created its recent tasks, so a task rebuilt from
+//! its id, as a service that keeps ids or `kie batch` does, counts too), and times are
+//! read back divided by how much faster the server's clock has
 //! been seen to run: the median of the recent ratios, and only from 2 (a create's
 //! latency makes a short task look up to a few tenths faster on kie.ai's clock). Nothing is persisted unless
 //! the caller asks: [`crate::Client::generation_times`] takes a snapshot, and
 //! [`crate::ClientBuilder::generation_times`] starts a client from one.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -26,8 +28,8 @@ use crate::record::{TaskRecord, TaskState};
 /// that a model whose times drift is followed within a few dozen tasks.
 pub const RECENT_TIMES: usize = 64;
 
-/// How many finished task ids are remembered, so that a task polled twice after it
-/// finished counts once.
+/// How many task ids are remembered: finished ones, so that a task polled twice after
+/// it finished counts once, and created ones, with when they were created.
 const REMEMBERED_TASKS: usize = 1024;
 
 /// How many recent ratios of server time to client time are kept.
@@ -101,10 +103,50 @@ pub(crate) struct Estimates {
 #[derive(Debug, Default)]
 struct Learnt {
     times: GenerationTimes,
-    seen: HashSet<String>,
-    seen_order: VecDeque<String>,
+    /// The tasks whose time is counted.
+    seen: Recent<()>,
+    /// When this client created its recent tasks, on its clock.
+    created: Recent<Duration>,
     /// Server time over client time, for tasks this client created and saw succeed.
     speeds: VecDeque<f64>,
+}
+
+/// The last [`REMEMBERED_TASKS`] task ids put in, each with a value; the oldest is
+/// forgotten first.
+#[derive(Debug)]
+struct Recent<V> {
+    values: HashMap<String, V>,
+    order: VecDeque<String>,
+}
+
+impl<V> Default for Recent<V> {
+    fn default() -> Self {
+        Self {
+            values: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+impl<V> Recent<V> {
+    /// Puts `id` in with `value`; `false`, changing nothing, if it is in already.
+    fn insert(&mut self, id: &str, value: V) -> bool {
+        if self.values.contains_key(id) {
+            return false;
+        }
+        self.values.insert(id.to_owned(), value);
+        self.order.push_back(id.to_owned());
+        if self.order.len() > REMEMBERED_TASKS
+            && let Some(old) = self.order.pop_front()
+        {
+            self.values.remove(&old);
+        }
+        true
+    }
+
+    fn get(&self, id: &str) -> Option<&V> {
+        self.values.get(id)
+    }
 }
 
 impl Estimates {
@@ -124,16 +166,19 @@ impl Estimates {
             return;
         };
         let mut learnt = self.lock();
-        if !learnt.seen.insert(record.task_id.clone()) {
-            return;
+        if learnt.seen.insert(&record.task_id, ()) {
+            learnt.times.record(model, took);
         }
-        learnt.seen_order.push_back(record.task_id.clone());
-        if learnt.seen_order.len() > REMEMBERED_TASKS
-            && let Some(old) = learnt.seen_order.pop_front()
-        {
-            learnt.seen.remove(&old);
-        }
-        learnt.times.record(model, took);
+    }
+
+    /// This client created `task_id` at `at` on its clock.
+    pub(crate) fn created(&self, task_id: &str, at: Duration) {
+        self.lock().created.insert(task_id, at);
+    }
+
+    /// When this client created `task_id` on its clock, if it did (recently).
+    pub(crate) fn created_at(&self, task_id: &str) -> Option<Duration> {
+        self.lock().created.get(task_id).copied()
     }
 
     /// A task this client created succeeded `waited` after its creation, on the

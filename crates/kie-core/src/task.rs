@@ -71,27 +71,30 @@ pub struct Task {
     client: Client,
     task: TaskRef,
     /// When createTask answered, on the client's timer: about when the task was
-    /// created, so a wait knows its age without asking. `None` for a task rebuilt from
-    /// its id.
+    /// created, so a wait knows its age without asking, and how fast the server's clock
+    /// runs. `None` for a task this client did not create (recently).
     created_at: Option<Duration>,
 }
 
 impl Task {
+    /// A task by its id: one this client created keeps its creation time.
     pub(crate) fn new(client: Client, task: TaskRef) -> Self {
+        let created_at = client.inner.estimates.created_at(&task.id);
         Self {
             client,
             task,
-            created_at: None,
+            created_at,
         }
     }
 
     /// A task this client just created.
     pub(crate) fn created(client: Client, task: TaskRef) -> Self {
-        let created_at = Some(client.timer().now());
+        let now = client.timer().now();
+        client.inner.estimates.created(&task.id, now);
         Self {
             client,
             task,
-            created_at,
+            created_at: Some(now),
         }
     }
 

@@ -435,3 +435,72 @@ async fn a_task_of_unknown_age_is_asked_at_once_and_overdue_ones_are_backed_off(
         }
     }
 }
+
+/// The client's time on a [`kie_core::time::VirtualTimer`], and an emulator whose frozen
+/// clock moves 60 times as far in each of the client's sleeps: a server whose clock
+/// runs fast, as an emulator's does, deterministically.
+#[derive(Debug)]
+struct FastServer {
+    client: kie_core::time::VirtualTimer,
+    emulator: Arc<kie_emulator::Emulator>,
+}
+
+impl kie_core::time::Timer for FastServer {
+    fn now(&self) -> Duration {
+        self.client.now()
+    }
+
+    fn sleep(&self, duration: Duration) -> kie_core::time::Sleep {
+        self.emulator.advance(duration * 60);
+        self.client.sleep(duration)
+    }
+}
+
+#[tokio::test]
+async fn a_task_waited_on_by_its_id_teaches_the_servers_speed() {
+    const MODEL: &str = "hailuo/02-text-to-video-pro";
+    let emulator = Arc::new(
+        kie_emulator::Emulator::builder()
+            .timeline(kie_emulator::Timeline::Time)
+            .start()
+            .await
+            .unwrap(),
+    );
+    emulator.freeze();
+    emulator.set_phases(
+        MODEL,
+        kie_emulator::Phases {
+            waiting_ms: 0,
+            queuing_ms: 0,
+            generating_ms: 90_000,
+        },
+    );
+    let timer = Arc::new(FastServer {
+        client: kie_core::time::VirtualTimer::new(),
+        emulator: emulator.clone(),
+    });
+    let client = kie_core::Client::builder()
+        .api_key("k")
+        .base_url(emulator.base_url())
+        .timer(timer.clone())
+        .build()
+        .unwrap();
+    // Tasks created by this client and waited on by their ids, as a service that keeps
+    // ids (or `kie batch`) does: 90 s each on the server's clock, 1.5 s on the client's.
+    let mut waited = Vec::new();
+    for n in 0..4 {
+        let input = kie_core::RawInput::new(MODEL, json!({"prompt": format!("a fox {n}")}));
+        let id = client.submit(&input).await.unwrap().id().to_owned();
+        let start = kie_core::time::Timer::now(&*timer);
+        client.task(id.as_str()).wait().await.unwrap();
+        waited.push(kie_core::time::Timer::now(&*timer) - start);
+    }
+    // Once the times are learnt, they are read on the client's clock: 90 s there would
+    // hold each wait past a minute.
+    for wait in &waited[1..] {
+        assert!(
+            *wait < Duration::from_secs(5),
+            "the learnt 90 s are 1.5 s of the client's: {waited:?}"
+        );
+    }
+}
