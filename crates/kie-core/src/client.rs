@@ -598,7 +598,10 @@ impl ClientBuilder {
     }
 
     /// What the adaptive poll schedule starts from: times kept from an earlier run
-    /// ([`Client::generation_times`]). By default it starts from nothing and learns.
+    /// ([`Client::generation_times`]), or made with [`GenerationTimes::record`] (real
+    /// seconds). By default it starts from nothing and learns, and reads the times it
+    /// learns once a task it created has ended, which tells how fast the server's clock
+    /// runs (an emulator's may run fast).
     pub fn generation_times(mut self, times: GenerationTimes) -> Self {
         self.generation_times = Some(times);
         self
@@ -735,7 +738,7 @@ impl ClientBuilder {
                         .max(1),
                 ),
                 gates,
-                estimates: Estimates::new(self.generation_times.unwrap_or_default()),
+                estimates: Estimates::new(self.generation_times),
                 max_answer_bytes: self.max_answer_bytes.unwrap_or(DEFAULT_MAX_ANSWER_BYTES),
                 download_min_speed: self.download_min_speed.unwrap_or(MinSpeed::DEFAULT),
                 redactor,

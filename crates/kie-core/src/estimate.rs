@@ -10,11 +10,15 @@
 //! wait on a task this client created also reports how long it waited in the client's
 //! time (the client remembers when it created its recent tasks, so a task rebuilt from
 //! its id, as a service that keeps ids or `kie batch` does, counts too), and times are
-//! read back divided by how much faster the server's clock has
-//! been seen to run: the median of the recent ratios, and only from 2 (a create's
-//! latency makes a short task look up to a few tenths faster on kie.ai's clock). Nothing is persisted unless
-//! the caller asks: [`crate::Client::generation_times`] takes a snapshot, and
-//! [`crate::ClientBuilder::generation_times`] starts a client from one.
+//! read back divided by how much faster the server's clock has been seen to run: the
+//! median of the recent ratios, and only from 2 (a create's latency makes a short task
+//! look up to a few tenths faster on kie.ai's clock). Until one such wait has ended, the
+//! ratio is unknown and the times are not read at all: times learnt from tasks of other
+//! processes could be an emulator's minutes standing for seconds, and a wait that read
+//! them as the client's would sit on a finished task for minutes. Times kept from an
+//! earlier run ([`crate::ClientBuilder::generation_times`]) carry the ratio they were
+//! learnt at. Nothing is persisted unless the caller asks: [`crate::Client::generation_times`]
+//! takes a snapshot.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
@@ -38,17 +42,36 @@ const SPEED_SAMPLES: usize = 16;
 /// Below this, a ratio of server time to client time is latency, not speed.
 const MIN_SPEED: f64 = 2.0;
 
-/// The recent times from creation to success of each model's tasks, newest last.
+/// The recent times from creation to success of each model's tasks, newest last, on
+/// the server's clock, with how fast that clock ran against the client's.
 ///
 /// Serializable, so that a service can keep what it learnt across restarts.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GenerationTimes {
     /// Per model id, seconds, newest last, at most [`RECENT_TIMES`].
     models: BTreeMap<String, VecDeque<f64>>,
+    /// Seconds of the server's clock per second of the client's: 1 against kie.ai (and
+    /// in a snapshot taken before the client measured it), an emulator's speed against
+    /// one that runs fast.
+    #[serde(default = "real_time")]
+    server_speed: f64,
+}
+
+fn real_time() -> f64 {
+    1.0
+}
+
+impl Default for GenerationTimes {
+    fn default() -> Self {
+        Self {
+            models: BTreeMap::new(),
+            server_speed: real_time(),
+        }
+    }
 }
 
 impl GenerationTimes {
-    /// No times known.
+    /// No times known; those recorded are in real seconds, as kie.ai's are.
     pub fn new() -> Self {
         Self::default()
     }
@@ -107,8 +130,20 @@ struct Learnt {
     seen: Recent<()>,
     /// When this client created its recent tasks, on its clock.
     created: Recent<Duration>,
-    /// Server time over client time, for tasks this client created and saw succeed.
+    /// Server time over client time, for tasks this client created and saw succeed
+    /// (or the one its times were kept at); none until then.
     speeds: VecDeque<f64>,
+}
+
+impl Learnt {
+    /// How fast the server's clock runs against the client's: the median of the recent
+    /// ratios, 1 below [`MIN_SPEED`]; `None` before any.
+    fn speed(&self) -> Option<f64> {
+        let mut speeds: Vec<f64> = self.speeds.iter().copied().collect();
+        speeds.sort_by(f64::total_cmp);
+        let speed = *speeds.get(speeds.len() / 2)?;
+        Some(if speed < MIN_SPEED { 1.0 } else { speed })
+    }
 }
 
 /// The last [`REMEMBERED_TASKS`] task ids put in, each with a value; the oldest is
@@ -150,12 +185,18 @@ impl<V> Recent<V> {
 }
 
 impl Estimates {
-    pub(crate) fn new(times: GenerationTimes) -> Self {
-        Self {
-            inner: Mutex::new(Learnt {
+    /// A client's estimates: from nothing, or from times kept from an earlier run.
+    pub(crate) fn new(kept: Option<GenerationTimes>) -> Self {
+        let learnt = match kept {
+            Some(times) => Learnt {
+                speeds: VecDeque::from([times.server_speed]),
                 times,
                 ..Learnt::default()
-            }),
+            },
+            None => Learnt::default(),
+        };
+        Self {
+            inner: Mutex::new(learnt),
         }
     }
 
@@ -197,20 +238,24 @@ impl Estimates {
             .push_back(took.as_secs_f64() / waited.as_secs_f64());
     }
 
-    /// The recent times of `model` in seconds on the client's clock, sorted.
+    /// The recent times of `model` in seconds on the client's clock, sorted; none while
+    /// the server's speed is unknown.
     pub(crate) fn sorted_secs(&self, model: &str) -> Vec<f64> {
         let learnt = self.lock();
-        let mut speeds: Vec<f64> = learnt.speeds.iter().copied().collect();
-        speeds.sort_by(f64::total_cmp);
-        let speed = speeds.get(speeds.len() / 2).copied().unwrap_or(1.0);
-        let speed = if speed < MIN_SPEED { 1.0 } else { speed };
+        let Some(speed) = learnt.speed() else {
+            return Vec::new();
+        };
         let mut times = learnt.times.sorted_secs(model);
         times.iter_mut().for_each(|t| *t /= speed);
         times
     }
 
     pub(crate) fn snapshot(&self) -> GenerationTimes {
-        self.lock().times.clone()
+        let learnt = self.lock();
+        GenerationTimes {
+            server_speed: learnt.speed().unwrap_or_else(real_time),
+            ..learnt.times.clone()
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Learnt> {
@@ -253,7 +298,7 @@ mod tests {
 
     #[test]
     fn a_success_counts_once_by_its_timestamps_else_its_cost_time() {
-        let estimates = Estimates::default();
+        let estimates = Estimates::new(Some(GenerationTimes::new()));
         estimates.observe(&record("a", "generating", 0, None, None));
         estimates.observe(&record("a", "success", 1_000, Some(91_500), Some(90)));
         estimates.observe(&record("a", "success", 1_000, Some(91_500), Some(90)));
@@ -268,6 +313,10 @@ mod tests {
         let estimates = Estimates::default();
         let done = record("a", "success", 0, Some(90_000), None);
         estimates.observe(&done);
+        assert!(
+            estimates.sorted_secs("m").is_empty(),
+            "90 s of a server whose speed is unknown"
+        );
         estimates.observe_wait(&done, Duration::from_secs(88));
         assert_eq!(
             estimates.sorted_secs("m"),
@@ -280,6 +329,12 @@ mod tests {
             Duration::from_millis(1_600),
         );
         assert_eq!(estimates.sorted_secs("m"), [1.6]);
+
+        // Kept, the times carry the speed they were learnt at.
+        let kept: GenerationTimes =
+            serde_json::from_str(&serde_json::to_string(&estimates.snapshot()).unwrap()).unwrap();
+        let restarted = Estimates::new(Some(kept));
+        assert_eq!(restarted.sorted_secs("m"), [1.6]);
     }
 
     #[test]

@@ -456,9 +456,15 @@ impl kie_core::time::Timer for FastServer {
     }
 }
 
-#[tokio::test]
-async fn a_task_waited_on_by_its_id_teaches_the_servers_speed() {
-    const MODEL: &str = "hailuo/02-text-to-video-pro";
+const FAST_MODEL: &str = "hailuo/02-text-to-video-pro";
+
+/// An emulator whose tasks of [`FAST_MODEL`] take 10 minutes on its clock, which runs 60
+/// times as fast as the client's (10 s), and a client on that clock.
+async fn fast_server() -> (
+    Arc<kie_emulator::Emulator>,
+    kie_core::Client,
+    Arc<FastServer>,
+) {
     let emulator = Arc::new(
         kie_emulator::Emulator::builder()
             .timeline(kie_emulator::Timeline::Time)
@@ -468,11 +474,11 @@ async fn a_task_waited_on_by_its_id_teaches_the_servers_speed() {
     );
     emulator.freeze();
     emulator.set_phases(
-        MODEL,
+        FAST_MODEL,
         kie_emulator::Phases {
             waiting_ms: 0,
             queuing_ms: 0,
-            generating_ms: 90_000,
+            generating_ms: 600_000,
         },
     );
     let timer = Arc::new(FastServer {
@@ -485,22 +491,62 @@ async fn a_task_waited_on_by_its_id_teaches_the_servers_speed() {
         .timer(timer.clone())
         .build()
         .unwrap();
+    (emulator, client, timer)
+}
+
+fn fast_input(n: usize) -> kie_core::RawInput {
+    kie_core::RawInput::new(FAST_MODEL, json!({"prompt": format!("a fox {n}")}))
+}
+
+/// How long, on the client's clock, waiting on `task_id` through `client` takes.
+async fn time_wait(client: &kie_core::Client, timer: &FastServer, task_id: &str) -> Duration {
+    let start = kie_core::time::Timer::now(timer);
+    client.task(task_id).wait().await.unwrap();
+    kie_core::time::Timer::now(timer) - start
+}
+
+#[tokio::test]
+async fn a_task_waited_on_by_its_id_teaches_the_servers_speed() {
+    let (_emulator, client, timer) = fast_server().await;
     // Tasks created by this client and waited on by their ids, as a service that keeps
-    // ids (or `kie batch`) does: 90 s each on the server's clock, 1.5 s on the client's.
+    // ids (or `kie batch`) does.
     let mut waited = Vec::new();
     for n in 0..4 {
-        let input = kie_core::RawInput::new(MODEL, json!({"prompt": format!("a fox {n}")}));
-        let id = client.submit(&input).await.unwrap().id().to_owned();
-        let start = kie_core::time::Timer::now(&*timer);
-        client.task(id.as_str()).wait().await.unwrap();
-        waited.push(kie_core::time::Timer::now(&*timer) - start);
+        let id = client.submit(&fast_input(n)).await.unwrap().id().to_owned();
+        waited.push(time_wait(&client, &timer, &id).await);
     }
-    // Once the times are learnt, they are read on the client's clock: 90 s there would
-    // hold each wait past a minute.
+    // Once the times are learnt, they are read on the client's clock: 10 minutes there
+    // would hold each wait for minutes.
     for wait in &waited[1..] {
         assert!(
-            *wait < Duration::from_secs(5),
-            "the learnt 90 s are 1.5 s of the client's: {waited:?}"
+            *wait < Duration::from_secs(20),
+            "the learnt 10 minutes are 10 s of the client's: {waited:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn times_learnt_before_the_servers_speed_is_known_are_not_read_as_the_clients() {
+    let (emulator, client, timer) = fast_server().await;
+    // A task this client did not create (another process's, resumed by its id)
+    // finishes first: its 10 minutes are on the server's clock, whose speed nothing has
+    // measured yet.
+    let other = kie_core::Client::builder()
+        .api_key("k")
+        .base_url(emulator.base_url())
+        .build()
+        .unwrap();
+    let resumed = other.submit(&fast_input(0)).await.unwrap();
+    time_wait(&client, &timer, resumed.id()).await;
+    assert_eq!(client.generation_times().times(FAST_MODEL).len(), 1);
+
+    // Then tasks of its own: none waits as if 10 minutes were the client's.
+    for n in 1..3 {
+        let id = client.submit(&fast_input(n)).await.unwrap().id().to_owned();
+        let waited = time_wait(&client, &timer, &id).await;
+        assert!(
+            waited < Duration::from_secs(20),
+            "task {n} waited {waited:?} for 10 s of generation"
         );
     }
 }
