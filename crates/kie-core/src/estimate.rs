@@ -189,7 +189,10 @@ impl Estimates {
     pub(crate) fn new(kept: Option<GenerationTimes>) -> Self {
         let learnt = match kept {
             Some(times) => Learnt {
-                speeds: VecDeque::from([times.server_speed]),
+                // A speed edited by hand to nonsense reads the times as real seconds.
+                speeds: VecDeque::from([Some(times.server_speed)
+                    .filter(|speed| speed.is_finite() && *speed > 0.0)
+                    .unwrap_or_else(real_time)]),
                 times,
                 ..Learnt::default()
             },
