@@ -770,13 +770,8 @@ impl Inner {
         check_recovery: bool,
         now: Duration,
     ) -> RedisResult<Taken> {
-        let mut call = self.take.prepare_invoke();
-        for key in &lane.keys {
-            call.key(key);
-        }
-        call.arg(self.now_arg(now))
-            .arg(self.key_ttl_ms())
-            .arg(rate.max())
+        let mut call = self.invocation(&self.take, lane, now);
+        call.arg(rate.max())
             .arg(micros(rate.window()))
             .arg(micros(self.in_flight_hold(rate)))
             .arg(self.member(place))
@@ -812,18 +807,29 @@ impl Inner {
         recover: Option<Duration>,
         now: Duration,
     ) -> RedisResult<Duration> {
-        let mut call = self.hold.prepare_invoke();
-        for key in &lane.keys {
-            call.key(key);
-        }
-        call.arg(self.now_arg(now))
-            .arg(self.key_ttl_ms())
-            .arg(recover.map_or(0, micros));
+        let mut call = self.invocation(&self.hold, lane, now);
+        call.arg(recover.map_or(0, micros));
         for (place, left) in places {
             call.arg(self.member(place)).arg(micros(left));
         }
         let left: u64 = call.invoke_async(&mut self.redis.clone()).await?;
         Ok(Duration::from_micros(left))
+    }
+
+    /// A call of `script` with what [`PRELUDE`] reads: the lane's keys, `now` and how
+    /// long the keys live on.
+    fn invocation<'a>(
+        &self,
+        script: &'a Script,
+        lane: &Lane,
+        now: Duration,
+    ) -> redis::ScriptInvocation<'a> {
+        let mut call = script.prepare_invoke();
+        for key in &lane.keys {
+            call.key(key);
+        }
+        call.arg(self.now_arg(now)).arg(self.key_ttl_ms());
+        call
     }
 
     /// Carries the places this instance holds into Redis and marks the account as

@@ -253,6 +253,17 @@ async fn run(
     Arc::try_unwrap(calls).unwrap().into_inner().unwrap()
 }
 
+/// When `budget` first gives a place of `rate`, asking again as told.
+async fn first_place(budget: &RedisBudget, clock: &SimClock, rate: Rate) -> Duration {
+    loop {
+        match budget.try_take(Limit::CreateTask, rate).await {
+            Ok(_) => return clock.now(),
+            Err(Busy::For(wait)) => clock.sleep(wait).await,
+            Err(Busy::UntilAnEnd) => unreachable!("a shared budget knows no ends"),
+        }
+    }
+}
+
 /// Sleeps on `clock` until `at`.
 async fn until(clock: &SimClock, at: Duration) {
     let now = clock.now();
@@ -305,13 +316,7 @@ async fn the_place_of_a_process_that_died_mid_call_frees_after_the_lease() {
     // The process dies in its call: nothing releases the place.
 
     let _presence = clock.enter();
-    let taken = loop {
-        match alive.try_take(Limit::CreateTask, one).await {
-            Ok(_) => break clock.now(),
-            Err(Busy::For(wait)) => clock.sleep(wait).await,
-            Err(Busy::UntilAnEnd) => unreachable!("a shared budget knows no ends"),
-        }
-    };
+    let taken = first_place(alive, &clock, one).await;
     let freed = LEASE + one.window();
     assert!(
         freed <= taken && taken < freed + Duration::from_secs(1),
@@ -354,13 +359,7 @@ async fn the_turn_of_a_process_that_stopped_asking_passes_to_the_next() {
     ));
 
     let _presence = clock.enter();
-    let taken = loop {
-        match next.try_take(Limit::CreateTask, one).await {
-            Ok(_) => break clock.now(),
-            Err(Busy::For(wait)) => clock.sleep(wait).await,
-            Err(Busy::UntilAnEnd) => unreachable!("a shared budget knows no ends"),
-        }
-    };
+    let taken = first_place(next, &clock, one).await;
     // The place was free after a window, but the turn was the dead process's until its
     // ticket lapsed (3 s after it last asked).
     let lapsed = Duration::from_secs(3);
